@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.js';
+import { ApplicationStore } from '../apps/application-store.js';
+import {
+  generateClientId,
+  generateClientSecret,
+  verifyClientSecret,
+} from '../auth/client-secret.js';
+
+export const BOOTSTRAP_ACCOUNT_NAME = 'Graticule';
+export const BOOTSTRAP_ADMIN_EMAIL = 'admin@graticule.local';
+export const BOOTSTRAP_APP_NAME = 'Bootstrap machine-to-machine application';
+
+export interface BootstrapResult {
+  accountId: string;
+  clientId: string;
+  /** Present only when this start generated the secret: it is shown once and never again. */
+  generatedSecret?: string;
+  /** True when the account was created by this start. */
+  created: boolean;
+}
+
+function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Creates, on first start, the bootstrap account, its admin user and one Machine to Machine
+ * application. Later starts reuse them. Credentials pinned by configuration take precedence.
+ */
+export async function ensureBootstrap(
+  store: Store,
+  pinned: { clientId: string; clientSecret: string },
+): Promise<BootstrapResult> {
+  const apps = new ApplicationStore(store);
+  const existingAccount = await store.selectFrom('accounts').select('id').executeTakeFirst();
+  let accountId = existingAccount?.id;
+  let created = false;
+  let adminId: string;
+
+  if (!accountId) {
+    accountId = newId('ac');
+    adminId = newId('us');
+    const now = new Date().toISOString();
+    await store.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('accounts')
+        .values({ id: accountId!, name: BOOTSTRAP_ACCOUNT_NAME, created_at: now })
+        .execute();
+      await tx
+        .insertInto('users')
+        .values({
+          id: adminId,
+          account_id: accountId!,
+          email: BOOTSTRAP_ADMIN_EMAIL,
+          name: 'Administrator',
+          role: 'admin',
+          created_at: now,
+        })
+        .execute();
+    });
+    created = true;
+  } else {
+    const admin = await store
+      .selectFrom('users')
+      .select('id')
+      .where('account_id', '=', accountId)
+      .where('role', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    adminId = admin.id;
+  }
+
+  if (pinned.clientId) {
+    const app = await apps.findByClientId(pinned.clientId);
+    if (!app) {
+      const clientSecret = pinned.clientSecret || generateClientSecret();
+      await apps.create({
+        clientId: pinned.clientId,
+        clientSecret,
+        accountId,
+        ownerUserId: adminId,
+        name: BOOTSTRAP_APP_NAME,
+        type: 'machine_to_machine',
+        tokenEndpointAuthMethod: 'client_secret_post',
+      });
+      return pinned.clientSecret
+        ? { accountId, clientId: pinned.clientId, created }
+        : { accountId, clientId: pinned.clientId, generatedSecret: clientSecret, created };
+    }
+    if (pinned.clientSecret && !(await verifyClientSecret(pinned.clientSecret, app.secretHash))) {
+      await apps.replaceSecret(pinned.clientId, pinned.clientSecret);
+    }
+    return { accountId, clientId: pinned.clientId, created };
+  }
+
+  const existingApp = await store
+    .selectFrom('applications')
+    .select('client_id')
+    .where('account_id', '=', accountId)
+    .where('name', '=', BOOTSTRAP_APP_NAME)
+    .executeTakeFirst();
+  if (existingApp) return { accountId, clientId: existingApp.client_id, created };
+
+  const clientId = generateClientId();
+  const clientSecret = generateClientSecret();
+  await apps.create({
+    clientId,
+    clientSecret,
+    accountId,
+    ownerUserId: adminId,
+    name: BOOTSTRAP_APP_NAME,
+    type: 'machine_to_machine',
+    tokenEndpointAuthMethod: 'client_secret_post',
+  });
+  return { accountId, clientId, generatedSecret: clientSecret, created };
+}

@@ -1,0 +1,75 @@
+import type { Store } from '../store/store.js';
+import type {
+  ApplicationType,
+  ApplicationsTable,
+  TokenEndpointAuthMethod,
+} from '../store/schema.js';
+import { hashClientSecret } from '../auth/client-secret.js';
+
+export type Application = Omit<ApplicationsTable, 'secret_hash'> & { secretHash: string };
+
+export interface NewApplication {
+  clientId: string;
+  clientSecret: string;
+  accountId: string;
+  ownerUserId: string;
+  name: string;
+  description?: string;
+  url?: string;
+  type: ApplicationType;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+}
+
+/** Registered OAuth applications (the Developers section). Secrets are stored hashed. */
+export class ApplicationStore {
+  constructor(private readonly store: Store) {}
+
+  async create(input: NewApplication): Promise<void> {
+    await this.store
+      .insertInto('applications')
+      .values({
+        client_id: input.clientId,
+        account_id: input.accountId,
+        owner_user_id: input.ownerUserId,
+        name: input.name,
+        description: input.description ?? '',
+        url: input.url ?? '',
+        app_type: input.type,
+        token_endpoint_auth_method: input.tokenEndpointAuthMethod,
+        secret_hash: await hashClientSecret(input.clientSecret),
+        created_at: new Date().toISOString(),
+      })
+      .execute();
+  }
+
+  async findByClientId(clientId: string): Promise<Application | undefined> {
+    const row = await this.store
+      .selectFrom('applications')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { secret_hash: secretHash, ...rest } = row;
+    return { ...rest, secretHash };
+  }
+
+  /** Replaces an application's secret, e.g. when the operator pins a new one by configuration. */
+  async replaceSecret(clientId: string, clientSecret: string): Promise<void> {
+    await this.store
+      .updateTable('applications')
+      .set({ secret_hash: await hashClientSecret(clientSecret) })
+      .where('client_id', '=', clientId)
+      .execute();
+  }
+
+  /** The account owner's e-mail, carried in tokens as CARTO does. */
+  async findOwnerEmail(clientId: string): Promise<string | undefined> {
+    const row = await this.store
+      .selectFrom('applications')
+      .innerJoin('users', 'users.id', 'applications.owner_user_id')
+      .select('users.email')
+      .where('applications.client_id', '=', clientId)
+      .executeTakeFirst();
+    return row?.email;
+  }
+}

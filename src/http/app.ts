@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerFactory,
+} from 'fastify';
+import cors from '@fastify/cors';
+import compress from '@fastify/compress';
+import type { Config } from '../config/config.js';
+import type { Principal, TokenService } from '../auth/token-service.js';
+import type { ApplicationStore } from '../apps/application-store.js';
+import { registerOAuthRoutes } from '../auth/oauth-routes.js';
+import type { ConnectionRegistry } from '../connections/connection-registry.js';
+import { registerSqlRoutes } from '../sql/sql-routes.js';
+import { registerMapsRoutes } from '../maps/maps-routes.js';
+import { installErrorHandling } from './error-handler.js';
+import { errors } from './errors.js';
+import { generateRequestId } from './request-id.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export interface AppDependencies {
+  config: Config;
+  tokens: TokenService;
+  applications: ApplicationStore;
+  connections: ConnectionRegistry;
+  issuer: () => string;
+  isReady: () => boolean;
+}
+
+/** Headers CARTO's clients send, which a browser preflight must be allowed to carry. */
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Cache-Control',
+  'If-Modified-Since',
+  'If-None-Match',
+  'X-Request-Id',
+];
+/** CARTO's tile and SQL URLs can be long; Node's default 16 KiB header limit is too tight. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+function logSafeUrl(request: { url?: string }): string {
+  // Query strings carry user SQL and may carry tokens: log only the path.
+  return (request.url ?? '').split('?')[0] ?? '';
+}
+
+async function requireBearerToken(request: FastifyRequest, tokens: TokenService): Promise<void> {
+  if (request.method === 'OPTIONS') return;
+  const header = request.headers.authorization;
+  if (!header) throw errors.tokenMissing();
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw errors.tokenInvalid('expected "Authorization: Bearer <token>"');
+  request.principal = await tokens.verify(match[1]);
+}
+
+/** Builds the HTTP application: plugins, error mapping, auth and every route. */
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    serverFactory: ((handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler)) as FastifyServerFactory,
+    logger: {
+      level: config.logLevel,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'headers.authorization',
+          'client_secret',
+          'clientSecret',
+          'access_token',
+          'password',
+        ],
+        censor: '[redacted]',
+      },
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: logSafeUrl(request),
+        }),
+      },
+    },
+    genReqId: generateRequestId,
+    requestIdHeader: false,
+    bodyLimit: config.maxBodyBytes,
+    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
+    querystringParser: (text: string) => Object.fromEntries(new URLSearchParams(text)),
+    trustProxy: true,
+  });
+  app.decorateRequest('principal', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: config.maxBodyBytes },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
+
+  await app.register(cors, {
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins.split(',').map((o) => o.trim()),
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Content-Encoding'],
+    maxAge: 86400,
+    strictPreflight: false,
+  });
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip', 'deflate'] });
+  installErrorHandling(app, config.queryTimeoutMs);
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    const ready = deps.isReady();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
+  });
+  registerOAuthRoutes(app, deps);
+
+  await app.register(async (v3) => {
+    v3.addHook('onRequest', async (request) => requireBearerToken(request, deps.tokens));
+    registerSqlRoutes(v3, deps);
+    registerMapsRoutes(v3, deps);
+  });
+  return app;
+}

@@ -1,0 +1,107 @@
+/**
+ * Every error the API can answer, declared once: a stable code, an HTTP status and a message.
+ * Domain code throws `ApiError`s made by these factories; one Fastify error handler turns them
+ * into CARTO's JSON error body `{error, status, code}`. Codes are never reused.
+ */
+
+export interface ApiErrorBody {
+  error: string;
+  status: number;
+  code: string;
+  hint?: string;
+  column_name?: string;
+}
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: { hint?: string; column_name?: string; retryAfterSeconds?: number } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  toBody(): ApiErrorBody {
+    const body: ApiErrorBody = { error: this.message, status: this.status, code: this.code };
+    if (this.extra.hint !== undefined) body.hint = this.extra.hint;
+    if (this.extra.column_name !== undefined) body.column_name = this.extra.column_name;
+    return body;
+  }
+}
+
+type Extra = ApiError['extra'];
+
+export const errors = {
+  // request shape
+  badRequest: (message: string, extra: Extra = {}) =>
+    new ApiError(400, 'bad_request', message, extra),
+  missingParameter: (name: string) =>
+    new ApiError(400, 'missing_parameter', `Missing required parameter '${name}'`),
+  invalidParameter: (name: string, reason: string) =>
+    new ApiError(400, 'invalid_parameter', `Invalid parameter '${name}': ${reason}`),
+  unsupportedParameter: (name: string, reason: string) =>
+    new ApiError(400, 'unsupported_parameter', `Unsupported parameter '${name}': ${reason}`),
+  malformedBody: (reason: string) =>
+    new ApiError(400, 'malformed_body', `Malformed request body: ${reason}`),
+  bodyTooLarge: (limitBytes: number) =>
+    new ApiError(413, 'body_too_large', `Request body exceeds ${limitBytes} bytes`),
+  unsupportedMediaType: (type: string) =>
+    new ApiError(415, 'unsupported_media_type', `Unsupported Content-Type '${type}'`),
+  routeNotFound: (method: string, url: string) =>
+    new ApiError(404, 'route_not_found', `No route for ${method} ${url}`),
+  methodNotAllowed: (method: string) =>
+    new ApiError(405, 'method_not_allowed', `Method ${method} is not allowed here`),
+
+  // auth
+  tokenMissing: () => new ApiError(401, 'token_missing', 'Token not defined'),
+  tokenInvalid: (reason: string) => new ApiError(401, 'token_invalid', `Invalid token: ${reason}`),
+  forbidden: (reason: string) => new ApiError(403, 'forbidden', reason),
+
+  // connections and sources
+  connectionNotFound: (name: string) =>
+    new ApiError(404, 'connection_not_found', `Connection '${name}' not found`),
+  tableNotFound: (name: string) =>
+    new ApiError(404, 'table_not_found', `Table '${name}' not found`),
+  columnNotFound: (name: string) =>
+    new ApiError(400, 'column_not_found', 'Column not found', { column_name: name }),
+  noGeometryColumn: (column: string) =>
+    new ApiError(
+      400,
+      'geometry_column_not_found',
+      `Spatial data column '${column}' not found or not a geometry`,
+      { column_name: column },
+    ),
+
+  // warehouse
+  sqlError: (message: string, hint?: string) =>
+    new ApiError(400, 'sql_error', message, hint === undefined ? {} : { hint }),
+  queryTimeout: (timeoutMs: number) =>
+    new ApiError(
+      504,
+      'query_timeout',
+      `Query timed out after ${timeoutMs} ms`,
+      { hint: 'Make the query cheaper or run it as a job' },
+    ),
+  tooManyRows: (maxRows: number) =>
+    new ApiError(400, 'too_many_rows', `Result exceeds the limit of ${maxRows} rows`, {
+      hint: 'Add a LIMIT, or aggregate in SQL',
+    }),
+  warehouseBusy: (retryAfterSeconds: number) =>
+    new ApiError(503, 'warehouse_busy', 'The warehouse is busy; retry shortly', {
+      retryAfterSeconds,
+    }),
+  warehouseUnavailable: (reason: string) =>
+    new ApiError(503, 'warehouse_unavailable', `The warehouse is unavailable: ${reason}`, {
+      retryAfterSeconds: 5,
+    }),
+
+  // tiles
+  invalidTileCoordinates: (reason: string) =>
+    new ApiError(400, 'invalid_tile', `Invalid tile coordinates: ${reason}`),
+
+  internal: () => new ApiError(500, 'internal_error', 'Internal server error'),
+} as const;

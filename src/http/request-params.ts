@@ -1,0 +1,60 @@
+import type { FastifyRequest } from 'fastify';
+import { errors } from './errors.js';
+
+/**
+ * The parameters of a CARTO API call: the query string, overlaid with the body for POST.
+ * CARTO's clients send GET with everything in the query string (objects JSON-encoded), and
+ * switch to POST with a JSON body when the URL grows too long, so both must read the same.
+ */
+export function readParameters(request: FastifyRequest): Record<string, unknown> {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  if (request.method !== 'POST' || request.body === undefined || request.body === null) {
+    return { ...query };
+  }
+  if (typeof request.body !== 'object' || Array.isArray(request.body)) {
+    throw errors.malformedBody('expected a JSON object');
+  }
+  return { ...query, ...(request.body as Record<string, unknown>) };
+}
+
+/** A string parameter, or undefined when absent or empty. */
+export function optionalString(params: Record<string, unknown>, name: string): string | undefined {
+  const value = params[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value !== 'string') throw errors.invalidParameter(name, 'expected a string');
+  return value;
+}
+
+export function requiredString(params: Record<string, unknown>, name: string): string {
+  const value = optionalString(params, name);
+  if (value === undefined || value.trim() === '') throw errors.missingParameter(name);
+  return value;
+}
+
+/**
+ * A parameter holding JSON: a real value in a POST body, a JSON string in a query string.
+ * Returns undefined when absent or the empty string (CARTO's model client sends '').
+ */
+export function optionalJson(params: Record<string, unknown>, name: string): unknown {
+  const value = params[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw errors.invalidParameter(name, 'expected JSON');
+  }
+}
+
+/** Positional bind values for `$1..$n`: a JSON array. Named parameters are not PostgreSQL's. */
+export function readQueryParameters(params: Record<string, unknown>): unknown[] {
+  const value = optionalJson(params, 'queryParameters');
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'object' && Object.keys(value as object).length === 0) return [];
+  throw errors.invalidParameter(
+    'queryParameters',
+    'this connection binds positional parameters ($1, $2, ...): send a JSON array',
+  );
+}

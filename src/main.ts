@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, describeSettings, loadConfig } from './config/config.js';
+import { startServer, type StartupProgress } from './server.js';
+
+const HELP = `Graticule: a self-hosted CARTO 3 API over an embedded PostGIS warehouse.
+
+Usage: graticule [--help]
+
+Settings come from environment variables (or a JSON file named by GRATICULE_CONFIG_FILE):
+${describeSettings()
+  .map((s) => `  ${s.env.padEnd(36)} default: ${String(s.default) === '' ? '(none)' : String(s.default)}`)
+  .join('\n')}
+`;
+
+function printProgress(progress: StartupProgress): void {
+  const counts = progress.total > 1 ? ` ${progress.done}/${progress.total}` : '';
+  const line = `  ${progress.step}${counts}`;
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r\x1b[2K${line}${progress.done >= progress.total ? '\n' : ''}`);
+  } else if (progress.done === 0 || progress.done >= progress.total) {
+    process.stderr.write(`${line}\n`);
+  }
+}
+
+function printBanner(server: Awaited<ReturnType<typeof startServer>>, startedMs: number): void {
+  const { bootstrap, url } = server;
+  const lines = [
+    '',
+    `Graticule is listening on ${url} (ready in ${((Date.now() - startedMs) / 1000).toFixed(1)} s)`,
+    `Connection carto_dw: embedded PostGIS warehouse${server.demoDataLoaded ? ' (demo data loaded)' : ''}`,
+    '',
+  ];
+  if (bootstrap.generatedSecret) {
+    lines.push(
+      'A Machine to Machine application was created. Its secret is shown this once:',
+      `  client id:     ${bootstrap.clientId}`,
+      `  client secret: ${bootstrap.generatedSecret}`,
+      '',
+      'Get an access token:',
+      `  curl -s -X POST ${url}/oauth/token \\`,
+      "    -H 'Content-Type: application/x-www-form-urlencoded' \\",
+      "    -d grant_type=client_credentials -d audience=carto-cloud-native-api \\",
+      `    -d client_id=${bootstrap.clientId} -d client_secret=${bootstrap.generatedSecret}`,
+      '',
+    );
+  } else {
+    lines.push(`Bootstrap application client id: ${bootstrap.clientId}`, '');
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const startedMs = Date.now();
+  const config = loadConfig();
+  process.stderr.write(`Starting Graticule (data directory ${config.dataDir})\n`);
+  const server = await startServer(config, printProgress);
+  printBanner(server, startedMs);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`Graticule failed to start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDependencies } from '../http/app.js';
+import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
+import { errors } from '../http/errors.js';
+import { optionalString, readParameters } from '../http/request-params.js';
+import { readSourceDefinition, sourceKey } from './source-definition.js';
+import { SourceCache } from './source-cache.js';
+import { TileCache, etagOf, type CachedTile } from './tile-cache.js';
+import { parseTileCoordinates } from './tile-coordinates.js';
+import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
+import { buildTile } from './tiles/build-tile.js';
+
+type SourceRequest = FastifyRequest<{ Params: { connection: string; type: string } }>;
+type TileRequest = FastifyRequest<{
+  Params: { connection: string; type: string; z: string; x: string; y: string };
+}>;
+
+const sourceParams = {
+  type: 'object',
+  properties: {
+    connection: { type: 'string', minLength: 1, maxLength: 256 },
+    type: { type: 'string', minLength: 1, maxLength: 32 },
+  },
+  required: ['connection', 'type'],
+} as const;
+
+const tileParams = {
+  type: 'object',
+  properties: {
+    ...sourceParams.properties,
+    z: { type: 'string' },
+    x: { type: 'string' },
+    y: { type: 'string' },
+  },
+  required: ['connection', 'type', 'z', 'x', 'y'],
+} as const;
+
+/** Maps API: source instantiation, TileJSON and vector tiles for table and query sources. */
+export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies): void {
+  const { config } = deps;
+  const sources = new SourceCache({
+    timeoutMs: config.queryTimeoutMs,
+    maxTileFeatures: config.tileMaxFeatures,
+    maxZoom: MAX_ZOOM,
+  });
+  const tiles = new TileCache(config.tileCacheMegabytes * 1024 * 1024, config.tileMaxAgeSeconds);
+  const baseUrlOf = (request: FastifyRequest) =>
+    config.publicUrl || `${request.protocol}://${request.host}`;
+
+  const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
+    const params = readParameters(request);
+    const source = readSourceDefinition(request.params.connection, request.params.type, params);
+    const { driver } = deps.connections.resolve(source.connection);
+    const inspection = await sources.inspect(driver, source);
+
+    const format = optionalString(params, 'format');
+    reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
+    if (format === undefined) return buildInstantiation(baseUrlOf(request), source, inspection);
+    if (format === 'tilejson') return buildTileJson(baseUrlOf(request), source, inspection);
+    // TODO: answer geojson, json and ndjson formats; they get 400 for now.
+    throw errors.unsupportedParameter('format', `'${format}' is not served; use tilejson`);
+  };
+
+  const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
+    const coordinates = parseTileCoordinates(request.params);
+    const params = readParameters(request);
+    const source = readSourceDefinition(request.params.connection, request.params.type, params);
+    const { driver } = deps.connections.resolve(source.connection);
+    const inspection = await sources.inspect(driver, source);
+    const { z, x, y } = coordinates;
+    const key = [sourceKey(source), inspection.inspectedAt, source.tileResolution];
+    const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
+
+    let tile: CachedTile | undefined = tiles.get(cacheKey);
+    if (!tile) {
+      const built = await buildTile(
+        driver,
+        {
+          fromSql: source.fromSql,
+          params: source.queryParameters,
+          geomColumn: source.spatialDataColumn,
+          properties: inspection.properties,
+        },
+        {
+          z,
+          x,
+          y,
+          format: source.formatTiles,
+          tileResolution: source.tileResolution,
+          maxFeatures: config.tileMaxFeatures,
+        },
+        { timeoutMs: config.queryTimeoutMs, signal: abortOnDisconnect(reply) },
+      );
+      const body = built.body ? Buffer.from(built.body) : null;
+      tile = { body, contentType: built.contentType, etag: etagOf(body) };
+      tiles.set(cacheKey, tile);
+    }
+
+    reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
+    reply.header('ETag', tile.etag);
+    if (request.headers['if-none-match'] === tile.etag) return reply.code(304).send();
+    if (!tile.body) return reply.code(204).send();
+    return reply.type(tile.contentType).send(tile.body);
+  };
+
+  app.get('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);
+  app.post('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);
+  app.get('/v3/maps/:connection/:type/:z/:x/:y', { schema: { params: tileParams } }, tileHandler);
+}

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { errors } from '../http/errors.js';
+import {
+  optionalJson,
+  optionalString,
+  readQueryParameters,
+  requiredString,
+} from '../http/request-params.js';
+import { analyzeSql, wrapAsSubquery } from '../sql/sql-text.js';
+import { parseTableName, quoteTableName } from './table-name.js';
+
+export type SourceType = 'table' | 'query';
+export type TileFormat = 'mvt' | 'binary';
+
+/** `tileResolution` values CARTO's clients send; grid = 1024 × value pixels per tile. */
+export const TILE_RESOLUTIONS = [0.25, 0.5, 1, 2, 4] as const;
+export const DEFAULT_TILE_RESOLUTION = 0.5;
+export const DEFAULT_TILE_FORMAT: TileFormat = 'binary';
+
+/** Everything that defines a map source; the same values travel in every URL we hand out. */
+export interface SourceDefinition {
+  connection: string;
+  type: SourceType;
+  /** Table name as the client sent it (table sources). */
+  name?: string;
+  /** SQL as the client sent it (query sources). */
+  q?: string;
+  queryParameters: unknown[];
+  spatialDataColumn: string;
+  tileResolution: number;
+  columns: string[] | null;
+  formatTiles: TileFormat;
+  /** FROM-able SQL for the source. */
+  fromSql: string;
+}
+
+function readTileResolution(params: Record<string, unknown>): number {
+  const raw = optionalString(params, 'tileResolution');
+  if (raw === undefined) return DEFAULT_TILE_RESOLUTION;
+  const value = Number(raw);
+  if (!(TILE_RESOLUTIONS as readonly number[]).includes(value)) {
+    throw errors.invalidParameter('tileResolution', `expected one of ${TILE_RESOLUTIONS.join(', ')}`);
+  }
+  return value;
+}
+
+function readColumns(params: Record<string, unknown>): string[] | null {
+  const raw = params.columns;
+  if (raw === undefined || raw === null || raw === '') return null;
+  const list = Array.isArray(raw) ? raw : String(raw).split(',');
+  const columns = list.map((c) => String(c).trim()).filter((c) => c !== '');
+  return columns.length > 0 ? [...new Set(columns)] : null;
+}
+
+/** Rejects parameters we understand but do not honour yet, rather than ignoring them. */
+function rejectUnsupported(params: Record<string, unknown>): void {
+  const spatialDataType = optionalString(params, 'spatialDataType') ?? 'geo';
+  if (spatialDataType !== 'geo') {
+    // TODO: serve h3 and quadbin spatial-index sources; they answer 400 for now.
+    throw errors.unsupportedParameter('spatialDataType', `'${spatialDataType}' is not served yet`);
+  }
+  const filters = optionalJson(params, 'filters');
+  if (filters !== undefined && !(typeof filters === 'object' && Object.keys(filters!).length === 0)) {
+    // TODO: apply CARTO filters server-side; non-empty filters answer 400 for now.
+    throw errors.unsupportedParameter('filters', 'server-side filters are not applied yet');
+  }
+  if (optionalString(params, 'aggregationExp') !== undefined) {
+    // TODO: aggregate identical geometries with aggregationExp; it answers 400 for now.
+    throw errors.unsupportedParameter('aggregationExp', 'not applied to geo sources yet');
+  }
+  const featureBbox = optionalString(params, 'featureBbox');
+  if (featureBbox !== undefined && featureBbox !== 'false') {
+    // TODO: add _carto_bbox to polygon features for label placement; 400 for now.
+    throw errors.unsupportedParameter('featureBbox', 'label bounding boxes are not produced yet');
+  }
+}
+
+/** The legacy `geo_column` (before API 3.3) names the spatial column. */
+function readSpatialColumn(params: Record<string, unknown>): string {
+  const legacy = optionalString(params, 'geo_column');
+  if (legacy !== undefined) {
+    const version = Number(optionalString(params, 'v') ?? '0');
+    if (version >= 3.3) {
+      throw errors.invalidParameter('geo_column', 'use spatialDataColumn and spatialDataType');
+    }
+    if (legacy.includes(':')) {
+      throw errors.unsupportedParameter('geo_column', 'spatial-index columns are not served yet');
+    }
+    return legacy;
+  }
+  return optionalString(params, 'spatialDataColumn') ?? 'geom';
+}
+
+/** Reads and validates a map source from request parameters. */
+export function readSourceDefinition(
+  connection: string,
+  type: string,
+  params: Record<string, unknown>,
+): SourceDefinition {
+  if (type !== 'table' && type !== 'query') {
+    // TODO: serve tileset, raster and boundary sources; they answer 400 for now.
+    throw errors.unsupportedParameter('source type', `'${type}' sources are not served yet`);
+  }
+  rejectUnsupported(params);
+  const formatTiles = optionalString(params, 'formatTiles') ?? DEFAULT_TILE_FORMAT;
+  if (formatTiles !== 'mvt' && formatTiles !== 'binary') {
+    throw errors.invalidParameter('formatTiles', "expected 'mvt' or 'binary'");
+  }
+  const base = {
+    connection,
+    type,
+    spatialDataColumn: readSpatialColumn(params),
+    tileResolution: readTileResolution(params),
+    columns: readColumns(params),
+    formatTiles,
+  } as const;
+
+  if (type === 'table') {
+    const name = requiredString(params, 'name');
+    return { ...base, name, queryParameters: [], fromSql: quoteTableName(parseTableName(name)) };
+  }
+  const q = requiredString(params, 'q');
+  const shape = analyzeSql(q);
+  if (shape.body.trim() === '') throw errors.invalidParameter('q', 'the query is empty');
+  if (shape.hasMultipleStatements) {
+    throw errors.invalidParameter('q', 'a query source must be a single statement');
+  }
+  return {
+    ...base,
+    q,
+    queryParameters: readQueryParameters(params),
+    fromSql: wrapAsSubquery(shape.body, '_src'),
+  };
+}
+
+/** The parameters that recreate this source, in a stable order, for the URLs we return. */
+export function sourceUrlParameters(source: SourceDefinition): URLSearchParams {
+  const params = new URLSearchParams();
+  if (source.type === 'table') params.set('name', source.name!);
+  else params.set('q', source.q!);
+  if (source.queryParameters.length > 0) {
+    params.set('queryParameters', JSON.stringify(source.queryParameters));
+  }
+  params.set('spatialDataColumn', source.spatialDataColumn);
+  params.set('spatialDataType', 'geo');
+  params.set('tileResolution', String(source.tileResolution));
+  if (source.columns) params.set('columns', source.columns.join(','));
+  return params;
+}
+
+/** A stable key for caching what we learn about a source (not its tile format). */
+export function sourceKey(source: SourceDefinition): string {
+  const identity = JSON.stringify([
+    source.connection,
+    source.type,
+    source.name ?? source.q,
+    source.queryParameters,
+    source.spatialDataColumn,
+    source.columns,
+  ]);
+  return createHash('sha256').update(identity).digest('base64url').slice(0, 22);
+}

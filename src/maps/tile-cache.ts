@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+
+/** A built tile; `body` null means the tile is empty (answered 204). */
+export interface CachedTile {
+  body: Buffer | null;
+  contentType: string;
+  etag: string;
+}
+
+/** Tiles kept in memory, bounded by total bytes. */
+export class TileCache {
+  private readonly entries: LRUCache<string, CachedTile> | null;
+
+  constructor(maxBytes: number, ttlSeconds: number) {
+    this.entries =
+      maxBytes > 0
+        ? new LRUCache<string, CachedTile>({
+            maxSize: maxBytes,
+            sizeCalculation: (tile) => (tile.body?.length ?? 0) + 64,
+            ttl: Math.max(ttlSeconds, 1) * 1000,
+          })
+        : null;
+  }
+
+  get(key: string): CachedTile | undefined {
+    return this.entries?.get(key);
+  }
+
+  set(key: string, tile: CachedTile): void {
+    this.entries?.set(key, tile);
+  }
+}
+
+/** A strong ETag from the tile bytes. */
+export function etagOf(body: Buffer | null): string {
+  if (!body) return '"empty"';
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}

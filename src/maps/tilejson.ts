@@ -1,0 +1,82 @@
+import type { SourceDefinition } from './source-definition.js';
+import { sourceUrlParameters } from './source-definition.js';
+import type { SourceInspection } from './source-inspector.js';
+import { tilestatsType } from './tilestats.js';
+
+/** Highest zoom we announce and serve; deeper views overzoom these tiles. */
+export const MAX_ZOOM = 22;
+const WORLD_BOUNDS: [number, number, number, number] = [-180, -85.051129, 180, 85.051129];
+
+function schemaOf(inspection: SourceInspection) {
+  return inspection.fields.map((f) => ({ name: f.name, type: f.cartoType }));
+}
+
+/** A path under the connection's maps endpoint plus its query string. */
+function endpointUrl(baseUrl: string, source: SourceDefinition, suffix: string): string {
+  return `${baseUrl}/v3/maps/${encodeURIComponent(source.connection)}/${source.type}${suffix}`;
+}
+
+/** Step one of CARTO's two-step protocol: where to fetch the TileJSON, and the schema. */
+export function buildInstantiation(
+  baseUrl: string,
+  source: SourceDefinition,
+  inspection: SourceInspection,
+) {
+  const params = sourceUrlParameters(source);
+  params.set('formatTiles', source.formatTiles);
+  params.set('format', 'tilejson');
+  params.set('cache', String(inspection.inspectedAt));
+  return {
+    nrows: inspection.rowCount,
+    schema: schemaOf(inspection),
+    tilejson: { url: [endpointUrl(baseUrl, source, `?${params.toString()}`)] },
+  };
+}
+
+function centerOf(bounds: [number, number, number, number]): [number, number, number] {
+  const [west, south, east, north] = bounds;
+  const span = Math.max(east - west, (north - south) * 2, 1e-9);
+  const zoom = Math.max(0, Math.min(MAX_ZOOM, Math.floor(Math.log2(360 / span))));
+  return [(west + east) / 2, (south + north) / 2, zoom];
+}
+
+/** Step two: the TileJSON 3.0.0 document with CARTO's additions. */
+export function buildTileJson(
+  baseUrl: string,
+  source: SourceDefinition,
+  inspection: SourceInspection,
+) {
+  const params = sourceUrlParameters(source);
+  params.set('formatTiles', source.formatTiles);
+  params.set('cache', String(inspection.inspectedAt));
+  const tiles = [endpointUrl(baseUrl, source, `/{z}/{x}/{y}?${params.toString()}`)];
+  const bounds = inspection.bounds ?? WORLD_BOUNDS;
+  const geometry = inspection.tilestats.layers[0].geometry;
+  const fields = Object.fromEntries(inspection.properties.map((f) => [f.name, tilestatsType(f)]));
+  return {
+    tilejson: '3.0.0',
+    name: source.type === 'table' ? source.name : 'query',
+    description: '',
+    version: '1.0.0',
+    attribution: '',
+    scheme: 'xyz',
+    tiles,
+    minzoom: 0,
+    maxzoom: MAX_ZOOM,
+    bounds,
+    center: centerOf(bounds),
+    vector_layers: [
+      {
+        id: 'default',
+        minzoom: 0,
+        maxzoom: MAX_ZOOM,
+        fields,
+        ...(geometry ? { geometry_type: geometry } : {}),
+      },
+    ],
+    tilestats: inspection.tilestats,
+    tileResolution: source.tileResolution,
+    fraction_dropped_per_zoom: inspection.fractionDroppedPerZoom,
+    schema: schemaOf(inspection),
+  };
+}

@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/config.js';
+import { ensureBootstrap, type BootstrapResult } from './accounts/bootstrap.js';
+import { ApplicationStore } from './apps/application-store.js';
+import { loadSigningKeys } from './auth/signing-keys.js';
+import { TokenService } from './auth/token-service.js';
+import { ConnectionRegistry } from './connections/connection-registry.js';
+import { buildApp } from './http/app.js';
+import { openStore } from './store/store.js';
+import { ensureDemoData } from './warehouses/embedded/demo-data.js';
+import { EmbeddedWarehouse } from './warehouses/embedded/embedded-warehouse.js';
+
+/** The connection name CARTO gives its own data warehouse; ours is the embedded one. */
+export const EMBEDDED_CONNECTION = 'carto_dw';
+
+export interface StartupProgress {
+  step: string;
+  done: number;
+  total: number;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  /** Base URL the server answers on, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  issuer: string;
+  bootstrap: BootstrapResult;
+  demoDataLoaded: boolean;
+  close(): Promise<void>;
+}
+
+function defaultBaseUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
+  return `http://${hostPart}:${port}`;
+}
+
+/**
+ * Opens the metadata store and the embedded warehouse, creates the bootstrap account and
+ * demo data when missing, and starts listening. Everything it opens is closed by `close()`.
+ */
+export async function startServer(
+  config: Config,
+  onProgress: (progress: StartupProgress) => void = () => {},
+): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore(config.dataDir);
+  const closers: (() => Promise<unknown>)[] = [() => store.destroy()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+
+  try {
+    const keys = await loadSigningKeys(store);
+    const bootstrap = await ensureBootstrap(store, {
+      clientId: config.bootstrapClientId,
+      clientSecret: config.bootstrapClientSecret,
+    });
+
+    onProgress({ step: 'opening the embedded warehouse', done: 0, total: 1 });
+    const warehouse = await EmbeddedWarehouse.open({
+      dataDir: path.join(config.dataDir, 'warehouse'),
+      queueLimit: config.warehouseQueueLimit,
+    });
+    closers.push(() => warehouse.close());
+    const connections = new ConnectionRegistry();
+    connections.register({ name: EMBEDDED_CONNECTION, driver: warehouse });
+
+    let demoDataLoaded = false;
+    if (config.loadDemoData) {
+      demoDataLoaded = (await ensureDemoData(warehouse, onProgress)).loaded;
+    }
+
+    let issuer = config.publicUrl ? `${config.publicUrl}/` : '';
+    const applications = new ApplicationStore(store);
+    const tokens = new TokenService(keys, () => issuer, config.tokenTtlSeconds);
+    const app = await buildApp({
+      config,
+      tokens,
+      applications,
+      connections,
+      issuer: () => issuer,
+      isReady: () => warehouse.isReady(),
+    });
+    closers.push(() => app.close());
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = config.publicUrl || defaultBaseUrl(config.host, port);
+    if (!issuer) issuer = `${url}/`;
+
+    return { app, url, issuer, bootstrap, demoDataLoaded, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Just enough lexing of PostgreSQL text to wrap user SQL safely: find where the statement
+ * really ends (ignoring trailing semicolons and comments), whether there is a second
+ * statement, and its first keyword. Literals, quoted identifiers, dollar quotes and comments
+ * are skipped, so a ';' or '--' inside them means nothing.
+ */
+export interface SqlShape {
+  /** The statement without trailing semicolons, comments and blanks. */
+  body: string;
+  /** Lower-cased first keyword, e.g. `select`, `with`, `insert`; '' when there is none. */
+  firstKeyword: string;
+  /** True when a ';' separates two statements that both have content. */
+  hasMultipleStatements: boolean;
+}
+
+function skipQuoted(text: string, start: number, quote: string): number {
+  let i = start + 1;
+  while (i < text.length) {
+    if (text[i] === quote) {
+      if (text[i + 1] === quote) {
+        i += 2;
+        continue;
+      }
+      return i + 1;
+    }
+    i += 1;
+  }
+  return text.length;
+}
+
+function skipBlockComment(text: string, start: number): number {
+  let depth = 0;
+  let i = start;
+  while (i < text.length) {
+    if (text.startsWith('/*', i)) {
+      depth += 1;
+      i += 2;
+    } else if (text.startsWith('*/', i)) {
+      depth -= 1;
+      i += 2;
+      if (depth === 0) return i;
+    } else {
+      i += 1;
+    }
+  }
+  return text.length;
+}
+
+const DOLLAR_TAG = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/;
+
+/** Describes the shape of one SQL text; see `SqlShape`. */
+export function analyzeSql(text: string): SqlShape {
+  let lastContentEnd = 0;
+  let firstKeyword = '';
+  let sawSeparator = false;
+  let hasMultipleStatements = false;
+  let i = 0;
+  const markContent = (end: number) => {
+    if (sawSeparator) hasMultipleStatements = true;
+    lastContentEnd = end;
+  };
+
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '-' && text[i + 1] === '-') {
+      const newline = text.indexOf('\n', i);
+      i = newline < 0 ? text.length : newline + 1;
+    } else if (ch === '/' && text[i + 1] === '*') {
+      i = skipBlockComment(text, i);
+    } else if (ch === "'" || ch === '"') {
+      const isEscapeString = ch === "'" && /(^|[^A-Za-z0-9_$])[eE]$/.test(text.slice(Math.max(0, i - 2), i));
+      const end = isEscapeString ? skipEscapeString(text, i) : skipQuoted(text, i, ch);
+      markContent(end);
+      i = end;
+    } else if (ch === '$' && DOLLAR_TAG.test(text.slice(i, i + 64))) {
+      const tag = DOLLAR_TAG.exec(text.slice(i, i + 64))![0];
+      const close = text.indexOf(tag, i + tag.length);
+      const end = close < 0 ? text.length : close + tag.length;
+      markContent(end);
+      i = end;
+    } else if (ch === ';') {
+      if (lastContentEnd > 0) sawSeparator = true;
+      i += 1;
+    } else if (/\s/.test(ch)) {
+      i += 1;
+    } else {
+      if (!firstKeyword && /[A-Za-z]/.test(ch)) {
+        firstKeyword = /^[A-Za-z]+/.exec(text.slice(i))![0].toLowerCase();
+      }
+      markContent(i + 1);
+      i += 1;
+    }
+  }
+  return { body: text.slice(0, lastContentEnd), firstKeyword, hasMultipleStatements };
+}
+
+function skipEscapeString(text: string, start: number): number {
+  let i = start + 1;
+  while (i < text.length) {
+    if (text[i] === '\\') {
+      i += 2;
+    } else if (text[i] === "'") {
+      if (text[i + 1] === "'") {
+        i += 2;
+        continue;
+      }
+      return i + 1;
+    } else {
+      i += 1;
+    }
+  }
+  return text.length;
+}
+
+/** Statements whose rows can be read through `SELECT * FROM (...)`. */
+export function isRowQuery(shape: SqlShape): boolean {
+  return ['select', 'values', 'table'].includes(shape.firstKeyword);
+}
+
+/**
+ * Wraps a query as a subquery. The newline before ')' keeps a trailing line comment from
+ * swallowing the parenthesis.
+ */
+export function wrapAsSubquery(body: string, alias: string): string {
+  return `(\n${body}\n) AS "${alias}"`;
+}

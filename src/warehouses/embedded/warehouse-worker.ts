@@ -1,0 +1,185 @@
+/**
+ * Worker-thread entry of the embedded warehouse: owns one PGlite instance (PostgreSQL + PostGIS
+ * in WASM), whose every statement blocks its thread, so it must never run on the main thread.
+ * Speaks the protocol in `worker-protocol.ts`.
+ */
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+import type { WarehouseField } from '../driver.js';
+import type { PostgresErrorFields } from '../postgres-errors.js';
+import { PG_TEXT_PARSERS, cartoTypeOf, type PgTypeInfo } from '../postgres-types.js';
+import type { HostMessage, WorkerMessage } from './worker-protocol.js';
+
+const SELECT_ALL_TYPES = `
+  SELECT t.oid::int4 AS oid, t.typname, t.typcategory,
+         base.typname AS base_typname, base.typcategory AS base_typcategory
+    FROM pg_catalog.pg_type AS t
+    LEFT JOIN pg_catalog.pg_type AS base ON base.oid = t.typbasetype`;
+
+const SELECT_TYPES_BY_OID = `${SELECT_ALL_TYPES}
+   WHERE t.oid = ANY($1::oid[])`;
+
+const HAS_POSTGIS = `SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'postgis'`;
+
+interface TypeRow extends PgTypeInfo {
+  oid: number;
+  base_typname: string | null;
+  base_typcategory: string | null;
+}
+
+const port = parentPort;
+if (!port) throw new Error('warehouse-worker.ts must be started as a worker thread');
+
+let db: PGlite | undefined;
+const fieldTypes = new Map<number, Omit<WarehouseField, 'name'>>();
+
+function send(message: WorkerMessage): void {
+  port?.postMessage(message);
+}
+
+function errorFields(error: unknown): PostgresErrorFields {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, hint, detail, position } = error as Error & Record<string, unknown>;
+  const asText = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return {
+    code: asText(code),
+    message: error.message,
+    hint: asText(hint),
+    detail: asText(detail),
+    position: asText(position),
+  };
+}
+
+/**
+ * A WASM trap (`WebAssembly.RuntimeError`, named 'RuntimeError'; the type is not in this
+ * project's libs) leaves PostgreSQL's memory in an unknown state, so the instance is not reused.
+ */
+function isFatal(error: unknown): boolean {
+  const isWasmTrap = error instanceof Error && error.name === 'RuntimeError';
+  return isWasmTrap || db === undefined || db.closed;
+}
+
+function rememberTypes(rows: TypeRow[]): boolean {
+  let hasArrays = false;
+  for (const row of rows) {
+    // A domain describes its values like its base type, but keeps its own name.
+    const base =
+      row.base_typname && row.base_typcategory
+        ? { typname: row.base_typname, typcategory: row.base_typcategory }
+        : row;
+    fieldTypes.set(row.oid, { nativeType: row.typname, cartoType: cartoTypeOf(base) });
+    hasArrays ||= row.typcategory === 'A';
+  }
+  return hasArrays;
+}
+
+async function describeFields(
+  database: PGlite,
+  fields: { name: string; dataTypeID: number }[],
+): Promise<WarehouseField[]> {
+  const unseen = [...new Set(fields.map((field) => field.dataTypeID))].filter(
+    (oid) => !fieldTypes.has(oid),
+  );
+  if (unseen.length > 0) {
+    const { rows } = await database.query<TypeRow>(SELECT_TYPES_BY_OID, [unseen]);
+    // PGlite learns array types only at start-up; arrays of types created since then come
+    // back as text until it refreshes.
+    if (rememberTypes(rows)) await database.refreshArrayTypes();
+  }
+
+  return fields.map((field) => ({
+    name: field.name,
+    ...(fieldTypes.get(field.dataTypeID) ?? { nativeType: 'unknown', cartoType: 'unknown' }),
+  }));
+}
+
+async function open(dataDir: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const createdDataDir = !existsSync(join(dataDir, 'PG_VERSION'));
+
+  const createStart = performance.now();
+  const database = await PGlite.create({
+    dataDir,
+    extensions: { postgis },
+    parsers: { ...PG_TEXT_PARSERS },
+  });
+  db = database;
+  const createMs = performance.now() - createStart;
+
+  const extensionStart = performance.now();
+  const { rows: installed } = await database.query(HAS_POSTGIS);
+  if (installed.length === 0) {
+    await database.exec('CREATE EXTENSION IF NOT EXISTS postgis');
+    // geometry[] and geography[] did not exist when PGlite loaded its array parsers.
+    await database.refreshArrayTypes();
+  }
+  const extensionMs = performance.now() - extensionStart;
+
+  rememberTypes((await database.query<TypeRow>(SELECT_ALL_TYPES)).rows);
+  const { rows } = await database.query<{ version: string }>(
+    'SELECT postgis_lib_version() AS version',
+  );
+  send({
+    type: 'opened',
+    createdDataDir,
+    createMs,
+    extensionMs,
+    postgisVersion: rows[0]?.version ?? 'unknown',
+  });
+}
+
+async function runQuery(id: number, sql: string, params: readonly unknown[]): Promise<void> {
+  if (!db) throw new Error('The embedded warehouse is not open');
+  const result = await db.query<Record<string, unknown>>(sql, [...params]);
+
+  // The whole server shares this one session: a transaction left open would swallow every
+  // later statement of every user, so explicit transactions are refused.
+  if (result.command === 'BEGIN' || result.command === 'START') {
+    await db.exec('ROLLBACK');
+    send({
+      type: 'error',
+      id,
+      fatal: false,
+      error: {
+        code: '0A000',
+        message:
+          'Transactions are not supported by the embedded warehouse; each statement commits on its own',
+      },
+    });
+    return;
+  }
+
+  const fields = await describeFields(db, result.fields);
+  send({ type: 'result', id, fields, rows: result.rows });
+}
+
+async function handle(message: HostMessage): Promise<void> {
+  try {
+    switch (message.type) {
+      case 'open':
+        await open(message.dataDir);
+        return;
+      case 'query':
+        await runQuery(message.id, message.sql, message.params);
+        return;
+      case 'close':
+        await db?.close();
+        db = undefined;
+        send({ type: 'closed' });
+        return;
+    }
+  } catch (error) {
+    const id = message.type === 'query' ? message.id : undefined;
+    send({ type: 'error', id, error: errorFields(error), fatal: isFatal(error) });
+  }
+}
+
+// The host sends one message at a time, but chaining keeps the worker correct even if not.
+let previous: Promise<void> = Promise.resolve();
+port.on('message', (message: HostMessage) => {
+  previous = previous.then(() => handle(message));
+});
