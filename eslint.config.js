@@ -9,9 +9,16 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       'no-console': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    files: ['test/**/*.ts', 'src/**/*.test.ts', 'src/test-support/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
     files: ['bench/**/*.mjs', 'src/main.ts', 'eslint.config.js'],

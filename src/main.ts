@@ -9,7 +9,10 @@ Usage: graticule [--help]
 
 Settings come from environment variables (or a JSON file named by GRATICULE_CONFIG_FILE):
 ${describeSettings()
-  .map((s) => `  ${s.env.padEnd(36)} default: ${String(s.default) === '' ? '(none)' : String(s.default)}`)
+  .map(
+    (s) =>
+      `  ${s.env.padEnd(36)} default: ${String(s.default) === '' ? '(none)' : String(s.default)}`,
+  )
   .join('\n')}
 `;
 
@@ -40,7 +43,7 @@ function printBanner(server: Awaited<ReturnType<typeof startServer>>, startedMs:
       'Get an access token:',
       `  curl -s -X POST ${url}/oauth/token \\`,
       "    -H 'Content-Type: application/x-www-form-urlencoded' \\",
-      "    -d grant_type=client_credentials -d audience=carto-cloud-native-api \\",
+      '    -d grant_type=client_credentials -d audience=carto-cloud-native-api \\',
       `    -d client_id=${bootstrap.clientId} -d client_secret=${bootstrap.generatedSecret}`,
       '',
     );

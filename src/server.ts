@@ -8,6 +8,7 @@ import { loadSigningKeys } from './auth/signing-keys.js';
 import { TokenService } from './auth/token-service.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
 import { buildApp } from './http/app.js';
+import { createLogger } from './http/logger.js';
 import { openStore } from './store/store.js';
 import { ensureDemoData } from './warehouses/embedded/demo-data.js';
 import { EmbeddedWarehouse } from './warehouses/embedded/embedded-warehouse.js';
@@ -46,6 +47,7 @@ export async function startServer(
   onProgress: (progress: StartupProgress) => void = () => {},
 ): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
+  const logger = createLogger(config.logLevel);
   const store = await openStore(config.dataDir);
   const closers: (() => Promise<unknown>)[] = [() => store.destroy()];
   const closeAll = async () => {
@@ -63,6 +65,7 @@ export async function startServer(
     const warehouse = await EmbeddedWarehouse.open({
       dataDir: path.join(config.dataDir, 'warehouse'),
       queueLimit: config.warehouseQueueLimit,
+      logger: logger.child({ connection: EMBEDDED_CONNECTION }),
     });
     closers.push(() => warehouse.close());
     const connections = new ConnectionRegistry();
@@ -83,6 +86,7 @@ export async function startServer(
       connections,
       issuer: () => issuer,
       isReady: () => warehouse.isReady(),
+      logger,
     });
     closers.push(() => app.close());
     await app.listen({ host: config.host, port: config.port });

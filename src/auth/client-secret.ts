@@ -26,9 +26,14 @@ export function generateClientId(): string {
 export async function hashClientSecret(secret: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await deriveKey(secret, salt, COST);
-  return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64url'), key.toString('base64url')].join(
-    '$',
-  );
+  return [
+    'scrypt',
+    COST.N,
+    COST.r,
+    COST.p,
+    salt.toString('base64url'),
+    key.toString('base64url'),
+  ].join('$');
 }
 
 /** Checks a presented secret against a stored hash in constant time. */

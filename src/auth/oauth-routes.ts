@@ -144,7 +144,9 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencie
       return sendOAuthError(reply, 400, 'invalid_target', `Unknown audience '${audience}'`);
     }
     const requested = (readField(body, 'scope') ?? '').split(' ').filter(Boolean);
-    const unknownScope = requested.find((scope) => !(M2M_SCOPES as readonly string[]).includes(scope));
+    const unknownScope = requested.find(
+      (scope) => !(M2M_SCOPES as readonly string[]).includes(scope),
+    );
     if (unknownScope) {
       return sendOAuthError(reply, 400, 'invalid_scope', `Scope '${unknownScope}' is not allowed`);
     }

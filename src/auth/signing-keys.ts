@@ -53,10 +53,17 @@ export async function loadSigningKeys(store: Store): Promise<SigningKeys> {
     .executeTakeFirst();
   if (!hasActive) await createSigningKey(store);
 
-  const rows = await store.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
+  const rows = await store
+    .selectFrom('signing_keys')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .execute();
   const active = rows.find((row) => row.retired_at === null);
   if (!active) throw new Error('No active signing key');
-  const privateKey = (await importJWK(JSON.parse(active.private_jwk) as JWK, active.alg)) as CryptoKey;
+  const privateKey = (await importJWK(
+    JSON.parse(active.private_jwk) as JWK,
+    active.alg,
+  )) as CryptoKey;
   const jwks: JSONWebKeySet = { keys: rows.map((row) => JSON.parse(row.public_jwk) as JWK) };
   return {
     current: { kid: active.kid, privateKey },

@@ -84,7 +84,8 @@ export class TokenService {
         scope: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
       };
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw errors.tokenInvalid('the token has expired');
+      if (error instanceof joseErrors.JWTExpired)
+        throw errors.tokenInvalid('the token has expired');
       if (error instanceof joseErrors.JWTClaimValidationFailed) {
         throw errors.tokenInvalid(`claim '${error.claim}' is not acceptable`);
       }

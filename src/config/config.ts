@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 /**
@@ -123,7 +123,9 @@ function coerce(key: string, spec: SettingSpec, raw: unknown, problems: string[]
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const problems: string[] = [];
-  const configFile = env.GRATICULE_CONFIG_FILE ? path.resolve(cwd, env.GRATICULE_CONFIG_FILE) : null;
+  const configFile = env.GRATICULE_CONFIG_FILE
+    ? path.resolve(cwd, env.GRATICULE_CONFIG_FILE)
+    : null;
   let fileValues: Record<string, unknown> = {};
   if (configFile) {
     try {
@@ -160,10 +162,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (secret !== '' && values.bootstrapClientId === '') {
     problems.push('GRATICULE_BOOTSTRAP_CLIENT_SECRET needs GRATICULE_BOOTSTRAP_CLIENT_ID too');
   }
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(String(values.logLevel))) {
+  if (
+    !['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(
+      String(values.logLevel),
+    )
+  ) {
     problems.push(`GRATICULE_LOG_LEVEL must be a pino level, got '${values.logLevel}'`);
   }
-  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0)
+    throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
 
   return Object.freeze({ ...values, configFile }) as Config;
 }

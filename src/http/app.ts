@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyRequest,
   type FastifyServerFactory,
 } from 'fastify';
 import cors from '@fastify/cors';
 import compress from '@fastify/compress';
+import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import type { ApplicationStore } from '../apps/application-store.js';
@@ -30,6 +32,7 @@ export interface AppDependencies {
   connections: ConnectionRegistry;
   issuer: () => string;
   isReady: () => boolean;
+  logger: Logger;
 }
 
 /** Headers CARTO's clients send, which a browser preflight must be allowed to carry. */
@@ -43,11 +46,6 @@ const ALLOWED_HEADERS = [
 ];
 /** CARTO's tile and SQL URLs can be long; Node's default 16 KiB header limit is too tight. */
 const MAX_HEADER_BYTES = 64 * 1024;
-
-function logSafeUrl(request: { url?: string }): string {
-  // Query strings carry user SQL and may carry tokens: log only the path.
-  return (request.url ?? '').split('?')[0] ?? '';
-}
 
 async function requireBearerToken(request: FastifyRequest, tokens: TokenService): Promise<void> {
   if (request.method === 'OPTIONS') return;
@@ -64,32 +62,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     serverFactory: ((handler: (req: IncomingMessage, res: ServerResponse) => void) =>
       createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler)) as FastifyServerFactory,
-    logger: {
-      level: config.logLevel,
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'headers.authorization',
-          'client_secret',
-          'clientSecret',
-          'access_token',
-          'password',
-        ],
-        censor: '[redacted]',
-      },
-      serializers: {
-        req: (request: FastifyRequest) => ({
-          method: request.method,
-          url: logSafeUrl(request),
-        }),
-      },
-    },
+    loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: generateRequestId,
     requestIdHeader: false,
     bodyLimit: config.maxBodyBytes,
-    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
-    querystringParser: (text: string) => Object.fromEntries(new URLSearchParams(text)),
+    routerOptions: {
+      maxParamLength: 4096,
+      ignoreTrailingSlash: true,
+      querystringParser: (text: string) => Object.fromEntries(new URLSearchParams(text)),
+    },
     trustProxy: true,
   });
   app.decorateRequest('principal', null);

@@ -20,9 +20,15 @@ export function toApiErrorFromWarehouse(error: WarehouseError, timeoutMs: number
     case 'unavailable':
       return errors.warehouseUnavailable(error.message);
     default:
-      return new ApiError(500, 'warehouse_error', 'The warehouse failed to run the query', {}, {
-        cause: error,
-      });
+      return new ApiError(
+        500,
+        'warehouse_error',
+        'The warehouse failed to run the query',
+        {},
+        {
+          cause: error,
+        },
+      );
   }
 }
 
@@ -70,7 +76,10 @@ export function installErrorHandling(app: FastifyInstance, queryTimeoutMs: numbe
       reply.header('Retry-After', String(apiError.extra.retryAfterSeconds));
     }
     reply.header('Cache-Control', 'no-store');
-    return reply.code(apiError.status).type('application/json; charset=utf-8').send(apiError.toBody());
+    return reply
+      .code(apiError.status)
+      .type('application/json; charset=utf-8')
+      .send(apiError.toBody());
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -80,12 +80,9 @@ export const errors = {
   sqlError: (message: string, hint?: string) =>
     new ApiError(400, 'sql_error', message, hint === undefined ? {} : { hint }),
   queryTimeout: (timeoutMs: number) =>
-    new ApiError(
-      504,
-      'query_timeout',
-      `Query timed out after ${timeoutMs} ms`,
-      { hint: 'Make the query cheaper or run it as a job' },
-    ),
+    new ApiError(504, 'query_timeout', `Query timed out after ${timeoutMs} ms`, {
+      hint: 'Make the query cheaper or run it as a job',
+    }),
   tooManyRows: (maxRows: number) =>
     new ApiError(400, 'too_many_rows', `Result exceeds the limit of ${maxRows} rows`, {
       hint: 'Add a LIMIT, or aggregate in SQL',

@@ -80,6 +80,7 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
           params: source.queryParameters,
           geomColumn: source.spatialDataColumn,
           properties: inspection.properties,
+          srid: inspection.srid,
         },
         {
           z,

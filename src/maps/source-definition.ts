@@ -39,7 +39,10 @@ function readTileResolution(params: Record<string, unknown>): number {
   if (raw === undefined) return DEFAULT_TILE_RESOLUTION;
   const value = Number(raw);
   if (!(TILE_RESOLUTIONS as readonly number[]).includes(value)) {
-    throw errors.invalidParameter('tileResolution', `expected one of ${TILE_RESOLUTIONS.join(', ')}`);
+    throw errors.invalidParameter(
+      'tileResolution',
+      `expected one of ${TILE_RESOLUTIONS.join(', ')}`,
+    );
   }
   return value;
 }
@@ -60,7 +63,10 @@ function rejectUnsupported(params: Record<string, unknown>): void {
     throw errors.unsupportedParameter('spatialDataType', `'${spatialDataType}' is not served yet`);
   }
   const filters = optionalJson(params, 'filters');
-  if (filters !== undefined && !(typeof filters === 'object' && Object.keys(filters!).length === 0)) {
+  if (
+    filters !== undefined &&
+    !(typeof filters === 'object' && Object.keys(filters!).length === 0)
+  ) {
     // TODO: apply CARTO filters server-side; non-empty filters answer 400 for now.
     throw errors.unsupportedParameter('filters', 'server-side filters are not applied yet');
   }

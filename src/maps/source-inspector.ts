@@ -13,6 +13,8 @@ export interface SourceInspection {
   rowCount: number;
   /** [west, south, east, north] in WGS84, or null when no row has a usable geometry. */
   bounds: [number, number, number, number] | null;
+  /** SRID of the geometries (4326 when unknown or when there are none). */
+  srid: number;
   tilestats: Tilestats;
   /** Share of features left out of tiles at each zoom because of the per-tile feature cap. */
   fractionDroppedPerZoom: number[];
@@ -27,7 +29,14 @@ export interface InspectionLimits {
 }
 
 /** Types tiles can carry; others (bytea, interval, extra geometries) are left out. */
-const TILE_PROPERTY_TYPES = new Set(['number', 'bigint', 'string', 'boolean', 'timestamp', 'object']);
+const TILE_PROPERTY_TYPES = new Set([
+  'number',
+  'bigint',
+  'string',
+  'boolean',
+  'timestamp',
+  'object',
+]);
 
 async function assertTableExists(
   driver: WarehouseDriver,
@@ -57,10 +66,11 @@ function pickProperties(source: SourceDefinition, fields: WarehouseField[]): War
 }
 
 const boundsSql = (fromSql: string, geom: string) => `
-  SELECT n AS "rowCount", ST_XMin(e) AS "west", ST_YMin(e) AS "south",
+  SELECT n AS "rowCount", srid AS "srid", ST_XMin(e) AS "west", ST_YMin(e) AS "south",
          ST_XMax(e) AS "east", ST_YMax(e) AS "north"
   FROM (
     SELECT count(*)::float8 AS n,
+           coalesce(nullif(max(ST_SRID(g)), 0), 4326) AS srid,
            ST_Transform(
              ST_SetSRID(ST_Extent(g)::geometry, coalesce(nullif(max(ST_SRID(g)), 0), 4326)),
              4326
@@ -80,61 +90,90 @@ async function readCountAndBounds(
   driver: WarehouseDriver,
   source: SourceDefinition,
   timeoutMs: number,
-): Promise<{ rowCount: number; bounds: SourceInspection['bounds'] }> {
+): Promise<Pick<SourceInspection, 'rowCount' | 'bounds' | 'srid'>> {
   const result = await driver.query({
     sql: boundsSql(source.fromSql, quoteIdentifier(source.spatialDataColumn)),
     params: source.queryParameters,
     timeoutMs,
   });
   const row = result.rows[0];
-  if (!row) return { rowCount: 0, bounds: null };
+  if (!row) return { rowCount: 0, bounds: null, srid: 4326 };
   const box = [row.west, row.south, row.east, row.north].map((v) => (v === null ? NaN : Number(v)));
   const isFinite = box.every((v) => Number.isFinite(v));
   return {
     rowCount: Number(row.rowCount),
+    srid: Number(row.srid),
     bounds: isFinite ? (box as [number, number, number, number]) : null,
   };
 }
 
+/** Zoom levels covered by one counting pass; the per-cell counts roll up to coarser zooms. */
+const ZOOMS_PER_PASS = 8;
+
 /**
- * Estimates, zoom by zoom, the share of features a tile leaves out because of the feature cap,
- * by counting features per tile of a representative point. Stops at the first zoom where no
- * tile is over the cap: deeper tiles only get emptier.
+ * Estimates, zoom by zoom, the share of features a tile leaves out because of the feature cap.
+ * Features are counted once per cell of the finest zoom of a pass (by the centre of their
+ * bounding box), and the counts are rolled up to each coarser zoom, so one scan covers eight
+ * zooms. A further pass runs only while tiles at the finest zoom are still over the cap.
  */
 async function estimateDroppedFractions(
   driver: WarehouseDriver,
   source: SourceDefinition,
   rowCount: number,
+  srid: number,
   limits: InspectionLimits,
 ): Promise<number[]> {
   const fractions = new Array<number>(limits.maxZoom + 1).fill(0);
   if (rowCount <= limits.maxTileFeatures) return fractions;
-  const geom = quoteIdentifier(source.spatialDataColumn);
-  for (let z = 0; z <= limits.maxZoom; z += 1) {
+  for (let first = 0; first <= limits.maxZoom; first += ZOOMS_PER_PASS) {
+    const last = Math.min(limits.maxZoom, first + ZOOMS_PER_PASS);
     const result = await driver.query({
-      sql: droppedFractionSql(source.fromSql, geom, z, limits.maxTileFeatures),
+      sql: droppedFractionSql(source, srid, first, last, limits.maxTileFeatures),
       params: source.queryParameters,
       timeoutMs: limits.timeoutMs,
     });
-    const fraction = Number(result.rows[0]?.fraction ?? 0);
-    fractions[z] = Number.isFinite(fraction) ? Math.round(fraction * 1e4) / 1e4 : 0;
-    if (fractions[z] === 0) break;
+    for (const row of result.rows) {
+      const fraction = Number(row.fraction);
+      fractions[Number(row.z)] = Number.isFinite(fraction) ? Math.round(fraction * 1e4) / 1e4 : 0;
+    }
+    if (fractions[last] === 0) break;
   }
   return fractions;
 }
 
-const droppedFractionSql = (fromSql: string, geom: string, z: number, cap: number) => `
-  SELECT sum(greatest(n - ${cap}, 0))::float8 / nullif(sum(n), 0) AS "fraction"
-  FROM (
-    SELECT count(*) AS n
+function droppedFractionSql(
+  source: SourceDefinition,
+  srid: number,
+  firstZoom: number,
+  lastZoom: number,
+  cap: number,
+): string {
+  const column = quoteIdentifier(source.spatialDataColumn);
+  const geom = srid === 4326 ? column : `ST_Transform(${column}, 4326)`;
+  return `
+  WITH "_cells" AS (
+    SELECT floor(u * ${2 ** lastZoom})::bigint AS cx, floor(v * ${2 ** lastZoom})::bigint AS cy,
+           count(*) AS n
     FROM (
-      SELECT ST_Transform(ST_PointOnSurface(${geom}), 3857) AS p
-      FROM ${fromSql}
-      WHERE ${geom} IS NOT NULL AND NOT ST_IsEmpty(${geom})
-    ) AS "_points"
-    GROUP BY floor((ST_X(p) + 20037508.342789244) / (40075016.685578488 / ${2 ** z})),
-             floor((20037508.342789244 - ST_Y(p)) / (40075016.685578488 / ${2 ** z}))
-  ) AS "_tiles"`;
+      SELECT (lon + 180) / 360 AS u,
+             (1 - ln(tan(radians(lat)) + 1 / cos(radians(lat))) / pi()) / 2 AS v
+      FROM (
+        SELECT (ST_XMin(g) + ST_XMax(g)) / 2 AS lon,
+               greatest(-85.05, least(85.05, (ST_YMin(g) + ST_YMax(g)) / 2)) AS lat
+        FROM (SELECT ${geom} AS g FROM ${source.fromSql}) AS "_geoms"
+        WHERE g IS NOT NULL AND NOT ST_IsEmpty(g)
+      ) AS "_centres"
+    ) AS "_normalized"
+    GROUP BY 1, 2
+  )
+  SELECT z, sum(greatest(n - ${cap}, 0))::float8 / nullif(sum(n), 0) AS "fraction"
+  FROM (
+    SELECT z, sum(n) AS n
+    FROM "_cells" CROSS JOIN generate_series(${firstZoom}, ${lastZoom}) AS z
+    GROUP BY z, cx >> (${lastZoom} - z), cy >> (${lastZoom} - z)
+  ) AS "_tiles"
+  GROUP BY z`;
+}
 
 /** Reads columns, bounds, counts and tilestats of a source. */
 export async function inspectSource(
@@ -155,15 +194,22 @@ export async function inspectSource(
   }
   const properties = pickProperties(source, fields);
 
-  const { rowCount, bounds } = await readCountAndBounds(driver, source, limits.timeoutMs);
+  const { rowCount, bounds, srid } = await readCountAndBounds(driver, source, limits.timeoutMs);
   const tilestats = await computeTilestats(driver, source, properties, rowCount, limits.timeoutMs);
-  const fractionDroppedPerZoom = await estimateDroppedFractions(driver, source, rowCount, limits);
+  const fractionDroppedPerZoom = await estimateDroppedFractions(
+    driver,
+    source,
+    rowCount,
+    srid,
+    limits,
+  );
   return {
     fields,
     geometryField,
     properties,
     rowCount,
     bounds,
+    srid,
     tilestats,
     fractionDroppedPerZoom,
     inspectedAt: Math.floor(Date.now() / 1000),

@@ -57,17 +57,20 @@ export function tilestatsType(field: WarehouseField): TilestatsType {
   }
 }
 
-/** Maps PostGIS type names (MULTIPOLYGON, ...) to one TileJSON geometry type. */
-function summarizeGeometryTypes(types: unknown): string | null {
-  const families = new Set(
-    (Array.isArray(types) ? types : [])
-      .filter((t): t is string => typeof t === 'string')
-      .map((t) => t.replace(/^MULTI/, '').replace(/M$/, '')),
-  );
-  if (families.size === 0) return null;
-  if (families.size > 1 || families.has('GEOMETRYCOLLECTION')) return 'Unknown';
-  const only = [...families][0]!;
-  return { POINT: 'Point', LINESTRING: 'LineString', POLYGON: 'Polygon' }[only] ?? 'Unknown';
+/** Bit flags for the geometry families found in a source, OR-ed together in SQL. */
+const GEOMETRY_FLAGS = `bit_or(CASE
+             WHEN "g" IS NULL OR ST_IsEmpty("g") THEN 0
+             ELSE CASE replace(ST_GeometryType("g"), 'ST_Multi', 'ST_')
+               WHEN 'ST_Point' THEN 1 WHEN 'ST_LineString' THEN 2 WHEN 'ST_Polygon' THEN 4
+               ELSE 8 END
+           END)`;
+
+/** One TileJSON geometry type from the flags; mixed or exotic sources are 'Unknown'. */
+function summarizeGeometryTypes(flags: unknown): string | null {
+  const names: Record<number, string> = { 1: 'Point', 2: 'LineString', 4: 'Polygon' };
+  const value = Number(flags ?? 0);
+  if (!value) return null;
+  return names[value] ?? 'Unknown';
 }
 
 const finite = (expr: string) =>
@@ -82,7 +85,7 @@ function numericStatsSql(fromSql: string, geom: string, numeric: WarehouseField[
            percentile_disc(${fractions}) WITHIN GROUP (ORDER BY "v${i}") AS "q${i}"`,
   );
   return `
-    SELECT array_agg(DISTINCT GeometryType("g")) AS "geometryTypes"${aggregates.map((a) => `,\n           ${a}`).join('')}
+    SELECT ${GEOMETRY_FLAGS} AS "geometryFlags"${aggregates.map((a) => `,\n           ${a}`).join('')}
     FROM (
       SELECT ${[`${geom} AS "g"`, ...values].join(',\n             ')}
       FROM ${fromSql}
@@ -105,9 +108,8 @@ function toQuantiles(breaks: unknown): Record<string, number[]> | undefined {
   const byFraction = new Map(QUANTILE_FRACTIONS.map((f, i) => [f, Number(breaks[i])]));
   const quantiles: Record<string, number[]> = {};
   for (let n = MIN_BUCKETS; n <= MAX_BUCKETS; n += 1) {
-    quantiles[String(n)] = Array.from(
-      { length: n - 1 },
-      (_, k) => byFraction.get(Math.round(((k + 1) / n) * 1e12) / 1e12)!,
+    quantiles[String(n)] = Array.from({ length: n - 1 }, (_, k) =>
+      byFraction.get(Math.round(((k + 1) / n) * 1e12) / 1e12)!,
     );
   }
   return quantiles;
@@ -165,7 +167,7 @@ export async function computeTilestats(
       {
         layer: 'default',
         count: rowCount,
-        geometry: summarizeGeometryTypes(stats.geometryTypes),
+        geometry: summarizeGeometryTypes(stats.geometryFlags),
         attributeCount: attributes.length,
         attributes,
       },

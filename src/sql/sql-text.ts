@@ -68,7 +68,8 @@ export function analyzeSql(text: string): SqlShape {
     } else if (ch === '/' && text[i + 1] === '*') {
       i = skipBlockComment(text, i);
     } else if (ch === "'" || ch === '"') {
-      const isEscapeString = ch === "'" && /(^|[^A-Za-z0-9_$])[eE]$/.test(text.slice(Math.max(0, i - 2), i));
+      const isEscapeString =
+        ch === "'" && /(^|[^A-Za-z0-9_$])[eE]$/.test(text.slice(Math.max(0, i - 2), i));
       const end = isEscapeString ? skipEscapeString(text, i) : skipQuoted(text, i, ch);
       markContent(end);
       i = end;

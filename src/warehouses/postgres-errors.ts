@@ -47,6 +47,8 @@ export function errorKindOfSqlState(sqlState: string | undefined): WarehouseErro
   if (UNDEFINED_OBJECT_STATES.has(sqlState)) return 'undefined_object';
   if (sqlState === '42501') return 'permission';
   if (sqlState === '57014') return 'cancelled';
+  // A Bind with the wrong number of values: the caller's queryParameters do not fit the SQL.
+  if (sqlState === '08P01') return 'invalid_input';
 
   switch (sqlState.slice(0, 2)) {
     case '42':
@@ -54,6 +56,18 @@ export function errorKindOfSqlState(sqlState: string | undefined): WarehouseErro
     case '22': // data_exception
     case '23': // integrity_constraint_violation
     case '0A': // feature_not_supported
+    case '21': // cardinality_violation
+    case '24': // invalid_cursor_state
+    case '25': // invalid_transaction_state
+    case '2B': // dependent_privilege_descriptors_still_exist
+    case '2F': // sql_routine_exception
+    case '34': // invalid_cursor_name
+    case '38': // external_routine_exception
+    case '39': // external_routine_invocation_exception
+    case '44': // with_check_option_violation
+    case '54': // program_limit_exceeded
+    case '55': // object_not_in_prerequisite_state
+    case 'P0': // plpgsql_error, including RAISE EXCEPTION
       return 'invalid_input';
     default:
       return 'internal';

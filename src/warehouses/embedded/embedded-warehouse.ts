@@ -68,10 +68,6 @@ class Job implements QueueItem {
     return this.query.signal;
   }
 
-  get settled(): boolean {
-    return this.isSettled;
-  }
-
   succeed(result: WarehouseResult): void {
     if (this.isSettled) return;
     this.isSettled = true;
@@ -152,7 +148,7 @@ export class EmbeddedWarehouse implements WarehouseDriver {
   }
 
   query(query: WarehouseQuery): Promise<WarehouseResult> {
-    if (this.state === 'closing' || this.state === 'closed') {
+    if (this.closing) {
       return Promise.reject(new WarehouseError('unavailable', 'The embedded warehouse is closed'));
     }
     if (this.state === 'failed') {
@@ -203,7 +199,7 @@ export class EmbeddedWarehouse implements WarehouseDriver {
       const { worker, report } = await PgliteWorker.start(this.dataDir, (failed, error) =>
         this.onWorkerFailure(failed, error),
       );
-      if (this.state === 'closing') {
+      if (this.closing) {
         await worker.close();
         return;
       }
@@ -235,18 +231,20 @@ export class EmbeddedWarehouse implements WarehouseDriver {
     const onAbort = () => job.fail(new WarehouseError('cancelled', 'The statement was cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    this.runningDone = worker.run(sql, params).then(
-      (result) => job.succeed(result),
-      (error: unknown) => job.fail(asWarehouseError(error)),
-    );
-    void this.runningDone.finally(() => {
+    // Bookkeeping comes before settling, because the caller's continuation may read stats.
+    const finish = (settle: () => void) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       this.logger.debug({ sql, durationMs: performance.now() - startedAt }, 'embedded statement');
-      if (this.running !== job) return;
-      this.running = undefined;
-      this.startNext();
-    });
+      const wasCurrent = this.running === job;
+      if (wasCurrent) this.running = undefined;
+      settle();
+      if (wasCurrent) this.startNext();
+    };
+    this.runningDone = worker.run(sql, params).then(
+      (result) => finish(() => job.succeed(result)),
+      (error: unknown) => finish(() => job.fail(asWarehouseError(error))),
+    );
   }
 
   private onStatementTimeout(job: Job, worker: PgliteWorker): void {
@@ -277,7 +275,7 @@ export class EmbeddedWarehouse implements WarehouseDriver {
     if (this.worker !== failed) return;
     this.worker = undefined;
     this.restarts += 1;
-    this.state = 'restarting';
+    if (!this.closing) this.state = 'restarting';
     await failed.terminate();
     if (this.closing) return;
 

@@ -5,11 +5,16 @@
 
 import { Worker } from 'node:worker_threads';
 import { WarehouseError, type WarehouseResult } from '../driver.js';
-import { PostgresServerError, warehouseErrorFromPostgres } from '../postgres-errors.js';
+import {
+  PostgresServerError,
+  warehouseErrorFromPostgres,
+  type PostgresErrorFields,
+} from '../postgres-errors.js';
 import type { HostMessage, OpenReport, WorkerMessage } from './worker-protocol.js';
 
 /** How long a clean close may take before the thread is terminated anyway. */
 const CLOSE_GRACE_MS = 30_000;
+const WORKER_NAME = 'embedded-warehouse';
 
 interface PendingRequest {
   resolve(reply: WorkerMessage): void;
@@ -20,17 +25,20 @@ interface PendingRequest {
 export type WorkerFailureListener = (worker: PgliteWorker, error: WarehouseError) => void;
 
 /**
- * Test runs execute TypeScript sources, so the worker is started from its `.ts` file through
- * tsx; the build puts the compiled `.js` next to this module.
+ * Starts the worker thread. The build puts the compiled `warehouse-worker.js` next to this
+ * module; test runs execute TypeScript sources, so the worker then loads `warehouse-worker.ts`
+ * through tsx. Node 20 does not apply loader hooks from a worker's `--import` execArgv to
+ * that worker's own entry module, hence the small bootstrap that registers tsx first.
  */
-function workerEntry(): { url: URL; execArgv: string[] | undefined } {
-  if (import.meta.url.endsWith('.ts')) {
-    return {
-      url: new URL('./warehouse-worker.ts', import.meta.url),
-      execArgv: ['--import', 'tsx'],
-    };
+function startWorkerThread(): Worker {
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./warehouse-worker.js', import.meta.url), { name: WORKER_NAME });
   }
-  return { url: new URL('./warehouse-worker.js', import.meta.url), execArgv: undefined };
+
+  const tsxApi = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  const entry = JSON.stringify(new URL('./warehouse-worker.ts', import.meta.url).href);
+  const bootstrap = `import(${tsxApi}).then(({ register }) => { register(); return import(${entry}); });`;
+  return new Worker(bootstrap, { eval: true, name: WORKER_NAME });
 }
 
 export class PgliteWorker {
@@ -38,6 +46,7 @@ export class PgliteWorker {
   private nextQueryId = 1;
   private isOpen = false;
   private isStopping = false;
+  private hasExited = false;
   private lastThreadError: unknown;
   private readonly exited: Promise<void>;
 
@@ -57,6 +66,7 @@ export class PgliteWorker {
     });
     this.exited = new Promise((resolve) => {
       thread.once('exit', (exitCode) => {
+        this.hasExited = true;
         this.onExit(exitCode);
         resolve();
       });
@@ -68,11 +78,7 @@ export class PgliteWorker {
     dataDir: string,
     onFailure: WorkerFailureListener,
   ): Promise<{ worker: PgliteWorker; report: OpenReport }> {
-    const { url, execArgv } = workerEntry();
-    const worker = new PgliteWorker(
-      new Worker(url, { execArgv, name: 'embedded-warehouse' }),
-      onFailure,
-    );
+    const worker = new PgliteWorker(startWorkerThread(), onFailure);
 
     try {
       const reply = await worker.request({ type: 'open', dataDir });
@@ -89,8 +95,9 @@ export class PgliteWorker {
   /** Runs one statement; the caller must wait for the previous one to settle. */
   async run(sql: string, params: readonly unknown[]): Promise<WarehouseResult> {
     const reply = await this.request({ type: 'query', id: this.nextQueryId++, sql, params });
-    if (reply.type !== 'result')
-      throw new WarehouseError('internal', `Unexpected reply '${reply.type}'`);
+    if (reply.type !== 'result') {
+      throw new WarehouseError('internal', `Unexpected reply '${reply.type}' to a query`);
+    }
     return { fields: reply.fields, rows: reply.rows };
   }
 
@@ -104,6 +111,7 @@ export class PgliteWorker {
   /** Closes PGlite cleanly (a checkpoint, so the next open needs no recovery), then the thread. */
   async close(): Promise<void> {
     this.isStopping = true;
+    if (this.hasExited) return;
     let graceTimer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
       graceTimer = setTimeout(resolve, CLOSE_GRACE_MS);
@@ -155,17 +163,27 @@ export class PgliteWorker {
       return;
     }
 
-    if (!message.fatal) {
-      this.settle(undefined, warehouseErrorFromPostgres(message.error));
-      return;
+    this.settleWithError(message.error, message.fatal);
+  }
+
+  private settleWithError(fields: PostgresErrorFields, fatal: boolean): void {
+    // With a SQLSTATE the statement failed; without one, fatal means the instance crashed.
+    let error: WarehouseError;
+    if (fields.code !== undefined) {
+      error = warehouseErrorFromPostgres(fields);
+    } else {
+      const kind = fatal ? 'unavailable' : 'internal';
+      const cause = new PostgresServerError(fields);
+      error = new WarehouseError(
+        kind,
+        `The embedded warehouse failed: ${fields.message}`,
+        undefined,
+        {
+          cause,
+        },
+      );
     }
-    const error = new WarehouseError(
-      'unavailable',
-      `The embedded warehouse failed: ${message.error.message}`,
-      message.error.code,
-      { cause: new PostgresServerError(message.error) },
-    );
-    if (this.isOpen && !this.isStopping) this.onFailure(this, error);
+    if (fatal && this.isOpen && !this.isStopping) this.onFailure(this, error);
     this.settle(undefined, error);
   }
 

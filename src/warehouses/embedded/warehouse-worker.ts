@@ -12,23 +12,22 @@ import { postgis } from '@electric-sql/pglite-postgis';
 import type { WarehouseField } from '../driver.js';
 import type { PostgresErrorFields } from '../postgres-errors.js';
 import { PG_TEXT_PARSERS, cartoTypeOf, type PgTypeInfo } from '../postgres-types.js';
+import { isBlankSql } from './blank-sql.js';
 import type { HostMessage, WorkerMessage } from './worker-protocol.js';
 
+// Result columns of a domain type are described with the domain's base type, so a type's own
+// category is all the CARTO type needs.
 const SELECT_ALL_TYPES = `
-  SELECT t.oid::int4 AS oid, t.typname, t.typcategory,
-         base.typname AS base_typname, base.typcategory AS base_typcategory
-    FROM pg_catalog.pg_type AS t
-    LEFT JOIN pg_catalog.pg_type AS base ON base.oid = t.typbasetype`;
+  SELECT oid::int4 AS oid, typname, typcategory
+    FROM pg_catalog.pg_type`;
 
 const SELECT_TYPES_BY_OID = `${SELECT_ALL_TYPES}
-   WHERE t.oid = ANY($1::oid[])`;
+   WHERE oid = ANY($1::oid[])`;
 
 const HAS_POSTGIS = `SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'postgis'`;
 
 interface TypeRow extends PgTypeInfo {
   oid: number;
-  base_typname: string | null;
-  base_typcategory: string | null;
 }
 
 const port = parentPort;
@@ -66,12 +65,7 @@ function isFatal(error: unknown): boolean {
 function rememberTypes(rows: TypeRow[]): boolean {
   let hasArrays = false;
   for (const row of rows) {
-    // A domain describes its values like its base type, but keeps its own name.
-    const base =
-      row.base_typname && row.base_typcategory
-        ? { typname: row.base_typname, typcategory: row.base_typcategory }
-        : row;
-    fieldTypes.set(row.oid, { nativeType: row.typname, cartoType: cartoTypeOf(base) });
+    fieldTypes.set(row.oid, { nativeType: row.typname, cartoType: cartoTypeOf(row) });
     hasArrays ||= row.typcategory === 'A';
   }
   return hasArrays;
@@ -136,9 +130,28 @@ async function runQuery(id: number, sql: string, params: readonly unknown[]): Pr
   if (!db) throw new Error('The embedded warehouse is not open');
   const result = await db.query<Record<string, unknown>>(sql, [...params]);
 
+  // PGlite swallows a JS exception escaping PostgreSQL's main loop (GEOS reports some
+  // failures as C++ exceptions, which surface that way) and returns the rows sent so far with
+  // neither a command tag nor an error. The statement's effects may be partly committed and
+  // the backend's state is unknown, so the instance must not serve further statements.
+  if (result.command === undefined && !isBlankSql(sql)) {
+    send({
+      type: 'error',
+      id,
+      fatal: true,
+      error: {
+        code: 'XX000',
+        message:
+          'The statement stopped inside the embedded warehouse without reporting an error ' +
+          '(an exception in PostGIS or GEOS); its changes may be partly applied',
+      },
+    });
+    return;
+  }
+
   // The whole server shares this one session: a transaction left open would swallow every
   // later statement of every user, so explicit transactions are refused.
-  if (result.command === 'BEGIN' || result.command === 'START') {
+  if (db.isInTransaction()) {
     await db.exec('ROLLBACK');
     send({
       type: 'error',

