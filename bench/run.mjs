@@ -17,10 +17,11 @@ import {
   issueToken,
   measureBlocking,
   measureCachedTiles,
+  measureFixedCosts,
   measureTiles,
   measureTokenRate,
   samplePlaces,
-  tileListFrom,
+  tileUrl,
 } from './lib/api-phases.mjs';
 import { BenchClient } from './lib/http-client.mjs';
 import { printReport } from './lib/print-report.mjs';
@@ -35,7 +36,7 @@ import {
   startServer,
   stopServer,
 } from './lib/server.mjs';
-import { MAX_ZOOM, createRandom } from './lib/tiles.mjs';
+import { MAX_ZOOM, buildTileList, createRandom } from './lib/tiles.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const TABLES = ['demo.populated_places', 'demo.countries'];
@@ -43,6 +44,7 @@ const FORMATS = ['mvt', 'binary'];
 // The server's default tileMaxFeatures, passed explicitly so the raw baseline uses the same cap.
 const MAX_FEATURES = 20_000;
 const CACHE_MB = 128;
+const FIXED_COST_REQUESTS = 200;
 const FLOOR_SUMMARY = '/work/shared/bench-floor/embedded/results/summary.txt';
 
 const settings = {
@@ -79,6 +81,8 @@ function watchMemory(pid) {
   const timer = setInterval(() => {
     peakRssMb = Math.max(peakRssMb, readMemory(pid).rssMb || 0);
   }, 250);
+  // A failed run must still be able to exit while this is running.
+  timer.unref();
   return () => {
     clearInterval(timer);
     return peakRssMb;
@@ -87,7 +91,12 @@ function watchMemory(pid) {
 
 async function measureStartUp(dataDir, logPath) {
   progress('first start (fresh data directory, demo data load)...');
-  const first = await startServer({ dataDir, tileCacheMb: 0, logPath });
+  const first = await startServer({
+    dataDir,
+    tileCacheMb: 0,
+    tileMaxFeatures: MAX_FEATURES,
+    logPath,
+  });
   const firstMemory = readMemory(first.pid);
   const firstStop = await stopServer(first);
   progress(`first start ${(first.readyMs / 1000).toFixed(1)} s; warm start...`);
@@ -97,8 +106,9 @@ async function measureStartUp(dataDir, logPath) {
 async function instantiateAll(client, token) {
   const sources = [];
   for (const table of TABLES) {
-    for (const format of FORMATS)
+    for (const format of FORMATS) {
       sources.push(await instantiateSource(client, token, table, format));
+    }
   }
   return sources;
 }
@@ -121,7 +131,12 @@ async function measureAllTiles(client, token, sources, tiles, pid, memory) {
 
 /** Everything measured over HTTP, on a warm-started, uncached server. */
 async function measureServer(dataDir, logPath) {
-  const server = await startServer({ dataDir, tileCacheMb: 0, logPath });
+  const server = await startServer({
+    dataDir,
+    tileCacheMb: 0,
+    tileMaxFeatures: MAX_FEATURES,
+    logPath,
+  });
   const stopWatching = watchMemory(server.pid);
   const client = new BenchClient(server.baseUrl);
   const memory = [{ after: 'warm start', ...readMemory(server.pid) }];
@@ -137,10 +152,15 @@ async function measureServer(dataDir, logPath) {
   const sources = await instantiateAll(client, token);
   const random = createRandom(settings.seed);
   const places = await samplePlaces(client, token, random, settings.tilesPerZoom * (MAX_ZOOM + 1));
-  const tiles = tileListFrom(places, settings.tilesPerZoom);
+  const tiles = buildTileList(places, settings.tilesPerZoom);
   memory.push({ after: 'instantiation', ...readMemory(server.pid) });
 
   const tileRuns = await measureAllTiles(client, token, sources, tiles, server.pid, memory);
+
+  progress('fixed per-request costs...');
+  const countriesMvt = sources.find((s) => s.table === TABLES[1] && s.format === 'mvt');
+  const emptyTile = tileUrl(countriesMvt.template, { z: 10, x: 0, y: 0 });
+  const fixedCosts = await measureFixedCosts(client, token, emptyTile, FIXED_COST_REQUESTS);
 
   progress('blocking check...');
   const pointsMvt = sources.find((s) => s.table === TABLES[0] && s.format === 'mvt');
@@ -163,6 +183,7 @@ async function measureServer(dataDir, logPath) {
     sources,
     tiles,
     tileRuns,
+    fixedCosts,
     blocking,
     memory,
     peakSampledRssMb,
@@ -173,7 +194,12 @@ async function measureServer(dataDir, logPath) {
 /** The same tiles served from the in-memory tile cache (second pass), points as MVT only. */
 async function measureCachedServer(dataDir, logPath, tiles) {
   progress('cached tile pass...');
-  const server = await startServer({ dataDir, tileCacheMb: CACHE_MB, logPath });
+  const server = await startServer({
+    dataDir,
+    tileCacheMb: CACHE_MB,
+    tileMaxFeatures: MAX_FEATURES,
+    logPath,
+  });
   const client = new BenchClient(server.baseUrl);
   const token = await issueToken(client, CLIENT_ID, CLIENT_SECRET);
   const source = await instantiateSource(client, token, TABLES[0], 'mvt');
@@ -210,6 +236,7 @@ async function main() {
   const logPath = path.join(tempRoot, 'server.log');
   serverLogPath = logPath;
   const startedAt = new Date();
+  const loadAtStart = os.loadavg();
 
   const startUp = await measureStartUp(dataDir, logPath);
   const server = await measureServer(dataDir, logPath);
@@ -227,6 +254,8 @@ async function main() {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model,
       totalMemMb: os.totalmem() / 2 ** 20,
+      // Other work on a shared machine moves every figure; the load average says how much.
+      loadAverage1m: { start: loadAtStart[0], end: os.loadavg()[0] },
     },
     settings,
     startUp,

@@ -1,7 +1,7 @@
 /** The measurements taken over HTTP against one running server. */
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { URL, URLSearchParams } from 'node:url';
+import { URLSearchParams } from 'node:url';
 import {
   issueToken,
   pollLatency,
@@ -11,7 +11,7 @@ import {
 } from './http-client.mjs';
 import { CLIENT_ID, CLIENT_SECRET } from './server.mjs';
 import { summarize, summarizeTiles } from './stats.mjs';
-import { ZOOM_BANDS, buildTileList, drawRowNumbers, tilesInBand } from './tiles.mjs';
+import { ZOOM_BANDS, drawRowNumbers, tilesInBand } from './tiles.mjs';
 
 const HEALTH_POLL_MS = 100;
 // Browsers send this; tiles come back compressed only if the server chooses to.
@@ -61,10 +61,12 @@ export async function instantiateSource(client, token, table, format) {
   };
 }
 
-/** Keeps the path and query of a URL the server handed out, aimed at our own server only. */
+/**
+ * Aims a URL the server handed out at our own server only. Plain string work: the URL parser
+ * would percent-encode the template's {z}/{x}/{y}.
+ */
 function sameOrigin(client, url) {
-  const parsed = new URL(url);
-  return `${client.baseUrl}${parsed.pathname}${parsed.search}`;
+  return url.replace(/^[a-z]+:\/\/[^/]+/i, client.baseUrl);
 }
 
 /** Draws the places behind the tile list with the server's SQL API, by seeded row numbers. */
@@ -84,11 +86,7 @@ export async function samplePlaces(client, token, random, count) {
   return rowNumbers.map((rn) => byRow.get(rn));
 }
 
-export function tileListFrom(places, perZoom) {
-  return buildTileList(places, perZoom);
-}
-
-function tileUrl(template, tile) {
+export function tileUrl(template, tile) {
   return template.replace('{z}', tile.z).replace('{x}', tile.x).replace('{y}', tile.y);
 }
 
@@ -106,6 +104,9 @@ function fetchTile(client, token, template, tile) {
  */
 export async function measureTiles(client, token, template, tiles, concurrency) {
   const bands = [];
+  // Our own event-loop lag: if it stays low, slow /health answers are the server's doing.
+  const clientLag = monitorEventLoopDelay({ resolution: 10 });
+  clientLag.enable();
   for (const band of ZOOM_BANDS) {
     const bandTiles = tilesInBand(tiles, band);
     let finish;
@@ -117,6 +118,7 @@ export async function measureTiles(client, token, template, tiles, concurrency) 
     finish();
     bands.push({ band: band.name, ...run, health: await health });
   }
+  clientLag.disable();
   const lowZoom = bands.filter((b) => b.band !== 'z7-z10');
   const lowResults = lowZoom.flatMap((b) => b.results);
   const lowWallMs = lowZoom.reduce((total, b) => total + b.wallMs, 0);
@@ -126,6 +128,7 @@ export async function measureTiles(client, token, template, tiles, concurrency) 
     lowZoom: summarizeTiles(lowResults, lowWallMs),
     encodings: [...new Set(bands.flatMap((b) => b.results.map((r) => r.encoding)))],
     health: summarize(bands.flatMap((b) => b.health.map((s) => s.ms))),
+    clientLagMaxMs: clientLag.max / 1e6,
     samples: bands.flatMap((b) =>
       b.results.map(({ z, x, y, status, ms, bytes }) => ({ z, x, y, status, ms, bytes })),
     ),
@@ -162,6 +165,31 @@ export async function measureBlocking(client, token, template, tiles, sleepSecon
     health: summarize(healthSamples.map((s) => s.ms)),
     healthFailures: healthSamples.filter((s) => s.status !== 200).length,
   };
+}
+
+/**
+ * Per-request fixed cost, one request at a time: HTTP alone, then with token verification and
+ * a warehouse round trip, then a whole (empty) tile request. Small tiles cost about this much.
+ */
+export async function measureFixedCosts(client, token, emptyTileUrl, count) {
+  const probes = [
+    { name: 'GET /health (HTTP only)', url: '/health', headers: {} },
+    {
+      name: 'SQL API SELECT 1 (+ token check, worker round trip)',
+      url: `/v3/sql/carto_dw/query?${new URLSearchParams({ q: 'SELECT 1' })}`,
+      headers: authorized(token),
+    },
+    { name: 'empty countries tile 10/0/0 (204)', url: emptyTileUrl, headers: authorized(token) },
+  ];
+  const results = [];
+  for (const probe of probes) {
+    const { results: responses } = await runList(new Array(count).fill(probe), 1, (p) =>
+      client.request(p.url, { headers: p.headers }),
+    );
+    const statuses = [...new Set(responses.map((r) => r.status))];
+    results.push({ name: probe.name, statuses, ...summarize(responses.map((r) => r.ms)) });
+  }
+  return results;
 }
 
 /** Tiles served from the in-memory cache: one pass to fill it, then the measured pass. */

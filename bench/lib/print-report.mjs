@@ -14,69 +14,47 @@ import {
   tileRows,
 } from './report.mjs';
 
+const say = (...lines) => console.log(lines.join('\n'));
 const short = (name) => name.replace('demo.', '').replace('populated_places', 'places');
+const runLabel = (run) => `${short(run.table)} ${run.format}`;
 
 function printHeader(r) {
   const { machine, settings } = r;
-  console.log(`Graticule benchmark, ${r.startedAt}, ${seconds(r.durationMs)} in all`);
-  console.log(
+  const load = machine.loadAverage1m;
+  say(
+    `Graticule benchmark, ${r.startedAt}, ${seconds(r.durationMs)} in all`,
     `  node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}, ${mb(machine.totalMemMb)}`,
+    `  load average (1 min): ${load.start.toFixed(2)} at start, ${load.end.toFixed(2)} at end` +
+      ' (shared machine; figures move with it)',
+    `  Tiles: ${settings.tilesPerZoom} per zoom z0-z10 (seed ${settings.seed}),` +
+      ' each the tile holding a',
+    '  seeded random row of demo.populated_places at that zoom; repeats kept (z0 is 0/0/0 each',
+    '  time). The SAME list serves demo.countries, so it may also get ocean/empty tiles.',
+    `  Feature cap ${settings.maxFeatures}, tileResolution 0.5, cache off unless noted.`,
   );
-  console.log(
-    `  Tiles: ${settings.tilesPerZoom} per zoom, z0-z10, seed ${settings.seed}: each is the tile holding`,
-  );
-  console.log(
-    '  a seeded random row of demo.populated_places at that zoom; repeats kept (z0 is 0/0/0',
-  );
-  console.log(
-    '  every time). The SAME list is used for demo.countries, so it also gets ocean/empty tiles.',
-  );
-  console.log(
-    `  Feature cap ${settings.maxFeatures}, tileResolution 0.5, GRATICULE_TILE_CACHE_MB=0 unless noted.`,
-  );
+}
+
+function startRow(name, valueMs, target) {
+  const limit = `< ${target / 1000} s`;
+  return [name, seconds(valueMs), limit, against(valueMs, target)];
 }
 
 function printStartUp(r) {
   const { startUp, server, cached } = r;
-  console.log('\n1. Start-up (spawn to /health 200)');
   const rows = [
-    [
-      'first start (fresh dir, demo load)',
-      seconds(startUp.firstStartMs),
-      '< 90 s',
-      against(startUp.firstStartMs, TARGETS.firstStartMs),
-    ],
-    [
-      'warm start (same dir)',
-      seconds(server.warmStartMs),
-      '< 5 s',
-      against(server.warmStartMs, TARGETS.warmStartMs),
-    ],
+    startRow('first start (fresh dir, demo load)', startUp.firstStartMs, TARGETS.firstStartMs),
+    startRow('warm start (same dir)', server.warmStartMs, TARGETS.warmStartMs),
   ];
   if (cached)
-    rows.push([
-      'warm start again (cache on)',
-      seconds(cached.startMs),
-      '< 5 s',
-      against(cached.startMs, TARGETS.warmStartMs),
-    ]);
-  rows.push([
-    'stop after SIGTERM (first / warm)',
-    `${seconds(startUp.firstStop.stopMs)} / ${seconds(server.stop.stopMs)}`,
-    '',
-    '',
-  ]);
-  rows.push([
-    'RSS at ready after first start',
-    mb(startUp.firstMemory.rssMb),
-    '',
-    `peak ${mb(startUp.firstMemory.peakRssMb)}`,
-  ]);
-  console.log(table(['measure', 'value', 'target', ''], rows));
+    rows.push(startRow('warm start again (cache on)', cached.startMs, TARGETS.warmStartMs));
+  const stops = `${seconds(startUp.firstStop.stopMs)} / ${seconds(server.stop.stopMs)}`;
+  rows.push(['stop after SIGTERM (first / warm)', stops, '', '']);
+  const { rssMb, peakRssMb } = startUp.firstMemory;
+  rows.push(['RSS at ready, first start', mb(rssMb), '', `peak ${mb(peakRssMb)}`]);
+  say('\n1. Start-up (spawn to /health 200)', table(['measure', 'value', 'target', ''], rows));
 }
 
 function printTokens(r) {
-  console.log(`\n2. Token issue, POST /oauth/token, ${r.settings.tokenSeconds} s per concurrency`);
   const rows = r.server.tokenRuns.map((t) => [
     `c=${t.concurrency}`,
     t.count,
@@ -85,11 +63,13 @@ function printTokens(r) {
     ms(t.p99Ms, 2),
     t.errors,
   ]);
-  console.log(table(['concurrency', 'tokens', 'tokens/s', 'p50 ms', 'p99 ms', 'errors'], rows));
+  say(
+    `\n2. Token issue, POST /oauth/token, ${r.settings.tokenSeconds} s per concurrency`,
+    table(['concurrency', 'tokens', 'tokens/s', 'p50 ms', 'p99 ms', 'errors'], rows),
+  );
 }
 
 function printInstantiation(r) {
-  console.log('\n3. Source instantiation (warm-up; the first request for a table inspects it)');
   const rows = r.server.sources.map((s) => [
     `${s.table} ${s.format}`,
     s.rowCount,
@@ -97,125 +77,150 @@ function printInstantiation(r) {
     ms(s.tilejsonMs),
     s.fields.join(','),
   ]);
-  console.log(table(['source', 'rows', 'instantiate ms', 'tilejson ms', 'tile properties'], rows));
+  const headers = ['source', 'rows', 'instantiate ms', 'tilejson ms', 'tile properties'];
+  say(
+    '\n3. Source instantiation (warm-up; the first request for a table inspects it)',
+    table(headers, rows),
+  );
 }
 
 function printTiles(r) {
-  console.log('\n4. Tiles over HTTP, uncached; tiles/s is per band over its wall time');
-  const rows = r.server.tileRuns.flatMap((run) =>
-    tileRows(run, `${short(run.table)} ${run.format}`),
+  const runs = r.server.tileRuns;
+  const rows = runs.flatMap((run) => tileRows(run, runLabel(run)));
+  const padded = rows.map((row) => [...row, ...(row.length < 9 ? [''] : [])]);
+  const encodings = [...new Set(runs.flatMap((run) => run.encodings))].join(', ');
+  say(
+    '\n4. Tiles over HTTP, uncached; tiles/s per band over its wall time; one warehouse worker,',
+    '   so c=8 queues rather than runs in parallel',
+    table([...TILE_HEADERS, `z0-z6 p50 < ${TARGETS.lowZoomP50Ms} ms`], padded),
+    `  Content-Encoding of tiles (we send Accept-Encoding: gzip, deflate, br): ${encodings}`,
   );
-  console.log(
-    table(
-      [...TILE_HEADERS, `z0-z6 p50 < ${TARGETS.lowZoomP50Ms} ms`],
-      rows.map((row) => [...row, ...(row.length < 9 ? [''] : [])]),
-    ),
-  );
-  const encodings = [...new Set(r.server.tileRuns.flatMap((run) => run.encodings))];
-  console.log(
-    `  Content-Encoding of tile responses (Accept-Encoding: gzip, deflate, br): ${encodings.join(', ')}`,
-  );
-  const errorSamples = r.server.tileRuns.flatMap((run) =>
-    [...run.bands, run.lowZoom].flatMap((b) => b.errorSamples),
-  );
-  for (const e of errorSamples.slice(0, 5)) console.log(`  error sample: ${e.status} ${e.body}`);
-  console.log('  /health latency while tiles ran (polled every 200 ms):');
-  const health = r.server.tileRuns.map((run) => [
-    `${short(run.table)} ${run.format} c=${run.concurrency}`,
+  const errors = runs.flatMap((run) => run.bands.flatMap((b) => b.errorSamples));
+  for (const e of errors.slice(0, 5)) say(`  error sample: ${e.status} ${e.body}`);
+
+  const health = runs.map((run) => [
+    `${runLabel(run)} c=${run.concurrency}`,
     run.health.count,
     ms(run.health.p50, 2),
     ms(run.health.p99, 2),
     ms(run.health.max, 2),
+    ms(run.clientLagMaxMs, 0),
   ]);
-  console.log(table(['during', 'polls', 'p50 ms', 'p99 ms', 'max ms'], health));
+  const headers = ['during', 'polls', 'p50 ms', 'p99 ms', 'max ms', 'bench own max lag ms'];
+  say('  /health latency while tiles ran (polled every 200 ms):', table(headers, health));
+}
+
+function printFixedCosts(r) {
+  const rows = r.server.fixedCosts.map((f) => [
+    f.name,
+    f.count,
+    f.statuses.join(','),
+    ms(f.p50, 2),
+    ms(f.p99, 2),
+  ]);
+  say(
+    '\n5a. Fixed cost per request, one at a time',
+    table(['request', 'n', 'status', 'p50 ms', 'p99 ms'], rows),
+  );
 }
 
 function printBlocking(r) {
   const b = r.server.blocking;
-  console.log(`\n5. Blocking check: SELECT pg_sleep(${b.sleepSeconds}) through the SQL API`);
-  console.log(`  sleep statement: ${b.sleepStatus} in ${ms(b.sleepMs, 0)} ms`);
-  console.log(
-    `  /health during it: ${b.health.count} polls, p50 ${ms(b.health.p50, 2)} ms, p99 ${ms(b.health.p99, 2)} ms, max ${ms(b.health.max, 2)} ms, ${b.healthFailures} failed`,
-  );
-  console.log(
-    `  ${b.blockedTiles.length} places z8 MVT tiles fired ${ms(b.tilesFiredAtMs, 0)} ms in (expect ~${ms(b.expectedWaitMs, 0)} ms queued behind the sleep):`,
-  );
+  const h = b.health;
   const rows = b.blockedTiles.map((t, i) => [
     `${t.z}/${t.x}/${t.y}`,
     t.status,
     ms(t.ms, 0),
     ms(b.unblockedTiles[i].ms, 1),
   ]);
-  console.log(table(['tile', 'status', 'ms during sleep', 'ms after'], rows));
+  say(
+    `\n5b. Blocking check: SELECT pg_sleep(${b.sleepSeconds}) through the SQL API`,
+    `  sleep statement: ${b.sleepStatus} in ${ms(b.sleepMs, 0)} ms`,
+    `  /health meanwhile: ${h.count} polls, p50 ${ms(h.p50, 2)} ms, p99 ${ms(h.p99, 2)} ms,` +
+      ` max ${ms(h.max, 2)} ms, ${b.healthFailures} failed`,
+    `  ${rows.length} places z8 MVT tiles sent ${ms(b.tilesFiredAtMs, 0)} ms in; they wait in` +
+      ` the warehouse queue (expected ~${ms(b.expectedWaitMs, 0)} ms):`,
+    table(['tile', 'status', 'ms during sleep', 'ms after'], rows),
+  );
 }
 
+const serverRunFor = (r, raw) =>
+  r.server.tileRuns.find(
+    (t) => t.table === raw.table && t.format === raw.format && t.concurrency === 1,
+  );
+
 function printRaw(r) {
-  console.log(
-    '\n6. Raw warehouse: same tiles, same SQL (dist/maps/tiles/tile-query.js), in-process PGlite,',
-  );
-  console.log(
-    `  no HTTP/worker/queue, one at a time (opened in ${ms(r.raw.openMs, 0)} ms). Server column is c=1 over HTTP;`,
-  );
-  console.log(
-    '  "encode" is decode-JSON + encode in JS (the server does it on its main thread); difference = server - (SQL+enc).',
-  );
   const rows = r.raw.runs.flatMap((raw) => {
-    const run = r.server.tileRuns.find(
-      (t) => t.table === raw.table && t.format === raw.format && t.concurrency === 1,
-    );
-    return run ? overheadRows(`${short(raw.table)} ${raw.format}`, run, raw.results) : [];
+    const run = serverRunFor(r, raw);
+    return run ? overheadRows(runLabel(raw), run, raw.results) : [];
   });
-  console.log(table(OVERHEAD_HEADERS, rows));
+  say(
+    '\n6. Raw warehouse: the same tiles and SQL (dist/maps/tiles/tile-query.js) on the same data',
+    `   directory, in-process PGlite (opened in ${ms(r.raw.openMs, 0)} ms): no HTTP, worker or` +
+      ' queue, one at a time.',
+    '   server = c=1 over HTTP; encode = JSON to features + MVT/binary encoding in JS (the server',
+    '   does this on its main thread); difference = server - (SQL+enc): worker transfer, HTTP,',
+    '   auth, plus noise (the two sides ran minutes apart).',
+    table(OVERHEAD_HEADERS, rows),
+  );
+  printConsistency(r);
+  printFloorReference(r);
+}
+
+/** The server's bodies and properties must match what the same SQL and encoders give here. */
+function printConsistency(r) {
   for (const raw of r.raw.runs) {
-    const run = r.server.tileRuns.find(
-      (t) => t.table === raw.table && t.format === raw.format && t.concurrency === 1,
-    );
+    const run = serverRunFor(r, raw);
     if (!run) continue;
     const check = countSizeMismatches(run, raw.results);
-    const detail = check.examples
-      .map((e) => `${e.z}/${e.x}/${e.y} ${e.status} ${e.bytes} B`)
-      .join('; ');
-    console.log(
-      `  body size, server vs in-process encoding, ${short(raw.table)} ${raw.format}: ${check.mismatched}/${check.checked} differ${detail ? ` (${detail})` : ''}`,
+    const examples = check.examples.map((e) => `${e.z}/${e.x}/${e.y} ${e.status} ${e.bytes} B`);
+    const source = r.server.sources.find((s) => s.table === raw.table && s.format === raw.format);
+    const sameProperties = source?.fields.join(',') === raw.properties.join(',');
+    say(
+      `  ${runLabel(raw)}: ${check.mismatched}/${check.checked} bodies differ in size from` +
+        ` in-process encoding${examples.length ? ` (${examples.join('; ')})` : ''};` +
+        ` properties ${sameProperties ? 'match' : 'DIFFER from'} TileJSON`,
     );
   }
+}
+
+function printFloorReference(r) {
   const floor = readFloorReference(r.floorSummaryPath);
   if (floor.length === 0) return;
-  console.log(
-    `  REFERENCE from another run (${r.floorSummaryPath}; 1:10m countries, cap 10k or none, ms/tile p50):`,
-  );
   const line = (rows) =>
     rows.map((f) => `z${f.z}${f.cap === '-' ? '' : ` cap${f.cap}`} ${f.p50ms}`).join(', ');
-  console.log(`    cities strategy E: ${line(floor.filter((f) => f.table === 'cities'))}`);
-  console.log(`    countries strategy D: ${line(floor.filter((f) => f.table === 'countries'))}`);
+  say(
+    '  REFERENCE, another run on another day (bench-floor/embedded/results/summary.txt):',
+    '  p50 ms/tile, 1:10m countries, cap 10k or none, so compare shapes, not figures:',
+    `    cities, strategy E: ${line(floor.filter((f) => f.table === 'cities'))}`,
+    `    countries, strategy D: ${line(floor.filter((f) => f.table === 'countries'))}`,
+  );
 }
 
 function printCached(r) {
   if (!r.cached) return;
-  console.log('\n7. Cached tiles (GRATICULE_TILE_CACHE_MB=128, second pass over the same list)');
-  console.log(
-    table(
-      TILE_HEADERS,
-      tileRows(r.cached, `${short(r.cached.table)} ${r.cached.format} cached`).map((row) =>
-        row.slice(0, 8),
-      ),
-    ),
+  const rows = tileRows(r.cached, `${runLabel(r.cached)} cached`).map((row) => row.slice(0, 8));
+  say(
+    '\n7. Cached tiles (GRATICULE_TILE_CACHE_MB=128; one pass to fill, this is the second)',
+    table(TILE_HEADERS, rows),
   );
 }
 
 function printMemory(r) {
-  console.log('\n8. Server memory (VmRSS of the server process, worker thread included)');
   const rows = r.server.memory.map((m) => [m.after, mb(m.rssMb), mb(m.peakRssMb)]);
-  console.log(table(['after', 'RSS', 'peak (VmHWM)'], rows));
-  console.log(`  highest sampled RSS during the uncached run: ${mb(r.server.peakSampledRssMb)}`);
-  if (r.cached) console.log(`  cached server after its pass: RSS ${mb(r.cached.memory.rssMb)}`);
+  say(
+    '\n8. Server memory (VmRSS of the server process, worker thread included)',
+    table(['after', 'RSS', 'peak (VmHWM)'], rows),
+    `  highest sampled RSS during the uncached run: ${mb(r.server.peakSampledRssMb)}`,
+  );
+  if (r.cached) say(`  cached server after its pass: RSS ${mb(r.cached.memory.rssMb)}`);
 }
 
 function printServerLog(r) {
-  console.log(`\n9. Server log: ${r.serverLog.length} warning/error lines`);
+  say(`\n9. Server log: ${r.serverLog.length} warning/error lines`);
   const counts = new Map();
   for (const line of r.serverLog) counts.set(line, (counts.get(line) ?? 0) + 1);
-  for (const [line, count] of [...counts].slice(0, 10)) console.log(`  ${count} x ${line}`);
+  for (const [line, count] of [...counts].slice(0, 10)) say(`  ${count} x ${line}`);
 }
 
 export function printReport(results) {
@@ -224,6 +229,7 @@ export function printReport(results) {
   printTokens(results);
   printInstantiation(results);
   printTiles(results);
+  printFixedCosts(results);
   printBlocking(results);
   printRaw(results);
   printCached(results);

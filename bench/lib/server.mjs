@@ -61,7 +61,7 @@ function isHealthy(baseUrl) {
  * Spawns `node dist/main.js` and resolves once /health answers 200, with the milliseconds from
  * spawn to that answer. Output goes to `logPath` for the end-of-run checks.
  */
-export async function startServer({ dataDir, tileCacheMb, logPath }) {
+export async function startServer({ dataDir, tileCacheMb, tileMaxFeatures, logPath }) {
   const port = await findFreePort();
   const baseUrl = `http://${HOST}:${port}`;
   const env = serverEnvironment({
@@ -72,6 +72,7 @@ export async function startServer({ dataDir, tileCacheMb, logPath }) {
     GRATICULE_BOOTSTRAP_CLIENT_SECRET: CLIENT_SECRET,
     GRATICULE_LOG_LEVEL: 'warn',
     GRATICULE_TILE_CACHE_MB: String(tileCacheMb),
+    GRATICULE_TILE_MAX_FEATURES: String(tileMaxFeatures),
   });
   const log = createWriteStream(logPath, { flags: 'a' });
   const startedAt = performance.now();

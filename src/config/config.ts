@@ -45,7 +45,7 @@ const SETTINGS = {
   tileMaxFeatures: {
     env: 'GRATICULE_TILE_MAX_FEATURES',
     type: 'integer',
-    default: 20_000,
+    default: 10_000,
     min: 1,
   },
   tileCacheMegabytes: { env: 'GRATICULE_TILE_CACHE_MB', type: 'integer', default: 128, min: 0 },

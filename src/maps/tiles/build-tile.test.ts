@@ -38,9 +38,9 @@ INSERT INTO b05_mixed VALUES
 
 CREATE TABLE b15(id int PRIMARY KEY, amount numeric(12,4), ratio real, born date, seen timestamptz,
                  flags boolean, tags text[], meta jsonb, raw bytea, span interval, big numeric,
-                 geom geometry(Point,4326), other geometry(Point,4326));
+                 nan float8, inf real, geom geometry(Point,4326), other geometry(Point,4326));
 INSERT INTO b15 VALUES (1, 1234.5678, 0.1, '1999-12-31', '2024-03-31 01:30:00+02', true, ARRAY['a','b'],
-                        '{"a":1,"b":{"c":2}}', '\\xdeadbeef', '1 day 2 hours', 1e400,
+                        '{"a":1,"b":{"c":2}}', '\\xdeadbeef', '1 day 2 hours', 1e400, 'NaN', '-Infinity',
                         ST_SetSRID(ST_MakePoint(5,5),4326), ST_SetSRID(ST_MakePoint(6,6),4326));
 
 CREATE TABLE b16(id int PRIMARY KEY, geom geometry(Geometry,4326));
@@ -52,7 +52,10 @@ INSERT INTO b16 VALUES
  (5, ST_GeomFromText('POLYGON EMPTY',4326)),
  (6, ST_SetSRID(ST_MakePoint('NaN'::float8, 1),4326)),
  (7, ST_SetSRID(ST_MakeLine(ST_MakePoint('NaN'::float8, 1), ST_MakePoint(2, 2)),4326)),
- (8, ST_SetSRID(ST_MakeLine(ST_MakePoint(3, 3), ST_MakePoint(4, 'Infinity'::float8)),4326));
+ (8, ST_SetSRID(ST_MakeLine(ST_MakePoint(3, 3), ST_MakePoint(4, 'Infinity'::float8)),4326)),
+ (9, ST_GeomFromText('POLYGON((4 4,5 4,5 5,5 4,4 4))',4326)),
+ (10, ST_GeomFromText('POLYGON((3 3,3.5 3.5,4 4,3 3))',4326)),
+ (11, ST_GeomFromText('MULTIPOLYGON(((1 1,2 1,2 2,1 1)),((5 5,6 6,6 6,5 5)))',4326));
 
 CREATE TABLE b31(id int, kind text, geom geometry(Geometry,4326));
 INSERT INTO b31 VALUES
@@ -213,6 +216,8 @@ describe('B15 column types in tiles', () => {
       field('raw', 'bytea', 'string'),
       field('span', 'interval', 'unknown'),
       field('big', 'numeric', 'number'),
+      field('nan', 'float8', 'number'),
+      field('inf', 'float4', 'number'),
       field('other', 'geometry', 'geometry'),
       field('geom', 'geometry', 'geometry'),
     ],
@@ -229,6 +234,7 @@ describe('B15 column types in tiles', () => {
   };
 
   it('carries numbers as numbers, instants as UTC ISO strings, json as text (MVT)', async () => {
+    // big (1e400), nan and inf have no JSON number: the feature has no value for them.
     const [feature] = await mvt(source, { z: 0, x: 0, y: 0 });
 
     expect(feature?.properties).toEqual(expected);
@@ -238,8 +244,9 @@ describe('B15 column types in tiles', () => {
     const tile = (await binary(source, { z: 0, x: 0, y: 0 }))!;
     const numeric = tile.points.numericProps;
 
-    expect(Object.keys(numeric).sort()).toEqual(['amount', 'big', 'id', 'ratio']);
-    expect([numeric.id![0], numeric.amount![0], numeric.big![0]]).toEqual([1, 1234.5678, NaN]);
+    expect(Object.keys(numeric).sort()).toEqual(['amount', 'big', 'id', 'inf', 'nan', 'ratio']);
+    expect([numeric.id![0], numeric.amount![0]]).toEqual([1, 1234.5678]);
+    expect([numeric.big![0], numeric.nan![0], numeric.inf![0]]).toEqual([NaN, NaN, NaN]);
     expect(numeric.ratio![0]).toBeCloseTo(0.1, 6);
     const { born, seen, tags, meta } = expected;
     expect(tile.points.properties).toEqual([{ born, seen, flags: 'true', tags, meta }]);
@@ -247,21 +254,27 @@ describe('B15 column types in tiles', () => {
 });
 
 describe('B16 invalid, degenerate, NULL and EMPTY geometries', () => {
-  it('builds every tile over the data, with the valid square and without the broken rows', async () => {
+  it('builds every tile over the data, with the valid shapes and without the broken ones', async () => {
     const source = tableSource('b16');
+    let repairedTiles = 0;
     for (let z = 0; z <= 6; z++) {
       const [min, max] = [tileAt(0, 6, z), tileAt(6, 0, z)];
       for (let x = min.x; x <= max.x; x++) {
         for (let y = min.y; y <= max.y; y++) {
           const ids = (await mvt(source, { z, x, y })).map((f) => f.properties.id);
-          expect(ids.filter((id) => id !== 1 && id !== 2)).toEqual([]);
-          const tile = await binary(source, { z, x, y });
-          expect(Array.from(tile?.points.numericProps.id ?? [])).toEqual([]);
+          expect(ids.filter((id) => id !== 1 && id !== 2 && id !== 11)).toEqual([]);
+          const built = await build(source, { z, x, y }, 'binary');
+          if (built.geometriesRepaired) repairedTiles++;
+          const tile = built.body ? decodeCartoBinaryTile(built.body) : null;
+          expect(tile?.points.positions.length ?? 0).toBe(0);
+          expect(tile?.lines.positions.length ?? 0).toBe(0);
         }
       }
       const square = await mvt(source, tileAt(1.5, 1.5, z));
-      expect(square.map((f) => f.properties.id)).toContain(1);
+      expect(square.map((f) => f.properties.id)).toEqual(expect.arrayContaining([1, 11]));
     }
+    // Zero-area rings crossing a tile edge make GEOS fail; those tiles took the repair path.
+    expect(repairedTiles).toBeGreaterThan(0);
   });
 });
 

@@ -2,13 +2,14 @@
  * One vector tile from a PostGIS source: query the warehouse, then encode the features as
  * MVT or as CARTO's binary format.
  */
-import type { WarehouseDriver } from '../../warehouses/driver.js';
+import { WarehouseError, type WarehouseDriver } from '../../warehouses/driver.js';
 import { encodeCartoBinary } from './carto-binary-encoder.js';
 import { encodeMvt } from './mvt-encoder.js';
 import { readTileFeatures } from './tile-features.js';
 import {
   buildTileQuery,
   type TileFormat,
+  type TileQuery,
   type TileRequest,
   type TileSource,
 } from './tile-query.js';
@@ -26,6 +27,57 @@ export interface BuiltTile {
   /** True when the source had more features in this tile than `maxFeatures`. */
   truncated: boolean;
   contentType: string;
+  /** True when the first attempt failed on invalid geometries and they were repaired. */
+  geometriesRepaired: boolean;
+}
+
+interface TileOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** The tile query's single json value, or undefined when the statement gave no row. */
+async function runTileQuery(
+  driver: WarehouseDriver,
+  query: TileQuery,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (timeoutMs <= 0) throw new WarehouseError('timeout', 'The tile query ran out of time');
+  const result = await driver.query({ sql: query.sql, params: query.params, timeoutMs, signal });
+  const row = result.rows[0];
+  if (!row) return undefined;
+  // Drivers hand json back parsed; accept text too rather than depend on that.
+  const raw = row.features ?? null;
+  return typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+}
+
+/**
+ * Runs the tile query. An aggregate always yields one row, so no row (how PGlite ends a
+ * statement that GEOS failed in) or an internal error (how PostGIS reports it) means invalid
+ * input broke the clip: the query runs once more with the geometries repaired, within what
+ * is left of the time budget.
+ */
+async function queryTile(
+  driver: WarehouseDriver,
+  source: TileSource,
+  tile: TileRequest,
+  { timeoutMs, signal }: TileOptions,
+): Promise<{ json: unknown; query: TileQuery; repaired: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  const query = buildTileQuery(source, tile);
+  try {
+    const json = await runTileQuery(driver, query, timeoutMs, signal);
+    if (json !== undefined) return { json, query, repaired: false };
+  } catch (error) {
+    if (!(error instanceof WarehouseError && error.kind === 'internal')) throw error;
+  }
+  const repairedQuery = buildTileQuery(source, tile, { repairGeometries: true });
+  const json = await runTileQuery(driver, repairedQuery, deadline - Date.now(), signal);
+  if (json === undefined) {
+    throw new WarehouseError('internal', 'The tile query ended without a result');
+  }
+  return { json, query: repairedQuery, repaired: true };
 }
 
 /** Builds tile z/x/y of `source`; warehouse errors (timeout, cancel, SQL) propagate. */
@@ -33,21 +85,11 @@ export async function buildTile(
   driver: WarehouseDriver,
   source: TileSource,
   tile: TileRequest,
-  options: { timeoutMs: number; signal?: AbortSignal },
+  options: TileOptions,
 ): Promise<BuiltTile> {
-  const query = buildTileQuery(source, tile);
-
-  const result = await driver.query({
-    sql: query.sql,
-    params: query.params,
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-  });
+  const { json, query, repaired } = await queryTile(driver, source, tile, options);
 
   const { grid, properties } = query;
-  // Drivers hand json back parsed; accept text too rather than depend on that.
-  const raw = result.rows[0]?.features ?? null;
-  const json: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
   const { features, truncated } = readTileFeatures(
     json,
     grid.extent,
@@ -63,5 +105,6 @@ export async function buildTile(
     featureCount: features.length,
     truncated,
     contentType: TILE_CONTENT_TYPES[tile.format],
+    geometriesRepaired: repaired,
   };
 }

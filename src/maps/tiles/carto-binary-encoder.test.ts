@@ -9,7 +9,7 @@ import { encodeCartoBinary } from './carto-binary-encoder.js';
 import type { TileFeature, TilePoint } from './tile-features.js';
 import { BINARY_TILE_EXTENT, describeTileGrid, type TileGrid } from './tile-grid.js';
 
-/** Textbook inverse Web Mercator, written apart from tileToLonLat. */
+/** Textbook inverse Web Mercator, written apart from lonLatProjection. */
 function expectedLonLat(grid: TileGrid, [px, py]: TilePoint): [number, number] {
   const n = 2 ** grid.z;
   const lon = ((grid.x + px / grid.extent) / n) * 360 - 180;

@@ -13,10 +13,14 @@
  *            8: NumericPropKV*; 9: Fields* }
  * Doubles  { 1: bytes (float64 LE); 2: size }   Ints { 1: packed varint; 2: size }
  * Properties { 1: KeyValue { 1: key; 2: value }* }   NumericPropKV { 1: key; 2: { 1: bytes } }
+ *
+ * Fields (feature ids) are left out: sources carry no id column here, and loaders.gl spreads
+ * `fields[i]` into the feature, so tile-local numbers would make features of different tiles
+ * look identical to deck.gl's highlighting. Triangles are left out too; deck.gl runs earcut.
  */
 import Pbf from 'pbf';
-import { writeTextField } from './pbf-text.js';
-import { tileToLonLat, type TileGrid } from './tile-grid.js';
+import { writeBytesField, writeTextField } from './pbf-writing.js';
+import { lonLatProjection, type LonLatProjection, type TileGrid } from './tile-grid.js';
 import type { TileFeature, TilePoint } from './tile-features.js';
 import type { TileProperty } from './tile-properties.js';
 
@@ -29,41 +33,59 @@ class KindBuffers {
   readonly featureIds: number[] = [];
   /** Per-vertex values of each numeric property, NaN where a feature has none. */
   readonly numeric: number[][];
-  readonly properties: [string, string][][] = [];
+  /** The features, in order, for their string properties. */
+  readonly features: TileFeature[] = [];
   /** Start vertex of each line, or of each polygon; closed by the vertex count. */
   readonly primaryIndices: number[] = [];
   /** Start vertex of each polygon ring; closed by the vertex count. */
   readonly ringIndices: number[] = [];
-  private featureCount = 0;
 
   constructor(
-    private readonly grid: TileGrid,
-    numericCount: number,
+    private readonly project: LonLatProjection,
+    private readonly numericIndex: readonly number[],
   ) {
-    this.numeric = Array.from({ length: numericCount }, () => []);
+    this.numeric = numericIndex.map(() => []);
   }
 
   get vertexCount(): number {
     return this.globalFeatureIds.length;
   }
 
-  addVertices(
-    points: readonly TilePoint[],
-    feature: TileFeature,
-    numeric: readonly number[],
-  ): void {
+  addVertices(points: readonly TilePoint[], feature: TileFeature): void {
+    const featureId = this.features.length;
     for (const [px, py] of points) {
-      const [lon, lat] = tileToLonLat(this.grid, px, py);
-      this.positions.push(lon, lat);
+      this.positions.push(this.project.lon(px), this.project.lat(py));
       this.globalFeatureIds.push(feature.rowIndex);
-      this.featureIds.push(this.featureCount);
-      numeric.forEach((value, i) => this.numeric[i]!.push(value));
+      this.featureIds.push(featureId);
     }
+    this.numericIndex.forEach((propertyIndex, i) => {
+      const value = feature.values[propertyIndex];
+      // A bigint beyond 2^53 arrives as a string; the nearest double is the best numericProps
+      // can hold.
+      const number = typeof value === 'number' ? value : value == null ? NaN : Number(value);
+      const column = this.numeric[i]!;
+      for (let n = 0; n < points.length; n++) column.push(number);
+    });
   }
 
-  endFeature(properties: [string, string][]): void {
-    this.properties.push(properties);
-    this.featureCount++;
+  add(feature: TileFeature): void {
+    const { geometry } = feature;
+    if (geometry.type === 'Point') this.addVertices(geometry.points, feature);
+    else if (geometry.type === 'LineString') {
+      for (const line of geometry.lines) {
+        this.primaryIndices.push(this.vertexCount);
+        this.addVertices(line, feature);
+      }
+    } else {
+      for (const polygon of geometry.polygons) {
+        this.primaryIndices.push(this.vertexCount);
+        for (const ring of polygon) {
+          this.ringIndices.push(this.vertexCount);
+          this.addVertices(ring, feature);
+        }
+      }
+    }
+    this.features.push(feature);
   }
 }
 
@@ -76,18 +98,18 @@ function float64Bytes(values: readonly number[]): Uint8Array {
 }
 
 /**
- * Writes a large nested message built apart and added as bytes: pbf sizes a nested message
- * after writing it and shifts the bytes one by one when the length prefix needs more room.
+ * Writes a large nested message built apart and added with one copy: pbf sizes a nested
+ * message after writing it and then shifts its bytes one by one to fit the length prefix.
  */
 function writeLarge(pbf: Pbf, tag: number, build: (inner: Pbf) => void): void {
   const inner = new Pbf();
   build(inner);
-  pbf.writeBytesField(tag, inner.finish());
+  writeBytesField(pbf, tag, inner.finish());
 }
 
 function writeDoubles(pbf: Pbf, tag: number, values: readonly number[]): void {
   writeLarge(pbf, tag, (inner) => {
-    inner.writeBytesField(1, float64Bytes(values));
+    writeBytesField(inner, 1, float64Bytes(values));
     inner.writeVarintField(2, 2);
   });
 }
@@ -106,7 +128,12 @@ const LAYOUT = {
   Polygon: { properties: 7, numeric: 8 },
 } as const;
 
-function writeKind(pbf: Pbf, kind: Kind, buffers: KindBuffers, numericNames: string[]): void {
+function writeKind(
+  pbf: Pbf,
+  kind: Kind,
+  buffers: KindBuffers,
+  properties: readonly TileProperty[],
+): void {
   const end = buffers.vertexCount;
   writeDoubles(pbf, 1, buffers.positions);
   if (kind === 'Point') {
@@ -118,22 +145,27 @@ function writeKind(pbf: Pbf, kind: Kind, buffers: KindBuffers, numericNames: str
     writeInts(pbf, 4, buffers.featureIds);
     if (kind === 'Polygon') writeInts(pbf, 5, [...buffers.ringIndices, end]);
   }
-  for (const entries of buffers.properties) {
+  for (const feature of buffers.features) {
     pbf.writeMessage(LAYOUT[kind].properties, () => {
-      for (const [key, value] of entries) {
+      properties.forEach((property, i) => {
+        const value = feature.values[i];
+        if (property.kind === 'number' || value === null || value === undefined) return;
         pbf.writeMessage(1, () => {
-          writeTextField(pbf, 1, key);
-          writeTextField(pbf, 2, value);
+          writeTextField(pbf, 1, property.name);
+          writeTextField(pbf, 2, String(value));
         });
-      }
+      });
     });
   }
-  numericNames.forEach((name, i) => {
+  let numericColumn = 0;
+  for (const property of properties) {
+    if (property.kind !== 'number') continue;
+    const values = buffers.numeric[numericColumn++]!;
     writeLarge(pbf, LAYOUT[kind].numeric, (entry) => {
-      writeTextField(entry, 1, name);
-      writeLarge(entry, 2, (value) => value.writeBytesField(1, float64Bytes(buffers.numeric[i]!)));
+      writeTextField(entry, 1, property.name);
+      writeLarge(entry, 2, (value) => writeBytesField(value, 1, float64Bytes(values)));
     });
-  });
+  }
 }
 
 /**
@@ -147,48 +179,19 @@ export function encodeCartoBinary(
   grid: TileGrid,
 ): Uint8Array | null {
   if (features.length === 0) return null;
+  const project = lonLatProjection(grid);
   const numericIndex = properties.flatMap((p, i) => (p.kind === 'number' ? [i] : []));
-  const stringIndex = properties.flatMap((p, i) => (p.kind === 'number' ? [] : [i]));
   const kinds: Record<Kind, KindBuffers> = {
-    Point: new KindBuffers(grid, numericIndex.length),
-    LineString: new KindBuffers(grid, numericIndex.length),
-    Polygon: new KindBuffers(grid, numericIndex.length),
+    Point: new KindBuffers(project, numericIndex),
+    LineString: new KindBuffers(project, numericIndex),
+    Polygon: new KindBuffers(project, numericIndex),
   };
 
-  for (const feature of features) {
-    const numeric = numericIndex.map((i) => {
-      const value = feature.values[i];
-      return typeof value === 'number' ? value : value == null ? NaN : Number(value);
-    });
-    const strings: [string, string][] = [];
-    for (const i of stringIndex) {
-      const value = feature.values[i];
-      if (value != null) strings.push([properties[i]!.name, String(value)]);
-    }
-    const { geometry } = feature;
-    const buffers = kinds[geometry.type];
-    if (geometry.type === 'Point') buffers.addVertices(geometry.points, feature, numeric);
-    else if (geometry.type === 'LineString') {
-      for (const line of geometry.lines) {
-        buffers.primaryIndices.push(buffers.vertexCount);
-        buffers.addVertices(line, feature, numeric);
-      }
-    } else {
-      for (const polygon of geometry.polygons) {
-        buffers.primaryIndices.push(buffers.vertexCount);
-        for (const ring of polygon) {
-          buffers.ringIndices.push(buffers.vertexCount);
-          buffers.addVertices(ring, feature, numeric);
-        }
-      }
-    }
-    buffers.endFeature(strings);
-  }
+  for (const feature of features) kinds[feature.geometry.type].add(feature);
 
-  const numericNames = numericIndex.map((i) => properties[i]!.name);
   const pbf = new Pbf();
-  writeLarge(pbf, 1, (inner) => writeKind(inner, 'Point', kinds.Point, numericNames));
-  writeLarge(pbf, 2, (inner) => writeKind(inner, 'LineString', kinds.LineString, numericNames));
-  writeLarge(pbf, 3, (inner) => writeKind(inner, 'Polygon', kinds.Polygon, numericNames));
+  writeLarge(pbf, 1, (inner) => writeKind(inner, 'Point', kinds.Point, properties));
+  writeLarge(pbf, 2, (inner) => writeKind(inner, 'LineString', kinds.LineString, properties));
+  writeLarge(pbf, 3, (inner) => writeKind(inner, 'Polygon', kinds.Polygon, properties));
   return pbf.finish();
 }

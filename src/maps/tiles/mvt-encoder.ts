@@ -8,11 +8,13 @@
  * Spec: https://github.com/mapbox/vector-tile-spec/tree/master/2.1
  */
 import Pbf from 'pbf';
-import { writeTextField } from './pbf-text.js';
+import { writeBytesField, writeTextField } from './pbf-writing.js';
 import { ringArea, type TileFeature, type TilePoint } from './tile-features.js';
 import type { TileProperty, TilePropertyValue } from './tile-properties.js';
 
 export const MVT_LAYER_NAME = 'default';
+
+type TileValue = Exclude<TilePropertyValue, null>;
 
 const GEOMETRY_TYPE = { Point: 1, LineString: 2, Polygon: 3 } as const;
 const MOVE_TO = 1;
@@ -66,35 +68,53 @@ function orientRing(ring: TilePoint[], isExterior: boolean): TilePoint[] {
 function encodeGeometry(feature: TileFeature): number[] {
   const writer = new GeometryWriter();
   const { geometry } = feature;
-  if (geometry.type === 'Point') writer.points(geometry.points);
-  else if (geometry.type === 'LineString')
-    geometry.lines.forEach((line) => writer.path(line, false));
-  else {
-    for (const polygon of geometry.polygons) {
-      polygon.forEach((ring, i) => writer.path(orientRing(ring, i === 0), true));
-    }
+  switch (geometry.type) {
+    case 'Point':
+      writer.points(geometry.points);
+      break;
+    case 'LineString':
+      for (const line of geometry.lines) writer.path(line, false);
+      break;
+    case 'Polygon':
+      for (const polygon of geometry.polygons) {
+        polygon.forEach((ring, i) => writer.path(orientRing(ring, i === 0), true));
+      }
   }
   return writer.commands;
 }
 
-function writeValue(pbf: Pbf, value: TilePropertyValue): void {
-  if (typeof value === 'string') writeTextField(pbf, 1, value);
-  else if (typeof value === 'boolean') pbf.writeBooleanField(7, value);
-  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
-    pbf.writeVarintField(5, value);
-  } else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= -MAX_SINT) {
-    pbf.writeSVarintField(6, value);
-  } else if (typeof value === 'number') pbf.writeDoubleField(3, value);
+function writeValue(pbf: Pbf, value: TileValue): void {
+  if (typeof value === 'string') return writeTextField(pbf, 1, value);
+  if (typeof value === 'boolean') return pbf.writeBooleanField(7, value);
+  if (Number.isSafeInteger(value) && value >= 0) return pbf.writeVarintField(5, value);
+  if (Number.isSafeInteger(value) && value >= -MAX_SINT) return pbf.writeSVarintField(6, value);
+  pbf.writeDoubleField(3, value);
 }
 
-/** Index of `item` in a dictionary that grows as features are written. */
-function indexIn<T>(dictionary: Map<T, number>, item: T): number {
-  let index = dictionary.get(item);
-  if (index === undefined) {
-    index = dictionary.size;
-    dictionary.set(item, index);
+/**
+ * The layer's value table. Separate maps per type keep 1 and '1' apart and let numbers hash
+ * as numbers; the indices follow first use, as the table is written afterwards.
+ */
+class ValueTable {
+  readonly values: TileValue[] = [];
+  private readonly strings = new Map<string, number>();
+  private readonly numbers = new Map<number, number>();
+  private readonly booleans = new Map<boolean, number>();
+
+  indexOf(value: TileValue): number {
+    const map: Map<typeof value, number> =
+      typeof value === 'string'
+        ? this.strings
+        : typeof value === 'number'
+          ? this.numbers
+          : this.booleans;
+    let index = map.get(value);
+    if (index === undefined) {
+      index = this.values.push(value) - 1;
+      map.set(value, index);
+    }
+    return index;
   }
-  return index;
 }
 
 /**
@@ -107,8 +127,9 @@ export function encodeMvt(
   extent: number,
 ): Uint8Array | null {
   if (features.length === 0) return null;
-  const keys = new Map<string, number>();
-  const values = new Map<TilePropertyValue, number>();
+  const keys: string[] = [];
+  const keyIndex: (number | undefined)[] = [];
+  const values = new ValueTable();
   // The layer is built on its own and added as bytes: pbf sizes a nested message after
   // writing it and shifts the bytes one by one when the length prefix needs more room.
   const layer = new Pbf();
@@ -122,17 +143,18 @@ export function encodeMvt(
       feature.values.forEach((value, i) => {
         const property = properties[i];
         if (value === null || property === undefined) return;
-        tags.push(indexIn(keys, property.name), indexIn(values, value));
+        const key = (keyIndex[i] ??= keys.push(property.name) - 1);
+        tags.push(key, values.indexOf(value));
       });
       layer.writePackedVarint(2, tags);
       layer.writeVarintField(3, GEOMETRY_TYPE[feature.geometry.type]);
       layer.writePackedVarint(4, encodeGeometry(feature));
     });
   }
-  for (const key of keys.keys()) writeTextField(layer, 3, key);
-  for (const value of values.keys()) layer.writeMessage(4, () => writeValue(layer, value));
+  for (const key of keys) writeTextField(layer, 3, key);
+  for (const value of values.values) layer.writeMessage(4, () => writeValue(layer, value));
 
   const tile = new Pbf();
-  tile.writeBytesField(3, layer.finish());
+  writeBytesField(tile, 3, layer.finish());
   return tile.finish();
 }

@@ -69,8 +69,9 @@ function readRing(value: unknown): TilePoint[] | null {
   const ring = readPath(value);
   const first = ring[0];
   const last = ring[ring.length - 1];
-  if (first && last && (first[0] !== last[0] || first[1] !== last[1]))
+  if (first && last && (first[0] !== last[0] || first[1] !== last[1])) {
     ring.push([first[0], first[1]]);
+  }
   return ring.length >= 4 && ringArea(ring) !== 0 ? ring : null;
 }
 
@@ -94,8 +95,8 @@ function collectGeoJson(geometry: unknown, extent: number, parts: Parts): void {
   if (typeof geometry !== 'object' || geometry === null) return;
   const { type, coordinates, geometries } = geometry as Record<string, unknown>;
   const list = Array.isArray(coordinates) ? coordinates : [];
-  // Points inside lines/polygon collections come through the buffered clip; keep only those
-  // in the tile itself (half-open) so neighbouring tiles do not both carry them.
+  // Points of multipoints and collections come through the buffered clip; keep only those in
+  // the tile itself (half-open) so neighbouring tiles do not both carry them.
   const addPoint = (value: unknown) => {
     const point = readPoint(value);
     if (point && isInsideTile(point, extent)) parts.points.push(point);
@@ -159,11 +160,14 @@ export function readTileFeatures(
 
   for (let rowIndex = 0; rowIndex < Math.min(rowCount, maxFeatures); rowIndex++) {
     const values = valueColumns.map((values) => readValue(values[rowIndex]));
+    const [x, y] = [xs[rowIndex], ys[rowIndex]];
+    // Points dominate large tiles: skip the parts bookkeeping for them.
+    if (isFiniteNumber(x) && isFiniteNumber(y)) {
+      features.push({ rowIndex, values, geometry: { type: 'Point', points: [[x, y]] } });
+      continue;
+    }
     const parts: Parts = { points: [], lines: [], polygons: [] };
-    const point = readPoint([xs[rowIndex], ys[rowIndex]]);
-    if (point) parts.points.push(point);
-    else collectGeoJson(shapes[rowIndex], extent, parts);
-
+    collectGeoJson(shapes[rowIndex], extent, parts);
     if (parts.points.length > 0) {
       features.push({ rowIndex, values, geometry: { type: 'Point', points: parts.points } });
     }

@@ -9,9 +9,6 @@ export const MERCATOR_HALF_WORLD = 20037508.342789244;
 /** Earth radius EPSG:3857 uses, in metres. */
 export const MERCATOR_RADIUS = 6378137;
 
-/** Latitude of the top edge of the Web Mercator square, in degrees. */
-export const MAX_MERCATOR_LATITUDE = 85.0511287798066;
-
 /** Deepest zoom at which tile-space coordinates on the finest grid stay exact doubles. */
 export const MAX_TILE_ZOOM = 30;
 
@@ -64,7 +61,7 @@ function clamp(value: number, min: number, max: number): number {
 }
 
 /** Rejects coordinates no caller should pass; the HTTP layer validates user input first. */
-export function assertTileCoordinates(z: number, x: number, y: number): void {
+function assertTileCoordinates(z: number, x: number, y: number): void {
   const valid =
     Number.isInteger(z) &&
     z >= 0 &&
@@ -126,10 +123,17 @@ export function describeTileGrid(z: number, x: number, y: number, extent: number
   };
 }
 
-/** Converts tile-space coordinates of `grid` to [longitude, latitude] in degrees. */
-export function tileToLonLat(grid: TileGrid, px: number, py: number): [number, number] {
+/** Tile-space to WGS84 for one tile; x and y are independent in Web Mercator. */
+export interface LonLatProjection {
+  lon(px: number): number;
+  lat(py: number): number;
+}
+
+/** Converts tile-space coordinates of `grid` to longitude and latitude in degrees. */
+export function lonLatProjection(grid: TileGrid): LonLatProjection {
   const tiles = 2 ** grid.z;
-  const u = (grid.x + px / grid.extent) / tiles;
-  const v = (grid.y + py / grid.extent) / tiles;
-  return [u * 360 - 180, latitudeAt(v)];
+  return {
+    lon: (px) => ((grid.x + px / grid.extent) / tiles) * 360 - 180,
+    lat: (py) => latitudeAt((grid.y + py / grid.extent) / tiles),
+  };
 }

@@ -64,23 +64,20 @@ function numberSql(column: string, nativeType: string, cartoType: CartoFieldType
   if (INTEGER_TYPES.has(type)) return column;
   if (cartoType === 'bigint' || BIGINT_TYPES.has(type)) {
     return `CASE
-              WHEN ${column} BETWEEN -${MAX_SAFE_BIGINT} AND ${MAX_SAFE_BIGINT}
-              THEN to_json(${column})
-              ELSE to_json(${column}::text)
-            END`;
+  WHEN ${column} BETWEEN -${MAX_SAFE_BIGINT} AND ${MAX_SAFE_BIGINT} THEN to_json(${column})
+  ELSE to_json(${column}::text)
+END`;
   }
   if (FLOAT_TYPES.has(type)) {
     // JSON has no NaN or Infinity; PostgreSQL sorts NaN above Infinity, so both tests fail.
-    return `CASE
-              WHEN ${column} < 'Infinity' AND ${column} > '-Infinity' THEN ${column}
-            END`;
+    return `CASE WHEN ${column} < 'Infinity' AND ${column} > '-Infinity' THEN ${column} END`;
   }
   // numeric and anything else numeric-like: a double, or null when it cannot be one, since
   // the cast raises an error outside the double range and would fail the whole tile.
   return `CASE
-            WHEN ${column}::numeric = 0 THEN 0::float8
-            WHEN abs(${column}::numeric) BETWEEN 1e-300 AND 1e300 THEN ${column}::float8
-          END`;
+  WHEN ${column}::numeric = 0 THEN 0::float8
+  WHEN abs(${column}::numeric) BETWEEN 1e-300 AND 1e300 THEN ${column}::float8
+END`;
 }
 
 function timestampSql(column: string, nativeType: string): string {
