@@ -7,6 +7,8 @@ const HELP = `Graticule: a self-hosted CARTO 3 API over an embedded PostGIS ware
 
 Usage: graticule [--help]
 
+See README.md for what each setting means.
+
 Settings come from environment variables (or a JSON file named by GRATICULE_CONFIG_FILE):
 ${describeSettings()
   .map(

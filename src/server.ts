@@ -56,10 +56,6 @@ export async function startServer(
 
   try {
     const keys = await loadSigningKeys(store);
-    const bootstrap = await ensureBootstrap(store, {
-      clientId: config.bootstrapClientId,
-      clientSecret: config.bootstrapClientSecret,
-    });
 
     onProgress({ step: 'opening the embedded warehouse', done: 0, total: 1 });
     const warehouse = await EmbeddedWarehouse.open({
@@ -94,6 +90,13 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = config.publicUrl || defaultBaseUrl(config.host, port);
     if (!issuer) issuer = `${url}/`;
+
+    // Created only once the port is ours: a start that fails to listen must not consume the
+    // one chance to show a generated secret.
+    const bootstrap = await ensureBootstrap(store, {
+      clientId: config.bootstrapClientId,
+      clientSecret: config.bootstrapClientSecret,
+    });
 
     return { app, url, issuer, bootstrap, demoDataLoaded, close: closeAll };
   } catch (error) {

@@ -52,6 +52,14 @@ function readField(body: Record<string, unknown>, name: string): string | undefi
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A well-formed hash no secret matches, verified in place of an unknown client's. */
+const UNKNOWN_CLIENT_HASH = `scrypt$16384$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+
+/** RFC 6749 §3.2: request parameters must not be included more than once. */
+function findRepeatedField(body: Record<string, unknown>): string | undefined {
+  return Object.keys(body).find((key) => Array.isArray(body[key]));
+}
+
 export interface OAuthDependencies {
   applications: ApplicationStore;
   tokens: TokenService;
@@ -93,8 +101,18 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencie
     const bodyId = readField(body, 'client_id');
     const bodySecret = readField(body, 'client_secret');
 
+    const repeated = findRepeatedField(body);
+    if (repeated !== undefined) {
+      return sendOAuthError(reply, 400, 'invalid_request', `Parameter '${repeated}' is repeated`);
+    }
     if (request.headers.authorization && !basic) {
-      return sendOAuthError(reply, 401, 'invalid_client', 'Malformed Basic credentials', true);
+      return sendOAuthError(
+        reply,
+        401,
+        'invalid_client',
+        'Authenticate the client with HTTP Basic or with client_id and client_secret',
+        true,
+      );
     }
     if (basic && bodySecret !== undefined) {
       return sendOAuthError(
@@ -124,10 +142,13 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencie
     }
 
     const application = await deps.applications.findByClientId(clientId);
-    const isValid =
-      application !== undefined && (await verifyClientSecret(clientSecret, application.secretHash));
+    // Unknown clients cost one hash too, so timing does not tell which client ids exist.
+    const isValid = await verifyClientSecret(
+      clientSecret,
+      application?.secretHash ?? UNKNOWN_CLIENT_HASH,
+    );
     if (!application || !isValid) {
-      request.log.warn({ clientId }, 'client authentication failed');
+      request.log.warn({ clientId: clientId.slice(0, 64) }, 'client authentication failed');
       return sendOAuthError(reply, 401, 'invalid_client', 'Client authentication failed', !!basic);
     }
     if (application.app_type !== 'machine_to_machine') {

@@ -1,8 +1,10 @@
 import { constants as zlibConstants } from 'node:zlib';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerFactory,
 } from 'fastify';
@@ -50,6 +52,36 @@ const COMPRESSIBLE_TYPES =
 /** CARTO's tile and SQL URLs can be long; Node's default 16 KiB header limit is too tight. */
 const MAX_HEADER_BYTES = 64 * 1024;
 
+/**
+ * Requests Node cannot even parse (a garbled request line, headers too large, a timeout while
+ * receiving) still get CARTO's JSON error shape, then the connection closes.
+ */
+function answerMalformedRequest(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request was not received in time']
+        : [400, 'Malformed HTTP request'];
+  const body = JSON.stringify({ error: message, status, code: 'malformed_request' });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** A form body as an object; a repeated field keeps all its values, as an array. */
+function parseFormBody(text: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const previous = fields[key];
+    if (previous === undefined) fields[key] = value;
+    else fields[key] = Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return fields;
+}
+
 async function requireBearerToken(request: FastifyRequest, tokens: TokenService): Promise<void> {
   if (request.method === 'OPTIONS') return;
   const header = request.headers.authorization;
@@ -69,6 +101,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     genReqId: generateRequestId,
     requestIdHeader: false,
     bodyLimit: config.maxBodyBytes,
+    // A client gets this long to send its whole request; answers may take longer.
+    requestTimeout: 30_000,
+    clientErrorHandler: answerMalformedRequest,
+    frameworkErrors: (error, _request, reply) => {
+      const body = errors.badRequest(`Malformed request: ${error.message}`).toBody();
+      void (reply as FastifyReply).code(400).type('application/json; charset=utf-8').send(body);
+    },
     routerOptions: {
       maxParamLength: 4096,
       ignoreTrailingSlash: true,
@@ -84,7 +123,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: config.maxBodyBytes },
-    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+    (_request, body, done) => done(null, parseFormBody(String(body))),
   );
 
   await app.register(cors, {

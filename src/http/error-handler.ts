@@ -65,8 +65,11 @@ function classify(error: unknown, queryTimeoutMs: number): ApiError {
 export function installErrorHandling(app: FastifyInstance, queryTimeoutMs: number): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = classify(error, queryTimeoutMs);
-    if (apiError.status >= 500) {
+    if (apiError.status === 500) {
       request.log.error({ err: error }, 'request failed');
+    } else if (apiError.status > 500) {
+      // Busy, unavailable or timed out: the server is working as designed under load.
+      request.log.warn({ code: apiError.code, status: apiError.status }, apiError.message);
     } else if (apiError.status === 499) {
       request.log.info('request cancelled by the client');
     } else {
@@ -75,6 +78,7 @@ export function installErrorHandling(app: FastifyInstance, queryTimeoutMs: numbe
     if (apiError.extra.retryAfterSeconds !== undefined) {
       reply.header('Retry-After', String(apiError.extra.retryAfterSeconds));
     }
+    if (apiError.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="graticule"');
     reply.header('Cache-Control', 'no-store');
     return reply
       .code(apiError.status)

@@ -47,12 +47,20 @@ export function optionalJson(params: Record<string, unknown>, name: string): unk
   }
 }
 
-/** Positional bind values for `$1..$n`: a JSON array. Named parameters are not PostgreSQL's. */
+/**
+ * Positional bind values for `$1..$n`: a JSON array. Named parameters are not PostgreSQL's.
+ * Objects and arrays among the values are bound as their JSON text, so they can be cast to
+ * json in SQL instead of arriving as "[object Object]".
+ */
 export function readQueryParameters(params: Record<string, unknown>): unknown[] {
   const value = optionalJson(params, 'queryParameters');
-  if (value === undefined) return [];
-  if (Array.isArray(value)) return value;
-  if (typeof value === 'object' && Object.keys(value as object).length === 0) return [];
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) {
+    return value.map((item) =>
+      item !== null && typeof item === 'object' ? JSON.stringify(item) : item,
+    );
+  }
+  if (typeof value === 'object' && Object.keys(value).length === 0) return [];
   throw errors.invalidParameter(
     'queryParameters',
     'this connection binds positional parameters ($1, $2, ...): send a JSON array',

@@ -192,6 +192,14 @@ export async function inspectSource(
   if (!geometryField || geometryField.cartoType !== 'geometry') {
     throw errors.noGeometryColumn(source.spatialDataColumn);
   }
+  if (geometryField.nativeType !== 'geometry') {
+    // TODO: serve geography columns directly; they answer 400 with the workaround for now.
+    throw errors.unsupportedParameter(
+      'spatialDataColumn',
+      `'${source.spatialDataColumn}' is a ${geometryField.nativeType}; ` +
+        'use a query source that casts it to geometry',
+    );
+  }
   const properties = pickProperties(source, fields);
 
   const { rowCount, bounds, srid } = await readCountAndBounds(driver, source, limits.timeoutMs);

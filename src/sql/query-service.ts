@@ -36,6 +36,12 @@ export async function runUserQuery(
 
   const result = await driver.query({ sql, params, timeoutMs: limits.timeoutMs, signal });
   if (result.rows.length > limits.maxRows) throw errors.tooManyRows(limits.maxRows);
+  const names = result.fields.map((field) => field.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) {
+    // Rows are keyed by column name, so a second column of the same name would be lost.
+    throw errors.invalidParameter('q', `column name '${duplicate}' appears twice; alias one`);
+  }
 
   return {
     rows: result.rows,

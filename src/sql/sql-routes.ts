@@ -31,6 +31,11 @@ export function registerSqlRoutes(app: FastifyInstance, deps: AppDependencies): 
     );
   };
 
-  app.get('/v3/sql/:connection/query', { schema: { params: connectionParams } }, handler);
+  // No automatic HEAD route: a HEAD would run the statement and throw the rows away.
+  app.get(
+    '/v3/sql/:connection/query',
+    { schema: { params: connectionParams }, exposeHeadRoute: false },
+    handler,
+  );
   app.post('/v3/sql/:connection/query', { schema: { params: connectionParams } }, handler);
 }

@@ -111,7 +111,10 @@ function shapeSql(
   ${indent(input, 2)},
   ${clip.box}
 )`;
+  // A polygon without area has nothing to draw, and clipping one (a ring collapsed onto a
+  // line) is what makes GEOS fail, so it is dropped before the clip.
   return `CASE
+  WHEN ST_Dimension(${geom}) = 2 AND ST_Area(${geom}) = 0 THEN NULL
   WHEN ST_GeometryType(${geom}) <> 'ST_Point' THEN
     ST_SnapToGrid(
       ST_Simplify(
