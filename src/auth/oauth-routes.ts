@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApplicationStore } from '../apps/application-store.js';
-import { verifyClientSecret } from './client-secret.js';
+import { VerifiedSecretCache } from './verified-secret-cache.js';
 import { API_AUDIENCE, type TokenService } from './token-service.js';
 
 /** Scopes a machine-to-machine token may carry; the whole set when none is asked for. */
@@ -68,6 +68,7 @@ export interface OAuthDependencies {
 
 /** The OAuth 2 token endpoint and the discovery documents that describe it. */
 export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencies): void {
+  const secrets = new VerifiedSecretCache();
   const discovery = () => {
     const issuer = deps.issuer();
     const base = issuer.replace(/\/$/, '');
@@ -143,7 +144,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencie
 
     const application = await deps.applications.findByClientId(clientId);
     // Unknown clients cost one hash too, so timing does not tell which client ids exist.
-    const isValid = await verifyClientSecret(
+    const isValid = await secrets.verify(
       clientSecret,
       application?.secretHash ?? UNKNOWN_CLIENT_HASH,
     );
