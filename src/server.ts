@@ -9,6 +9,7 @@ import { TokenService } from './auth/token-service.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './http/logger.js';
+import { closeTileEncoderPool } from './maps/tiles/tile-encoder-pool.js';
 import { openStore } from './store/store.js';
 import { ensureDemoData } from './warehouses/embedded/demo-data.js';
 import { EmbeddedWarehouse } from './warehouses/embedded/embedded-warehouse.js';
@@ -64,6 +65,7 @@ export async function startServer(
       logger: logger.child({ connection: EMBEDDED_CONNECTION }),
     });
     closers.push(() => warehouse.close());
+    closers.push(() => closeTileEncoderPool());
     const connections = new ConnectionRegistry();
     connections.register({ name: EMBEDDED_CONNECTION, driver: warehouse });
 

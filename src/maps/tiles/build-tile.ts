@@ -3,9 +3,7 @@
  * MVT or as CARTO's binary format.
  */
 import { WarehouseError, type WarehouseDriver } from '../../warehouses/driver.js';
-import { encodeCartoBinary } from './carto-binary-encoder.js';
-import { encodeMvt } from './mvt-encoder.js';
-import { readTileFeatures } from './tile-features.js';
+import { encodeTileOffThread } from './tile-encoder-pool.js';
 import {
   buildTileQuery,
   type TileFormat,
@@ -47,9 +45,8 @@ async function runTileQuery(
   const result = await driver.query({ sql: query.sql, params: query.params, timeoutMs, signal });
   const row = result.rows[0];
   if (!row) return undefined;
-  // Drivers hand json back parsed; accept text too rather than depend on that.
-  const raw = row.features ?? null;
-  return typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+  // The query sends JSON text, parsed where it is encoded; a driver may hand it back parsed.
+  return row.features ?? null;
 }
 
 /**
@@ -89,20 +86,16 @@ export async function buildTile(
 ): Promise<BuiltTile> {
   const { json, query, repaired } = await queryTile(driver, source, tile, options);
 
-  const { grid, properties } = query;
-  const { features, truncated } = readTileFeatures(
+  const { body, featureCount, truncated } = await encodeTileOffThread({
     json,
-    grid.extent,
-    properties.length,
-    tile.maxFeatures,
-  );
-  const body =
-    tile.format === 'mvt'
-      ? encodeMvt(features, properties, grid.extent)
-      : encodeCartoBinary(features, properties, grid);
+    format: tile.format,
+    grid: query.grid,
+    properties: query.properties,
+    maxFeatures: tile.maxFeatures,
+  });
   return {
     body,
-    featureCount: features.length,
+    featureCount,
     truncated,
     contentType: TILE_CONTENT_TYPES[tile.format],
     geometriesRepaired: repaired,

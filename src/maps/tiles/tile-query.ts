@@ -63,7 +63,7 @@ const tileSql = (p: { plan: GeometryPlan; props: string[]; fromSql: string; limi
   return `
 SELECT json_build_array(
          ${aggregates.map((a) => `json_agg(${a})`).join(',\n         ')}
-       ) AS "features"
+       )::text AS "features"
 FROM (
   SELECT *
   FROM (
