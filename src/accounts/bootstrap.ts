@@ -70,19 +70,22 @@ export async function ensureBootstrap(
     adminId = admin.id;
   }
 
+  const createApp = async (clientId: string, clientSecret: string) =>
+    apps.create({
+      clientId,
+      clientSecret,
+      accountId: accountId!,
+      ownerUserId: adminId,
+      name: BOOTSTRAP_APP_NAME,
+      type: 'machine_to_machine',
+      tokenEndpointAuthMethod: 'client_secret_post',
+    });
+
   if (pinned.clientId) {
     const app = await apps.findByClientId(pinned.clientId);
     if (!app) {
       const clientSecret = pinned.clientSecret || generateClientSecret();
-      await apps.create({
-        clientId: pinned.clientId,
-        clientSecret,
-        accountId,
-        ownerUserId: adminId,
-        name: BOOTSTRAP_APP_NAME,
-        type: 'machine_to_machine',
-        tokenEndpointAuthMethod: 'client_secret_post',
-      });
+      await createApp(pinned.clientId, clientSecret);
       return pinned.clientSecret
         ? { accountId, clientId: pinned.clientId, created }
         : { accountId, clientId: pinned.clientId, generatedSecret: clientSecret, created };
@@ -103,14 +106,6 @@ export async function ensureBootstrap(
 
   const clientId = generateClientId();
   const clientSecret = generateClientSecret();
-  await apps.create({
-    clientId,
-    clientSecret,
-    accountId,
-    ownerUserId: adminId,
-    name: BOOTSTRAP_APP_NAME,
-    type: 'machine_to_machine',
-    tokenEndpointAuthMethod: 'client_secret_post',
-  });
+  await createApp(clientId, clientSecret);
   return { accountId, clientId, generatedSecret: clientSecret, created };
 }
