@@ -62,6 +62,7 @@ export async function startServer(
     const warehouse = await EmbeddedWarehouse.open({
       dataDir: path.join(config.dataDir, 'warehouse'),
       queueLimit: config.warehouseQueueLimit,
+      maxResultBytes: config.maxResultMegabytes * 1024 * 1024,
       logger: logger.child({ connection: EMBEDDED_CONNECTION }),
     });
     closers.push(() => warehouse.close());

@@ -36,6 +36,13 @@ const SETTINGS = {
     max: 3_600_000,
   },
   sqlMaxRows: { env: 'GRATICULE_SQL_MAX_ROWS', type: 'integer', default: 200_000, min: 1 },
+  maxResultMegabytes: {
+    env: 'GRATICULE_MAX_RESULT_MB',
+    type: 'integer',
+    default: 64,
+    min: 1,
+    max: 1024,
+  },
   maxBodyBytes: {
     env: 'GRATICULE_MAX_BODY_BYTES',
     type: 'integer',

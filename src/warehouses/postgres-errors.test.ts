@@ -18,7 +18,13 @@ describe('errorKindOfSqlState', () => {
     ['23505', 'invalid_input'],
     ['42501', 'permission'],
     ['57014', 'cancelled'],
-    ['XX000', 'internal'],
+    ['XX000', 'invalid_input'],
+    ['XX001', 'internal'],
+    ['53200', 'invalid_input'],
+    ['53100', 'invalid_input'],
+    ['58P01', 'invalid_input'],
+    ['58000', 'invalid_input'],
+    ['58030', 'internal'],
     [undefined, 'internal'],
   ] as const)('classifies %s as %s', (sqlState, kind) => {
     expect(errorKindOfSqlState(sqlState)).toBe(kind);

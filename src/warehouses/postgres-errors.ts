@@ -49,6 +49,11 @@ export function errorKindOfSqlState(sqlState: string | undefined): WarehouseErro
   if (sqlState === '57014') return 'cancelled';
   // A Bind with the wrong number of values: the caller's queryParameters do not fit the SQL.
   if (sqlState === '08P01') return 'invalid_input';
+  // PostGIS and GEOS report problems with the user's geometries as internal_error, e.g.
+  // "lwgeom_simplify_in_place: unsupported geometry type"; XX001/XX002 (corruption) stay internal.
+  if (sqlState === 'XX000') return 'invalid_input';
+  // A disk failure is the server's problem; the rest of class 58 is a file the statement named.
+  if (sqlState === '58030') return 'internal';
 
   switch (sqlState.slice(0, 2)) {
     case '42':
@@ -65,8 +70,10 @@ export function errorKindOfSqlState(sqlState: string | undefined): WarehouseErro
     case '38': // external_routine_exception
     case '39': // external_routine_invocation_exception
     case '44': // with_check_option_violation
+    case '53': // insufficient_resources: the statement asked for more memory or disk than there is
     case '54': // program_limit_exceeded
     case '55': // object_not_in_prerequisite_state
+    case '58': // system_error, e.g. undefined_file from pg_read_file
     case 'P0': // plpgsql_error, including RAISE EXCEPTION
       return 'invalid_input';
     default:

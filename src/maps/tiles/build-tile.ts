@@ -50,10 +50,10 @@ async function runTileQuery(
 }
 
 /**
- * Runs the tile query. An aggregate always yields one row, so no row (how PGlite ends a
- * statement that GEOS failed in) or an internal error (how PostGIS reports it) means invalid
- * input broke the clip: the query runs once more with the geometries repaired, within what
- * is left of the time budget.
+ * Runs the tile query. An aggregate always yields one row, so no row or a silent stop (how
+ * PGlite ends a statement that GEOS failed in) or SQLSTATE XX000 (how PostGIS reports it)
+ * means invalid input broke the clip: the query runs once more with the geometries
+ * repaired, within what is left of the time budget.
  */
 async function queryTile(
   driver: WarehouseDriver,
@@ -67,7 +67,9 @@ async function queryTile(
     const json = await runTileQuery(driver, query, timeoutMs, signal);
     if (json !== undefined) return { json, query, repaired: false };
   } catch (error) {
-    if (!(error instanceof WarehouseError && error.kind === 'internal')) throw error;
+    const isGeometryFailure =
+      error instanceof WarehouseError && (error.kind === 'internal' || error.sqlState === 'XX000');
+    if (!isGeometryFailure) throw error;
   }
   const repairedQuery = buildTileQuery(source, tile, { repairGeometries: true });
   const json = await runTileQuery(driver, repairedQuery, deadline - Date.now(), signal);

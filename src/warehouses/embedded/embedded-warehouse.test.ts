@@ -8,6 +8,7 @@ import { EmbeddedWarehouse } from './embedded-warehouse.js';
 // Opening costs 15-20 s on a new directory, so one warehouse serves every test of this file.
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'graticule-embedded-'));
 let warehouse: EmbeddedWarehouse;
+const MAX_RESULT_BYTES = 1024 * 1024;
 
 function run(sql: string, params?: unknown[], extra: Partial<WarehouseQuery> = {}) {
   return warehouse.query({ sql, params, timeoutMs: 30_000, ...extra });
@@ -27,7 +28,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  warehouse = await EmbeddedWarehouse.open({ dataDir, queueLimit: 3, queueTimeoutMs: 60_000 });
+  warehouse = await EmbeddedWarehouse.open({
+    dataDir,
+    queueLimit: 3,
+    queueTimeoutMs: 60_000,
+    maxResultBytes: MAX_RESULT_BYTES,
+  });
 });
 
 afterAll(async () => {
@@ -216,6 +222,27 @@ describe('EmbeddedWarehouse', () => {
     expect(error).toMatchObject({ kind: 'invalid_input', sqlState: '22P02' });
   });
 
+  it("rejects a geometry PostGIS cannot parse as 'invalid_input' with SQLSTATE XX000", async () => {
+    const error = await failureOf(run(`SELECT ST_GeomFromText('POINT(1)') AS g`));
+
+    expect(error).toMatchObject({ kind: 'invalid_input', sqlState: 'XX000' });
+    expect(error.message).toMatch(/parse error/);
+  });
+
+  it.each([
+    ['one large value', `SELECT repeat('x', 2 * 1024 * 1024) AS big`],
+    ['many rows', 'SELECT n FROM generate_series(1, 200000) AS n'],
+  ])("refuses a result over maxResultBytes (%s) as 'invalid_input'", async (_, sql) => {
+    const restartsBefore = warehouse.stats.restarts;
+
+    const error = await failureOf(run(sql));
+
+    expect(error).toMatchObject({ kind: 'invalid_input', sqlState: undefined });
+    expect(error.message).toMatch(/^The result is larger than 1 MiB; /);
+    expect((await run(`SELECT length(repeat('x', 1000)) AS n`)).rows).toEqual([{ n: 1000 }]);
+    expect(warehouse.stats.restarts).toBe(restartsBefore);
+  });
+
   it('answers text without a statement with an empty result', async () => {
     await expect(run('-- nothing to run')).resolves.toEqual({ fields: [], rows: [] });
   });
@@ -348,7 +375,7 @@ describe('EmbeddedWarehouse', () => {
       run('SELECT ST_MakeValid(ST_GeomFromGeoJSON($1)) AS g', [JSON.stringify(collapsedInside)]),
     );
 
-    expect(error).toMatchObject({ kind: 'internal', sqlState: 'XX000' });
+    expect(error).toMatchObject({ kind: 'internal', sqlState: undefined });
     expect((await run('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     expect(warehouse.stats.restarts).toBe(restartsBefore + 1);
   });

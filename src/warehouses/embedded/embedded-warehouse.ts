@@ -11,7 +11,8 @@ import {
   type WarehouseResult,
 } from '../driver.js';
 import { PgliteWorker } from './pglite-worker.js';
-import { QueryQueue, type QueueItem } from './query-queue.js';
+import { QueryQueue } from './query-queue.js';
+import { Job, asWarehouseError } from './warehouse-job.js';
 import type { OpenReport } from './worker-protocol.js';
 
 /** The subset of a pino logger the warehouse writes to. */
@@ -29,6 +30,11 @@ export interface EmbeddedWarehouseOptions {
   queueLimit?: number;
   /** Longest wait before a statement starts; past it the statement fails as `busy`. Default 30 s. */
   queueTimeoutMs?: number;
+  /**
+   * Largest result a statement may return, estimated as JSON; larger ones fail as
+   * `invalid_input`. Default 64 MiB.
+   */
+  maxResultBytes?: number;
   logger?: WarehouseLogger;
 }
 
@@ -48,44 +54,13 @@ export interface EmbeddedWarehouseStats {
 
 const DEFAULT_QUEUE_LIMIT = 256;
 const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
 // setTimeout fires immediately for delays beyond a signed 32-bit integer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
 
 const silentLogger: WarehouseLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-class Job implements QueueItem {
-  private isSettled = false;
-
-  constructor(
-    readonly query: WarehouseQuery,
-    private readonly onResult: (result: WarehouseResult) => void,
-    private readonly onError: (error: WarehouseError) => void,
-  ) {}
-
-  get signal(): AbortSignal | undefined {
-    return this.query.signal;
-  }
-
-  succeed(result: WarehouseResult): void {
-    if (this.isSettled) return;
-    this.isSettled = true;
-    this.onResult(result);
-  }
-
-  fail(error: WarehouseError): void {
-    if (this.isSettled) return;
-    this.isSettled = true;
-    this.onError(error);
-  }
-}
-
-function asWarehouseError(error: unknown): WarehouseError {
-  if (error instanceof WarehouseError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new WarehouseError('internal', message, undefined, { cause: error });
-}
 
 export class EmbeddedWarehouse implements WarehouseDriver {
   readonly provider = 'postgres';
@@ -102,11 +77,16 @@ export class EmbeddedWarehouse implements WarehouseDriver {
   private lastOpen: OpenReport | undefined;
   private readonly queue: QueryQueue<Job>;
   private readonly logger: WarehouseLogger;
+  private readonly maxResultBytes: number;
 
   private constructor(
     private readonly dataDir: string,
     options: EmbeddedWarehouseOptions,
   ) {
+    this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+    if (!(this.maxResultBytes > 0)) {
+      throw new RangeError(`maxResultBytes must be positive, got ${options.maxResultBytes}`);
+    }
     this.queue = new QueryQueue(
       options.queueLimit ?? DEFAULT_QUEUE_LIMIT,
       options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
@@ -196,8 +176,10 @@ export class EmbeddedWarehouse implements WarehouseDriver {
 
   private startWorker(): Promise<void> {
     this.starting = (async () => {
-      const { worker, report } = await PgliteWorker.start(this.dataDir, (failed, error) =>
-        this.onWorkerFailure(failed, error),
+      const { dataDir, maxResultBytes } = this;
+      const { worker, report } = await PgliteWorker.start(
+        { dataDir, maxResultBytes },
+        (failed, error) => this.onWorkerFailure(failed, error),
       );
       if (this.closing) {
         await worker.close();

@@ -4,7 +4,7 @@
  */
 
 import { Worker } from 'node:worker_threads';
-import { WarehouseError, type WarehouseResult } from '../driver.js';
+import { WarehouseError, type WarehouseErrorKind, type WarehouseResult } from '../driver.js';
 import {
   PostgresServerError,
   warehouseErrorFromPostgres,
@@ -73,19 +73,24 @@ export class PgliteWorker {
     });
   }
 
-  /** Starts a worker thread and opens `dataDir` in it (creating it and PostGIS when new). */
+  /**
+   * Starts a worker thread and opens `dataDir` in it (creating it and PostGIS when new);
+   * results larger than `maxResultBytes` are refused in the worker.
+   */
   static async start(
-    dataDir: string,
+    options: { dataDir: string; maxResultBytes: number },
     onFailure: WorkerFailureListener,
   ): Promise<{ worker: PgliteWorker; report: OpenReport }> {
     const worker = new PgliteWorker(startWorkerThread(), onFailure);
 
     try {
-      const reply = await worker.request({ type: 'open', dataDir });
+      const { dataDir, maxResultBytes } = options;
+      const reply = await worker.request({ type: 'open', dataDir, maxResultBytes });
       if (reply.type !== 'opened') throw new Error(`Unexpected reply '${reply.type}' to open`);
       worker.isOpen = true;
-      const { createdDataDir, createMs, extensionMs, postgisVersion } = reply;
-      return { worker, report: { createdDataDir, createMs, extensionMs, postgisVersion } };
+      const { createdDataDir, createMs, extensionMs, roleMs, postgisVersion } = reply;
+      const report = { createdDataDir, createMs, extensionMs, roleMs, postgisVersion };
+      return { worker, report };
     } catch (error) {
       await worker.terminate();
       throw error;
@@ -163,13 +168,21 @@ export class PgliteWorker {
       return;
     }
 
-    this.settleWithError(message.error, message.fatal);
+    this.settleWithError(message.error, message.fatal, message.kind);
   }
 
-  private settleWithError(fields: PostgresErrorFields, fatal: boolean): void {
-    // With a SQLSTATE the statement failed; without one, fatal means the instance crashed.
+  private settleWithError(
+    fields: PostgresErrorFields,
+    fatal: boolean,
+    workerKind: WarehouseErrorKind | undefined,
+  ): void {
+    // The worker classifies what it detected itself; with a SQLSTATE the statement failed;
+    // otherwise, fatal means the instance crashed.
     let error: WarehouseError;
-    if (fields.code !== undefined) {
+    if (workerKind !== undefined) {
+      const cause = new PostgresServerError(fields);
+      error = new WarehouseError(workerKind, fields.message, undefined, { cause });
+    } else if (fields.code !== undefined) {
       error = warehouseErrorFromPostgres(fields);
     } else {
       const kind = fatal ? 'unavailable' : 'internal';

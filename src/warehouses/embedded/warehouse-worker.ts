@@ -7,12 +7,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Results } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import type { WarehouseField } from '../driver.js';
+import type { WarehouseErrorKind, WarehouseField } from '../driver.js';
 import type { PostgresErrorFields } from '../postgres-errors.js';
 import { PG_TEXT_PARSERS, cartoTypeOf, type PgTypeInfo } from '../postgres-types.js';
+import { lockSessionToApiRole, resetSession } from './api-role-session.js';
 import { isBlankSql } from './blank-sql.js';
+import { exceedsResultBudget, resultTooLargeMessage } from './result-size.js';
 import type { HostMessage, WorkerMessage } from './worker-protocol.js';
 
 // Result columns of a domain type are described with the domain's base type, so a type's own
@@ -34,6 +36,10 @@ const port = parentPort;
 if (!port) throw new Error('warehouse-worker.ts must be started as a worker thread');
 
 let db: PGlite | undefined;
+let maxResultBytes = Number.POSITIVE_INFINITY;
+// Set when cleaning the session after a statement failed: what the next user would inherit is
+// unknown, so the instance is not reused.
+let hasDirtySession = false;
 const fieldTypes = new Map<number, Omit<WarehouseField, 'name'>>();
 
 function send(message: WorkerMessage): void {
@@ -59,7 +65,7 @@ function errorFields(error: unknown): PostgresErrorFields {
  */
 function isFatal(error: unknown): boolean {
   const isWasmTrap = error instanceof Error && error.name === 'RuntimeError';
-  return isWasmTrap || db === undefined || db.closed;
+  return isWasmTrap || hasDirtySession || db === undefined || db.closed;
 }
 
 function rememberTypes(rows: TypeRow[]): boolean {
@@ -91,7 +97,8 @@ async function describeFields(
   }));
 }
 
-async function open(dataDir: string): Promise<void> {
+async function open(dataDir: string, resultBudgetBytes: number): Promise<void> {
+  maxResultBytes = resultBudgetBytes;
   mkdirSync(dataDir, { recursive: true });
   const createdDataDir = !existsSync(join(dataDir, 'PG_VERSION'));
 
@@ -113,6 +120,10 @@ async function open(dataDir: string): Promise<void> {
   }
   const extensionMs = performance.now() - extensionStart;
 
+  const roleStart = performance.now();
+  await lockSessionToApiRole(database);
+  const roleMs = performance.now() - roleStart;
+
   rememberTypes((await database.query<TypeRow>(SELECT_ALL_TYPES)).rows);
   const { rows } = await database.query<{ version: string }>(
     'SELECT postgis_lib_version() AS version',
@@ -122,37 +133,55 @@ async function open(dataDir: string): Promise<void> {
     createdDataDir,
     createMs,
     extensionMs,
+    roleMs,
     postgisVersion: rows[0]?.version ?? 'unknown',
   });
 }
 
+/** Ends a transaction the statement left open and clears what it left in the session. */
+async function cleanSession(database: PGlite): Promise<void> {
+  try {
+    if (database.isInTransaction()) await database.exec('ROLLBACK');
+    await resetSession(database);
+  } catch (error) {
+    hasDirtySession = true;
+    throw error;
+  }
+}
+
+function sendWorkerError(id: number, kind: WarehouseErrorKind, message: string, fatal: boolean) {
+  send({ type: 'error', id, kind, fatal, error: { message } });
+}
+
 async function runQuery(id: number, sql: string, params: readonly unknown[]): Promise<void> {
   if (!db) throw new Error('The embedded warehouse is not open');
-  const result = await db.query<Record<string, unknown>>(sql, [...params]);
+  const database = db;
+  let result: Results<Record<string, unknown>>;
+  try {
+    result = await database.query<Record<string, unknown>>(sql, [...params]);
+  } catch (error) {
+    if (!isFatal(error)) await cleanSession(database).catch(() => undefined);
+    throw error;
+  }
 
   // PGlite swallows a JS exception escaping PostgreSQL's main loop (GEOS reports some
   // failures as C++ exceptions, which surface that way) and returns the rows sent so far with
   // neither a command tag nor an error. The statement's effects may be partly committed and
-  // the backend's state is unknown, so the instance must not serve further statements.
+  // the backend's state is unknown, so the instance must not serve further statements. The
+  // kind stays `internal`, which callers may retry once the worker has restarted.
   if (result.command === undefined && !isBlankSql(sql)) {
-    send({
-      type: 'error',
-      id,
-      fatal: true,
-      error: {
-        code: 'XX000',
-        message:
-          'The statement stopped inside the embedded warehouse without reporting an error ' +
-          '(an exception in PostGIS or GEOS); its changes may be partly applied',
-      },
-    });
+    const message =
+      'The statement stopped inside the embedded warehouse without reporting an error ' +
+      '(an exception in PostGIS or GEOS); its changes may be partly applied';
+    sendWorkerError(id, 'internal', message, true);
     return;
   }
 
   // The whole server shares this one session: a transaction left open would swallow every
   // later statement of every user, so explicit transactions are refused.
-  if (db.isInTransaction()) {
-    await db.exec('ROLLBACK');
+  const leftTransactionOpen = database.isInTransaction();
+  await cleanSession(database);
+  if (leftTransactionOpen) {
     send({
       type: 'error',
       id,
@@ -166,7 +195,13 @@ async function runQuery(id: number, sql: string, params: readonly unknown[]): Pr
     return;
   }
 
-  const fields = await describeFields(db, result.fields);
+  // Checked before the rows are copied to the main thread, which would hold them twice more.
+  if (exceedsResultBudget(result.rows, maxResultBytes)) {
+    sendWorkerError(id, 'invalid_input', resultTooLargeMessage(maxResultBytes), false);
+    return;
+  }
+
+  const fields = await describeFields(database, result.fields);
   send({ type: 'result', id, fields, rows: result.rows });
 }
 
@@ -174,7 +209,7 @@ async function handle(message: HostMessage): Promise<void> {
   try {
     switch (message.type) {
       case 'open':
-        await open(message.dataDir);
+        await open(message.dataDir, message.maxResultBytes);
         return;
       case 'query':
         await runQuery(message.id, message.sql, message.params);

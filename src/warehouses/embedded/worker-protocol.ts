@@ -3,11 +3,11 @@
  * runs one message at a time; the host never sends a query before the previous one answered.
  */
 
-import type { WarehouseField } from '../driver.js';
+import type { WarehouseErrorKind, WarehouseField } from '../driver.js';
 import type { PostgresErrorFields } from '../postgres-errors.js';
 
 export type HostMessage =
-  | { type: 'open'; dataDir: string }
+  | { type: 'open'; dataDir: string; maxResultBytes: number }
   | { type: 'query'; id: number; sql: string; params: readonly unknown[] }
   | { type: 'close' };
 
@@ -16,6 +16,8 @@ export interface OpenReport {
   createdDataDir: boolean;
   createMs: number;
   extensionMs: number;
+  /** Creating or migrating the API role and locking the session to it. */
+  roleMs: number;
   postgisVersion: string;
 }
 
@@ -27,6 +29,11 @@ export type WorkerMessage =
       /** Absent when opening failed. */
       id?: number;
       error: PostgresErrorFields;
+      /**
+       * Set for failures the worker detected itself rather than PostgreSQL; they carry no
+       * SQLSTATE so they never pass for a real server error.
+       */
+      kind?: WarehouseErrorKind;
       /** The PGlite instance is unusable after this error; the host must restart the worker. */
       fatal: boolean;
     }
