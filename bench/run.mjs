@@ -42,7 +42,7 @@ const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const TABLES = ['demo.populated_places', 'demo.countries'];
 const FORMATS = ['mvt', 'binary'];
 // The server's default tileMaxFeatures, passed explicitly so the raw baseline uses the same cap.
-const MAX_FEATURES = 20_000;
+const MAX_FEATURES = 10_000;
 const CACHE_MB = 128;
 const FIXED_COST_REQUESTS = 200;
 const FLOOR_SUMMARY = '/work/shared/bench-floor/embedded/results/summary.txt';

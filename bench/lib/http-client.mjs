@@ -5,6 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { URL, URLSearchParams } from 'node:url';
@@ -37,13 +38,17 @@ export class BenchClient {
           const ms = performance.now() - startedAt;
           const status = res.statusCode ?? 0;
           const isFailure = status >= 400;
-          const text = isFailure ? Buffer.concat(chunks).toString('utf8') : undefined;
+          const encoding = res.headers['content-encoding'] ?? 'identity';
+          // Sizes are compared with uncompressed encoder output, so decode after timing.
+          const decoded = decodeBody(Buffer.concat(chunks), encoding);
+          const text = isFailure ? decoded.toString('utf8') : undefined;
           resolve({
             status,
             ms,
-            bytes,
-            encoding: res.headers['content-encoding'] ?? 'identity',
-            body: keepBody ? Buffer.concat(chunks) : undefined,
+            bytes: decoded.length,
+            wireBytes: bytes,
+            encoding,
+            body: keepBody ? decoded : undefined,
             errorText: text?.slice(0, ERROR_TEXT_LIMIT),
           });
         });
@@ -131,4 +136,12 @@ export async function pollLatency(client, path, intervalMs, stop) {
     await delay(intervalMs);
   }
   return samples;
+}
+
+/** Undoes the Content-Encoding the server chose. */
+function decodeBody(buffer, encoding) {
+  if (encoding === 'gzip') return zlib.gunzipSync(buffer);
+  if (encoding === 'br') return zlib.brotliDecompressSync(buffer);
+  if (encoding === 'deflate') return zlib.inflateSync(buffer);
+  return buffer;
 }

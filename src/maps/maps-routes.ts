@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
@@ -5,10 +7,14 @@ import { errors } from '../http/errors.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import { SourceCache } from './source-cache.js';
-import { TileCache, etagOf, type CachedTile } from './tile-cache.js';
+import { TileCache, acceptsGzip, etagOf, type CachedTile } from './tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
 import { buildTile } from './tiles/build-tile.js';
+
+const gzip = promisify(gzipCallback);
+/** Smaller tiles are not worth compressing. */
+const MIN_GZIP_BYTES = 1024;
 
 type SourceRequest = FastifyRequest<{ Params: { connection: string; type: string } }>;
 type TileRequest = FastifyRequest<{
@@ -101,7 +107,13 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     reply.header('ETag', tile.etag);
     if (request.headers['if-none-match'] === tile.etag) return reply.code(304).send();
     if (!tile.body) return reply.code(204).send();
-    return reply.type(tile.contentType).send(tile.body);
+    reply.type(tile.contentType).header('Vary', 'Accept-Encoding');
+    if (tile.body.length >= MIN_GZIP_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
+      // Compressed once per cached tile, not once per request; zlib runs off the event loop.
+      tile.gzipped ??= gzip(tile.body);
+      return reply.header('Content-Encoding', 'gzip').send(await tile.gzipped);
+    }
+    return reply.send(tile.body);
   };
 
   app.get('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);

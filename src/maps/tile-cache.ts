@@ -6,6 +6,8 @@ export interface CachedTile {
   body: Buffer | null;
   contentType: string;
   etag: string;
+  /** The body gzipped, made on first request from a client that accepts gzip. */
+  gzipped?: Promise<Buffer>;
 }
 
 /** Tiles kept in memory, bounded by total bytes. */
@@ -17,7 +19,8 @@ export class TileCache {
       maxBytes > 0
         ? new LRUCache<string, CachedTile>({
             maxSize: maxBytes,
-            sizeCalculation: (tile) => (tile.body?.length ?? 0) + 64,
+            // Room for the gzipped copy too, which is at most about the body's size.
+            sizeCalculation: (tile) => (tile.body?.length ?? 0) * 2 + 64,
             ttl: Math.max(ttlSeconds, 1) * 1000,
           })
         : null;
@@ -36,4 +39,14 @@ export class TileCache {
 export function etagOf(body: Buffer | null): string {
   if (!body) return '"empty"';
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+/** True when an Accept-Encoding header admits gzip (with a q-value above zero). */
+export function acceptsGzip(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((part) => {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (name !== 'gzip' && name !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
