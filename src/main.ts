@@ -86,6 +86,12 @@ main().catch((error: unknown) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const what = code === 'EADDRINUSE' ? 'is already in use' : 'may not be used by this user';
+    process.stderr.write(`Graticule cannot listen: the address ${what}. Set HOST and PORT.\n`);
+    process.exit(1);
+  }
   process.stderr.write(`Graticule failed to start: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

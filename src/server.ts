@@ -88,18 +88,23 @@ export async function startServer(
       logger,
     });
     closers.push(() => app.close());
-    await app.listen({ host: config.host, port: config.port });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = config.publicUrl || defaultBaseUrl(config.host, port);
-    if (!issuer) issuer = `${url}/`;
-
-    // Created only once the port is ours: a start that fails to listen must not consume the
-    // one chance to show a generated secret.
+    // Bootstrapped before listening, so a token request that finds the port open also finds
+    // the application; a start that then fails to listen removes an application it has just
+    // created, so its secret, never shown, is not lost: the next start makes and shows one.
     const bootstrap = await ensureBootstrap(store, {
       clientId: config.bootstrapClientId,
       clientSecret: config.bootstrapClientSecret,
     });
+    try {
+      await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      if (bootstrap.generatedSecret) await applications.remove(bootstrap.clientId);
+      throw error;
+    }
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = config.publicUrl || defaultBaseUrl(config.host, port);
+    if (!issuer) issuer = `${url}/`;
 
     return { app, url, issuer, bootstrap, demoDataLoaded, close: closeAll };
   } catch (error) {

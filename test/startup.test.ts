@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { fetchToken } from './support/api.js';
 
@@ -49,6 +52,40 @@ describe('first and second start', () => {
     expect(await jwksKids(second.baseUrl)).toEqual(kids);
     const again = await fetchToken(second.baseUrl, id!, secret!);
     expect(again).not.toBe(token);
+  });
+
+  it('keeps the secret for a later start when the port is taken', async () => {
+    const blocker = createServer();
+    const busyPort = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as AddressInfo).port)),
+    );
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'graticule-port-'));
+    try {
+      await expect(
+        startServerProcess({
+          loadDemoData: false,
+          dataDir,
+          keepDataDir: true,
+          clientId: '',
+          clientSecret: '',
+          env: { PORT: String(busyPort) },
+        }),
+      ).rejects.toThrow(/address is already in use/);
+    } finally {
+      blocker.close();
+    }
+    const next = await startServerProcess({
+      loadDemoData: false,
+      dataDir,
+      keepDataDir: true,
+      clientId: '',
+      clientSecret: '',
+    });
+    started.push(next);
+    const id = /client id:\s+(\S+)/.exec(next.output())?.[1];
+    const secret = /client secret:\s+(\S+)/.exec(next.output())?.[1];
+    expect(secret).toBeDefined();
+    await fetchToken(next.baseUrl, id!, secret!);
   });
 
   it('refuses bad configuration with a message naming the setting', async () => {

@@ -62,6 +62,10 @@ export class ApplicationStore {
       .execute();
   }
 
+  async remove(clientId: string): Promise<void> {
+    await this.store.deleteFrom('applications').where('client_id', '=', clientId).execute();
+  }
+
   /** The account owner's e-mail, carried in tokens as CARTO does. */
   async findOwnerEmail(clientId: string): Promise<string | undefined> {
     const row = await this.store
