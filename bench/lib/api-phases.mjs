@@ -100,7 +100,7 @@ function fetchTile(client, token, template, tile) {
 
 /**
  * Requests every band's tiles at `concurrency`, one band after another, so tiles/s is per band.
- * /health is polled meanwhile: encoding runs on the server's main thread and would show there.
+ * /health is polled meanwhile: any encoding left on the server's HTTP thread would show there.
  */
 export async function measureTiles(client, token, template, tiles, concurrency) {
   const bands = [];
