@@ -159,7 +159,7 @@ function printRaw(r) {
     `   directory, in-process PGlite (opened in ${ms(r.raw.openMs, 0)} ms): no HTTP, worker or` +
       ' queue, one at a time.',
     '   server = c=1 over HTTP; encode = JSON to features + MVT/binary encoding in JS (the server',
-    '   does this in its encoder pool for large tiles); difference = server - (SQL+enc): transfer, HTTP,',
+    '   encodes large tiles in its encoder pool); difference = server - (SQL+enc): transfer, HTTP,',
     '   auth, plus noise (the two sides ran minutes apart).',
     table(OVERHEAD_HEADERS, rows),
   );

@@ -85,7 +85,7 @@ function numericStatsSql(fromSql: string, geom: string, numeric: WarehouseField[
            percentile_disc(${fractions}) WITHIN GROUP (ORDER BY "v${i}") AS "q${i}"`,
   );
   return `
-    SELECT ${GEOMETRY_FLAGS} AS "geometryFlags"${aggregates.map((a) => `,\n           ${a}`).join('')}
+    SELECT ${[`${GEOMETRY_FLAGS} AS "geometryFlags"`, ...aggregates].join(',\n           ')}
     FROM (
       SELECT ${[`${geom} AS "g"`, ...values].join(',\n             ')}
       FROM ${fromSql}

@@ -95,7 +95,10 @@ async function canBecomeSuperuser(db: PGlite): Promise<boolean> {
 const QUERY_MESSAGE = 0x51; // 'Q'
 const ERROR_RESPONSE = 0x45; // 'E'
 
-/** A simple-protocol Query message (https://www.postgresql.org/docs/current/protocol-message-formats.html). */
+/**
+ * A simple-protocol Query message
+ * (https://www.postgresql.org/docs/current/protocol-message-formats.html).
+ */
 function simpleQueryMessage(sql: string): Uint8Array {
   const text = new TextEncoder().encode(`${sql}\0`);
   const message = new Uint8Array(5 + text.length);

@@ -73,7 +73,8 @@ export const CREATE_COUNTRIES = `
 export const INSERT_COUNTRIES = `
   INSERT INTO "demo"."countries" ("id", "iso_n3", "name", "geom")
   SELECT id, iso_n3, name, ${VALID_MULTIPOLYGON}
-    FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[]) AS feature(id, iso_n3, name, geojson)`;
+    FROM unnest($1::int4[], $2::text[], $3::text[], $4::text[])
+         AS feature(id, iso_n3, name, geojson)`;
 
 export const CREATE_US_STATES = `
   CREATE TABLE "demo"."us_states" (
