@@ -9,18 +9,10 @@ import { postgis } from '@electric-sql/pglite-postgis';
 import { encodeCartoBinary } from '../../dist/maps/tiles/carto-binary-encoder.js';
 import { encodeMvt } from '../../dist/maps/tiles/mvt-encoder.js';
 import { readTileFeatures } from '../../dist/maps/tiles/tile-features.js';
+import { tilePropertyOf } from '../../dist/maps/tiles/tile-properties.js';
 import { buildTileQuery } from '../../dist/maps/tiles/tile-query.js';
 import { PG_TEXT_PARSERS, cartoTypeOf } from '../../dist/warehouses/postgres-types.js';
 
-/** CARTO types the server carries as tile properties (source-inspector.ts). */
-const TILE_PROPERTY_TYPES = new Set([
-  'number',
-  'bigint',
-  'string',
-  'boolean',
-  'timestamp',
-  'object',
-]);
 const TILE_RESOLUTION = 0.5;
 const GEOM_COLUMN = 'geom';
 
@@ -57,7 +49,7 @@ export async function describeTileSource(db, schema, table) {
       const cartoType = type ? cartoTypeOf(type) : 'unknown';
       return { name: field.name, nativeType, cartoType };
     })
-    .filter((f) => f.name !== GEOM_COLUMN && TILE_PROPERTY_TYPES.has(f.cartoType));
+    .filter((f) => f.name !== GEOM_COLUMN && tilePropertyOf(f) !== null);
   return { fromSql, params: [], geomColumn: GEOM_COLUMN, properties, srid: 4326 };
 }
 

@@ -3,6 +3,7 @@ import type { WarehouseDriver, WarehouseField } from '../warehouses/driver.js';
 import { quoteIdentifier } from './table-name.js';
 import type { SourceDefinition } from './source-definition.js';
 import { computeTilestats, type Tilestats } from './tilestats.js';
+import { tilePropertyOf } from './tiles/tile-properties.js';
 
 /** What a source holds, learned once per source and cached. */
 export interface SourceInspection {
@@ -28,16 +29,6 @@ export interface InspectionLimits {
   maxZoom: number;
 }
 
-/** Types tiles can carry; others (bytea, interval, extra geometries) are left out. */
-const TILE_PROPERTY_TYPES = new Set([
-  'number',
-  'bigint',
-  'string',
-  'boolean',
-  'timestamp',
-  'object',
-]);
-
 async function assertTableExists(
   driver: WarehouseDriver,
   source: SourceDefinition,
@@ -52,8 +43,9 @@ async function assertTableExists(
 }
 
 function pickProperties(source: SourceDefinition, fields: WarehouseField[]): WarehouseField[] {
+  // The same rule the tile encoder applies, so TileJSON lists exactly what tiles carry.
   const tileable = (f: WarehouseField) =>
-    f.name !== source.spatialDataColumn && TILE_PROPERTY_TYPES.has(f.cartoType);
+    f.name !== source.spatialDataColumn && tilePropertyOf(f) !== null;
   if (!source.columns) return fields.filter(tileable);
   return source.columns
     .filter((name) => name !== source.spatialDataColumn)
