@@ -37,7 +37,7 @@ function startWorkerThread(): Worker {
 
   const tsxApi = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const entry = JSON.stringify(new URL('./warehouse-worker.ts', import.meta.url).href);
-  const bootstrap = `import(${tsxApi}).then(({ register }) => { register(); return import(${entry}); });`;
+  const bootstrap = `import(${tsxApi}).then((tsx) => (tsx.register(), import(${entry})));`;
   return new Worker(bootstrap, { eval: true, name: WORKER_NAME });
 }
 
