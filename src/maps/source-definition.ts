@@ -6,7 +6,7 @@ import {
   readQueryParameters,
   requiredString,
 } from '../http/request-params.js';
-import { analyzeSql, wrapAsSubquery } from '../sql/sql-text.js';
+import { analyzeSql, wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
 import { parseTableName, quoteTableName } from './table-name.js';
 
 export type SourceType = 'table' | 'query';

@@ -1,6 +1,6 @@
 import { errors } from '../http/errors.js';
 import type { CartoFieldType, WarehouseDriver } from '../warehouses/driver.js';
-import { analyzeSql, isRowQuery, wrapAsSubquery } from './sql-text.js';
+import { analyzeSql, isRowQuery, wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
 
 export interface QueryLimits {
   maxRows: number;

@@ -28,6 +28,7 @@ function skipQuoted(text: string, start: number, quote: string): number {
   return text.length;
 }
 
+/** Index just past the block comment opening at `start` (they nest); -1 when it never closes. */
 function skipBlockComment(text: string, start: number): number {
   let depth = 0;
   let i = start;
@@ -43,7 +44,7 @@ function skipBlockComment(text: string, start: number): number {
       i += 1;
     }
   }
-  return text.length;
+  return -1;
 }
 
 const DOLLAR_TAG = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/;
@@ -66,7 +67,10 @@ export function analyzeSql(text: string): SqlShape {
       const newline = text.indexOf('\n', i);
       i = newline < 0 ? text.length : newline + 1;
     } else if (ch === '/' && text[i + 1] === '*') {
-      i = skipBlockComment(text, i);
+      const end = skipBlockComment(text, i);
+      // An unclosed comment is left in the body for PostgreSQL to reject.
+      if (end < 0) markContent(text.length);
+      i = end < 0 ? text.length : end;
     } else if (ch === "'" || ch === '"') {
       const isEscapeString =
         ch === "'" && /(^|[^A-Za-z0-9_$])[eE]$/.test(text.slice(Math.max(0, i - 2), i));
