@@ -8,9 +8,9 @@ export function toApiErrorFromWarehouse(error: WarehouseError, timeoutMs: number
     case 'syntax':
     case 'undefined_object':
     case 'invalid_input':
-      return new ApiError(400, 'sql_error', error.message, {}, { cause: error });
+      return errors.sqlError(error.message, error);
     case 'permission':
-      return new ApiError(403, 'sql_permission', error.message, {}, { cause: error });
+      return errors.sqlPermission(error.message, error);
     case 'timeout':
       return errors.queryTimeout(timeoutMs);
     case 'cancelled':
@@ -32,15 +32,21 @@ export function toApiErrorFromWarehouse(error: WarehouseError, timeoutMs: number
   }
 }
 
-function classify(error: unknown, queryTimeoutMs: number): ApiError {
+/** The configured limits error messages name. */
+export interface ErrorLimits {
+  queryTimeoutMs: number;
+  maxBodyBytes: number;
+}
+
+function classify(error: unknown, request: FastifyRequest, limits: ErrorLimits): ApiError {
   if (error instanceof ApiError) return error;
-  if (error instanceof WarehouseError) return toApiErrorFromWarehouse(error, queryTimeoutMs);
+  if (error instanceof WarehouseError) return toApiErrorFromWarehouse(error, limits.queryTimeoutMs);
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiError(413, 'body_too_large', 'Request body is too large');
+      return errors.bodyTooLarge(limits.maxBodyBytes);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(415, 'unsupported_media_type', 'Unsupported Content-Type');
+      return errors.unsupportedMediaType(request.headers['content-type'] ?? '');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return errors.malformedBody('the JSON body is empty');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -62,9 +68,9 @@ function classify(error: unknown, queryTimeoutMs: number): ApiError {
 }
 
 /** The single place where errors become HTTP responses in CARTO's JSON error shape. */
-export function installErrorHandling(app: FastifyInstance, queryTimeoutMs: number): void {
+export function installErrorHandling(app: FastifyInstance, limits: ErrorLimits): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = classify(error, queryTimeoutMs);
+    const apiError = classify(error, request, limits);
     if (apiError.status === 500) {
       request.log.error({ err: error }, 'request failed');
     } else if (apiError.status > 500) {

@@ -53,13 +53,10 @@ export const errors = {
     new ApiError(415, 'unsupported_media_type', `Unsupported Content-Type '${type}'`),
   routeNotFound: (method: string, url: string) =>
     new ApiError(404, 'route_not_found', `No route for ${method} ${url}`),
-  methodNotAllowed: (method: string) =>
-    new ApiError(405, 'method_not_allowed', `Method ${method} is not allowed here`),
 
   // auth
   tokenMissing: () => new ApiError(401, 'token_missing', 'Token not defined'),
   tokenInvalid: (reason: string) => new ApiError(401, 'token_invalid', `Invalid token: ${reason}`),
-  forbidden: (reason: string) => new ApiError(403, 'forbidden', reason),
 
   // connections and sources
   connectionNotFound: (name: string) =>
@@ -77,8 +74,11 @@ export const errors = {
     ),
 
   // warehouse
-  sqlError: (message: string, hint?: string) =>
-    new ApiError(400, 'sql_error', message, hint === undefined ? {} : { hint }),
+  /** The warehouse rejected the SQL; its own message is what users see. */
+  sqlError: (message: string, cause: unknown) =>
+    new ApiError(400, 'sql_error', message, {}, { cause }),
+  sqlPermission: (message: string, cause: unknown) =>
+    new ApiError(403, 'sql_permission', message, {}, { cause }),
   queryTimeout: (timeoutMs: number) =>
     new ApiError(504, 'query_timeout', `Query timed out after ${timeoutMs} ms`, {
       hint: 'Make the query cheaper or run it as a job',

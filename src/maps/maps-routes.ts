@@ -53,11 +53,16 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   const baseUrlOf = (request: FastifyRequest) =>
     config.publicUrl || `${request.protocol}://${request.host}`;
 
-  const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
+  /** The source a request names, its warehouse, and what inspecting it found. */
+  const loadSource = async (request: SourceRequest | TileRequest) => {
     const params = readParameters(request);
     const source = readSourceDefinition(request.params.connection, request.params.type, params);
     const { driver } = deps.connections.resolve(source.connection);
-    const inspection = await sources.inspect(driver, source);
+    return { params, source, driver, inspection: await sources.inspect(driver, source) };
+  };
+
+  const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
+    const { params, source, inspection } = await loadSource(request);
 
     const format = optionalString(params, 'format');
     reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
@@ -68,12 +73,8 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   };
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
-    const coordinates = parseTileCoordinates(request.params);
-    const params = readParameters(request);
-    const source = readSourceDefinition(request.params.connection, request.params.type, params);
-    const { driver } = deps.connections.resolve(source.connection);
-    const inspection = await sources.inspect(driver, source);
-    const { z, x, y } = coordinates;
+    const { z, x, y } = parseTileCoordinates(request.params);
+    const { source, driver, inspection } = await loadSource(request);
     const key = [sourceKey(source), inspection.inspectedAt, source.tileResolution];
     const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
 

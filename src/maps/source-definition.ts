@@ -6,7 +6,8 @@ import {
   readQueryParameters,
   requiredString,
 } from '../http/request-params.js';
-import { analyzeSql, wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
+import { readSingleStatement } from '../sql/query-service.js';
+import { wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
 import { parseTableName, quoteTableName } from './table-name.js';
 
 export type SourceType = 'table' | 'query';
@@ -126,11 +127,7 @@ export function readSourceDefinition(
     return { ...base, name, queryParameters: [], fromSql: quoteTableName(parseTableName(name)) };
   }
   const q = requiredString(params, 'q');
-  const shape = analyzeSql(q);
-  if (shape.body.trim() === '') throw errors.invalidParameter('q', 'the query is empty');
-  if (shape.hasMultipleStatements) {
-    throw errors.invalidParameter('q', 'a query source must be a single statement');
-  }
+  const shape = readSingleStatement(q, 'a query source must be a single statement');
   return {
     ...base,
     q,

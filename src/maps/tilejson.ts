@@ -16,16 +16,22 @@ function endpointUrl(baseUrl: string, source: SourceDefinition, suffix: string):
   return `${baseUrl}/v3/maps/${encodeURIComponent(source.connection)}/${source.type}${suffix}`;
 }
 
+/** The source's parameters plus its tile format and the inspection it was served from. */
+function versionedParameters(source: SourceDefinition, inspection: SourceInspection) {
+  const params = sourceUrlParameters(source);
+  params.set('formatTiles', source.formatTiles);
+  params.set('cache', String(inspection.inspectedAt));
+  return params;
+}
+
 /** Step one of CARTO's two-step protocol: where to fetch the TileJSON, and the schema. */
 export function buildInstantiation(
   baseUrl: string,
   source: SourceDefinition,
   inspection: SourceInspection,
 ) {
-  const params = sourceUrlParameters(source);
-  params.set('formatTiles', source.formatTiles);
+  const params = versionedParameters(source, inspection);
   params.set('format', 'tilejson');
-  params.set('cache', String(inspection.inspectedAt));
   return {
     nrows: inspection.rowCount,
     schema: schemaOf(inspection),
@@ -46,9 +52,7 @@ export function buildTileJson(
   source: SourceDefinition,
   inspection: SourceInspection,
 ) {
-  const params = sourceUrlParameters(source);
-  params.set('formatTiles', source.formatTiles);
-  params.set('cache', String(inspection.inspectedAt));
+  const params = versionedParameters(source, inspection);
   const tiles = [endpointUrl(baseUrl, source, `/{z}/{x}/{y}?${params.toString()}`)];
   const bounds = inspection.bounds ?? WORLD_BOUNDS;
   const geometry = inspection.tilestats.layers[0].geometry;

@@ -1,6 +1,11 @@
 import { errors } from '../http/errors.js';
 import type { CartoFieldType, WarehouseDriver } from '../warehouses/driver.js';
-import { analyzeSql, isRowQuery, wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
+import {
+  analyzeSql,
+  isRowQuery,
+  wrapAsSubquery,
+  type SqlShape,
+} from '../warehouses/postgres-sql-text.js';
 
 export interface QueryLimits {
   maxRows: number;
@@ -14,6 +19,14 @@ export interface SqlQueryResponse {
   meta: { cacheHit: boolean; location: string; totalBytesProcessed: string; rowCount: number };
 }
 
+/** The shape of `q`, which must hold exactly one statement; 400 naming `q` otherwise. */
+export function readSingleStatement(q: string, whenSeveral: string): SqlShape {
+  const shape = analyzeSql(q);
+  if (shape.body.trim() === '') throw errors.invalidParameter('q', 'the query is empty');
+  if (shape.hasMultipleStatements) throw errors.invalidParameter('q', whenSeveral);
+  return shape;
+}
+
 /**
  * Runs one statement of user SQL with bound parameters and the row limit. Row queries are
  * wrapped so the warehouse stops after the limit; other statements run as written.
@@ -25,11 +38,7 @@ export async function runUserQuery(
   limits: QueryLimits,
   signal?: AbortSignal,
 ): Promise<SqlQueryResponse> {
-  const shape = analyzeSql(sqlText);
-  if (shape.body.trim() === '') throw errors.invalidParameter('q', 'the query is empty');
-  if (shape.hasMultipleStatements) {
-    throw errors.invalidParameter('q', 'send one statement per request');
-  }
+  const shape = readSingleStatement(sqlText, 'send one statement per request');
   const sql = isRowQuery(shape)
     ? `SELECT * FROM ${wrapAsSubquery(shape.body, '_q')} LIMIT ${limits.maxRows + 1}`
     : shape.body;
