@@ -21,8 +21,4 @@ export class ConnectionRegistry {
     if (!connection) throw errors.connectionNotFound(name);
     return connection;
   }
-
-  async closeAll(): Promise<void> {
-    await Promise.all([...this.byName.values()].map((c) => c.driver.close()));
-  }
 }
