@@ -68,7 +68,12 @@ export async function startServer(
     closers.push(() => warehouse.close());
     closers.push(() => closeTileEncoderPool());
     const connections = new ConnectionRegistry();
-    connections.register({ name: EMBEDDED_CONNECTION, driver: warehouse });
+    connections.registerShared({
+      id: EMBEDDED_CONNECTION,
+      name: EMBEDDED_CONNECTION,
+      provider: warehouse.provider,
+      driver: warehouse,
+    });
 
     let demoDataLoaded = false;
     if (config.loadDemoData) {

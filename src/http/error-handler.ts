@@ -19,6 +19,10 @@ export function toApiErrorFromWarehouse(error: WarehouseError, timeoutMs: number
       return errors.warehouseBusy(5);
     case 'unavailable':
       return errors.warehouseUnavailable(error.message);
+    case 'unreachable':
+      return errors.warehouseUnreachable(error.message, error);
+    case 'auth_failed':
+      return errors.warehouseAuthFailed(error.message, error);
     default:
       return new ApiError(
         500,

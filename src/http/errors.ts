@@ -96,6 +96,12 @@ export const errors = {
       retryAfterSeconds: 5,
     }),
 
+  /** The connection's server could not be reached; the message names host and port. */
+  warehouseUnreachable: (message: string, cause: unknown) =>
+    new ApiError(502, 'warehouse_unreachable', message, { retryAfterSeconds: 5 }, { cause }),
+  warehouseAuthFailed: (message: string, cause: unknown) =>
+    new ApiError(502, 'warehouse_auth_failed', message, {}, { cause }),
+
   // tiles
   invalidTileCoordinates: (reason: string) =>
     new ApiError(400, 'invalid_tile', `Invalid tile coordinates: ${reason}`),

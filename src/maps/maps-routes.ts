@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
 import { errors } from '../http/errors.js';
+import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import { SourceCache } from './source-cache.js';
@@ -57,7 +58,10 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   const loadSource = async (request: SourceRequest | TileRequest) => {
     const params = readParameters(request);
     const source = readSourceDefinition(request.params.connection, request.params.type, params);
-    const { driver } = deps.connections.resolve(source.connection);
+    const { driver } = await deps.connections.resolve(
+      principalOf(request).accountId,
+      source.connection,
+    );
     return { params, source, driver, inspection: await sources.inspect(driver, source) };
   };
 

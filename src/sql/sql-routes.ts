@@ -3,6 +3,7 @@ import type { AppDependencies } from '../http/app.js';
 import { readParameters, readQueryParameters, requiredString } from '../http/request-params.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
 import { runUserQuery } from './query-service.js';
+import { principalOf } from '../http/principal.js';
 
 const connectionParams = {
   type: 'object',
@@ -19,7 +20,10 @@ export function registerSqlRoutes(app: FastifyInstance, deps: AppDependencies): 
     const params = readParameters(request);
     const q = requiredString(params, 'q');
     const queryParameters = readQueryParameters(params);
-    const { driver } = deps.connections.resolve(request.params.connection);
+    const { driver } = await deps.connections.resolve(
+      principalOf(request).accountId,
+      request.params.connection,
+    );
     request.log.debug({ connection: request.params.connection, sql: q }, 'sql query');
 
     return runUserQuery(

@@ -4,7 +4,14 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import type { WarehouseDriver, WarehouseQuery, WarehouseResult } from '../warehouses/driver.js';
+import type {
+  WarehouseCapabilities,
+  WarehouseDriver,
+  WarehouseQuery,
+  WarehouseResult,
+  WarehouseRowStream,
+  WarehouseTestReport,
+} from '../warehouses/driver.js';
 
 /** Starts an in-memory PGlite with PostGIS (about 15 s; share one per test file). */
 export async function createPostgisDatabase(): Promise<PGlite> {
@@ -15,6 +22,11 @@ export async function createPostgisDatabase(): Promise<PGlite> {
 
 export class PgliteTestDriver implements WarehouseDriver {
   readonly provider = 'postgres' as const;
+  readonly capabilities: WarehouseCapabilities = {
+    nativeMvt: false,
+    jsonTiles: true,
+    cancellable: false,
+  };
   /** Every statement run, newest last, so tests can inspect what was sent. */
   readonly statements: WarehouseQuery[] = [];
 
@@ -33,6 +45,18 @@ export class PgliteTestDriver implements WarehouseDriver {
       })),
       rows: result.rows,
     };
+  }
+
+  async stream(query: WarehouseQuery): Promise<WarehouseRowStream> {
+    const { fields, rows } = await this.query(query);
+    async function* batches() {
+      yield rows;
+    }
+    return { fields, rows: batches(), close: () => Promise.resolve() };
+  }
+
+  test(): Promise<WarehouseTestReport> {
+    return Promise.reject(new Error('not used by the tests of this driver'));
   }
 
   async close(): Promise<void> {

@@ -53,6 +53,10 @@ export type WarehouseErrorKind =
   | 'cancelled'
   | 'busy'
   | 'unavailable'
+  /** The server could not be reached (refused, DNS, connect timeout); the message names it. */
+  | 'unreachable'
+  /** The server refused the connection's credentials. */
+  | 'auth_failed'
   | 'internal';
 
 /** A failure reported by a warehouse, classified by SQLSTATE or driver error class. */
@@ -69,9 +73,49 @@ export class WarehouseError extends Error {
   }
 }
 
+/** Warehouse families Graticule has a driver for, named as CARTO's `provider_id`. */
+export type WarehouseProvider = 'postgres' | 'redshift';
+
+/** What a driver can do beyond running SQL; route code branches on these, never on providers. */
+export interface WarehouseCapabilities {
+  /** Builds Mapbox Vector Tiles in the warehouse (PostGIS `ST_AsMVT`). */
+  nativeMvt: boolean;
+  /** Aggregates a tile's features into one JSON value in SQL (`json_agg`, PostGIS GeoJSON). */
+  jsonTiles: boolean;
+  /** Stops a running statement on abort or timeout without disturbing other statements. */
+  cancellable: boolean;
+}
+
+/**
+ * A result read in batches, so a large result never sits whole in memory. `rows` yields
+ * JSON-safe rows as `WarehouseResult` describes; breaking out of the loop (or `close()`)
+ * stops the statement and releases its session. Errors surface from the iterator.
+ */
+export interface WarehouseRowStream {
+  fields: WarehouseField[];
+  rows: AsyncIterable<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/** What `test()` found: reachable, which server, and what it offers. */
+export interface WarehouseTestReport {
+  /** Server version string, e.g. `PostgreSQL 15.18 on x86_64-pc-linux-gnu`. */
+  serverVersion: string;
+  /** PostGIS version when installed in the database, else null. */
+  postgisVersion: string | null;
+  /** Round trip of the check query, in milliseconds. */
+  latencyMs: number;
+  capabilities: WarehouseCapabilities;
+}
+
 export interface WarehouseDriver {
   /** Provider id as CARTO names it (`carto_dw` is served by the embedded `postgres` flavour). */
-  readonly provider: 'postgres';
+  readonly provider: WarehouseProvider;
+  readonly capabilities: WarehouseCapabilities;
   query(query: WarehouseQuery): Promise<WarehouseResult>;
+  /** Runs one statement and reads its rows in batches of about `batchRows` (default 1,000). */
+  stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream>;
+  /** Connects and inspects the server; fails with a `WarehouseError` when it cannot. */
+  test(): Promise<WarehouseTestReport>;
   close(): Promise<void>;
 }

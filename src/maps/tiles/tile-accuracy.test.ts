@@ -268,6 +268,9 @@ describe('grid and driver use', () => {
       const sent: WarehouseQuery[] = [];
       const wrapped: WarehouseDriver = {
         provider: 'postgres',
+        capabilities: driver.capabilities,
+        stream: (query) => driver.stream(query),
+        test: () => driver.test(),
         close: async () => {},
         query: async (query) => {
           sent.push(query);

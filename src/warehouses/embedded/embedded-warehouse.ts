@@ -6,9 +6,12 @@
 
 import {
   WarehouseError,
+  type WarehouseCapabilities,
   type WarehouseDriver,
   type WarehouseQuery,
   type WarehouseResult,
+  type WarehouseRowStream,
+  type WarehouseTestReport,
 } from '../driver.js';
 import { PgliteWorker } from './pglite-worker.js';
 import { QueryQueue } from './query-queue.js';
@@ -64,6 +67,16 @@ const silentLogger: WarehouseLogger = { debug() {}, info() {}, warn() {}, error(
 
 export class EmbeddedWarehouse implements WarehouseDriver {
   readonly provider = 'postgres';
+  /**
+   * PGlite's PostGIS has no ST_AsMVT, so tiles come back as JSON and are encoded here; a
+   * running statement can only be stopped by restarting the worker, which every queued
+   * statement would feel, so it is not cancellable in the driver's sense.
+   */
+  readonly capabilities: WarehouseCapabilities = {
+    nativeMvt: false,
+    jsonTiles: true,
+    cancellable: false,
+  };
   private state: EmbeddedWarehouseState = 'restarting';
   private worker: PgliteWorker | undefined;
   private running: Job | undefined;
@@ -150,6 +163,32 @@ export class EmbeddedWarehouse implements WarehouseDriver {
       }
       this.startNext();
     });
+  }
+
+  /**
+   * PGlite returns a statement's rows at once, within the result byte budget, so the stream
+   * is one batch.
+   */
+  async stream(query: WarehouseQuery): Promise<WarehouseRowStream> {
+    const result = await this.query(query);
+    async function* rows() {
+      if (result.rows.length > 0) yield result.rows;
+    }
+    return { fields: result.fields, rows: rows(), close: () => Promise.resolve() };
+  }
+
+  async test(): Promise<WarehouseTestReport> {
+    const started = performance.now();
+    const { rows } = await this.query({
+      sql: 'SELECT version() AS "server", postgis_lib_version() AS "postgis"',
+      timeoutMs: 10_000,
+    });
+    return {
+      serverVersion: String(rows[0]?.server ?? ''),
+      postgisVersion: rows[0]?.postgis == null ? null : String(rows[0].postgis),
+      latencyMs: Math.round(performance.now() - started),
+      capabilities: this.capabilities,
+    };
   }
 
   /** Finishes the running statement, refuses queued ones, then closes PGlite cleanly. */
