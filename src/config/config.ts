@@ -69,6 +69,56 @@ const SETTINGS = {
     min: 1,
   },
   corsOrigins: { env: 'GRATICULE_CORS_ORIGINS', type: 'string', default: '*' },
+  environment: { env: 'GRATICULE_ENV', type: 'string', default: 'development' },
+  encryptionKey: {
+    env: 'GRATICULE_ENCRYPTION_KEY',
+    type: 'string',
+    default: '',
+    secret: true,
+  },
+  sqlGetMaxAgeSeconds: {
+    env: 'GRATICULE_SQL_GET_MAX_AGE_SECONDS',
+    type: 'integer',
+    default: 31_536_000,
+    min: 0,
+    max: 31_536_000,
+  },
+  sqlStreamThresholdMegabytes: {
+    env: 'GRATICULE_SQL_STREAM_THRESHOLD_MB',
+    type: 'integer',
+    default: 8,
+    min: 1,
+    max: 1024,
+  },
+  poolMaxConnections: {
+    env: 'GRATICULE_POOL_MAX_CONNECTIONS',
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 1000,
+  },
+  poolAcquireTimeoutMs: {
+    env: 'GRATICULE_POOL_ACQUIRE_TIMEOUT_MS',
+    type: 'integer',
+    default: 30_000,
+    min: 100,
+    max: 600_000,
+  },
+  connectTimeoutMs: {
+    env: 'GRATICULE_CONNECT_TIMEOUT_MS',
+    type: 'integer',
+    default: 10_000,
+    min: 100,
+    max: 300_000,
+  },
+  jobConcurrency: { env: 'GRATICULE_JOB_CONCURRENCY', type: 'integer', default: 2, min: 1 },
+  jobTimeoutMs: {
+    env: 'GRATICULE_JOB_TIMEOUT_MS',
+    type: 'integer',
+    default: 6 * 3_600_000,
+    min: 1000,
+    max: 7 * 24 * 3_600_000,
+  },
 } as const;
 
 type SettingSpec = (typeof SETTINGS)[keyof typeof SETTINGS];
