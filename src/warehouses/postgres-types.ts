@@ -72,6 +72,17 @@ export function parseNumericText(text: string): number | string | null {
   return Number.isFinite(value) ? value : text;
 }
 
+/**
+ * numeric as a number while its integer part is exact in a double (magnitude up to 2^53), else
+ * as its decimal string, so no integer digit is ever lost, as with int8. Fractional digits
+ * beyond a double's precision are rounded as for float8; non-finite numerics become null.
+ */
+export function parseNumericTextKeepingIntegerDigits(text: string): number | string | null {
+  if (text === 'NaN' || text === 'Infinity' || text === '-Infinity') return null;
+  const value = Number(text);
+  return Math.abs(value) <= Number.MAX_SAFE_INTEGER ? value : text;
+}
+
 /** float4/float8; JSON has no NaN or infinities, so those become null. */
 export function parseFloatText(text: string): number | null {
   const value = Number(text);

@@ -1,0 +1,204 @@
+/**
+ * A result read through a server-side cursor (pg-cursor), one batch at a time, so memory holds
+ * at most one batch whatever the result size. Redshift keeps portals only inside a
+ * transaction, so there the cursor is wrapped in BEGIN/COMMIT.
+ */
+
+import Cursor from 'pg-cursor';
+import type { WarehouseField, WarehouseRowStream } from '../driver.js';
+import { cancelledError, timeoutError, type PooledSession } from './pooled-session.js';
+import type { ResultColumn, TypeCatalog } from './type-catalog.js';
+
+type Row = Record<string, unknown>;
+
+interface Batch {
+  rows: Row[];
+  columns: ResultColumn[];
+}
+
+export interface CursorStreamOptions {
+  sql: string;
+  params: unknown[];
+  batchRows: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Wrap the cursor in an explicit transaction (Redshift). */
+  needsTransaction: boolean;
+  /** Reset the session when the stream ends: the statement was not a plain row query. */
+  needsReset: boolean;
+}
+
+function readBatch(cursor: Cursor<Row>, batchRows: number): Promise<Batch> {
+  return new Promise((resolve, reject) => {
+    cursor.read(batchRows, (error, rows, result) => {
+      if (error) reject(error);
+      else resolve({ rows, columns: result.fields });
+    });
+  });
+}
+
+/** Limit on closing the cursor or ending the transaction when the stream ends. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+export class CursorRowStream implements WarehouseRowStream {
+  fields: WarehouseField[] = [];
+  readonly rows: AsyncIterable<Row[]>;
+  private cursor: Cursor<Row> | undefined;
+  private firstBatch: Row[] = [];
+  private isExhausted = false;
+  private isReading = false;
+  private hasFailed = false;
+  private closing: Promise<void> | undefined;
+  private readonly deadline: number;
+
+  private constructor(
+    private readonly session: PooledSession,
+    private readonly catalog: TypeCatalog,
+    private readonly options: CursorStreamOptions,
+  ) {
+    this.deadline = Date.now() + options.timeoutMs;
+    this.rows = { [Symbol.asyncIterator]: () => this.iterate() };
+  }
+
+  /**
+   * Starts the statement and reads its first batch, which tells the columns. On failure the
+   * session is released and the error rethrown.
+   */
+  static async open(
+    session: PooledSession,
+    catalog: TypeCatalog,
+    options: CursorStreamOptions,
+  ): Promise<CursorRowStream> {
+    const stream = new CursorRowStream(session, catalog, options);
+    try {
+      await stream.start();
+    } catch (error) {
+      stream.hasFailed = true;
+      // After an abort the caller need not wait for the server to stop the statement.
+      void stream.close();
+      throw error;
+    }
+    options.signal?.addEventListener('abort', stream.onAbort, { once: true });
+    return stream;
+  }
+
+  /** Stops reading, closes the cursor and returns the session; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.finish();
+    return this.closing;
+  }
+
+  private async start(): Promise<void> {
+    const { session, options } = this;
+    await session.run(async (client) => {
+      await session.applyStatementTimeout(options.timeoutMs);
+      if (options.needsTransaction) await client.query('BEGIN');
+    }, this.limits());
+
+    let first = await this.openCursor();
+    if (this.hasUnknownTypes(first) && !options.needsReset) {
+      await this.learnTypes(first);
+      first = await this.openCursor();
+    }
+    this.fields = this.catalog.fieldsOf(first.columns);
+    this.firstBatch = first.rows;
+  }
+
+  private openCursor(): Promise<Batch> {
+    const { sql, params } = this.options;
+    this.cursor = this.session.client.query(
+      new Cursor<Row>(sql, params, { types: this.catalog.pgTypes }),
+    );
+    return this.read();
+  }
+
+  /**
+   * Column types created after the driver loaded the catalog cannot be looked up while the
+   * cursor holds the session, and their values were read as text. A row query is read again
+   * once they are learnt; any other statement must not run twice, so there they stay
+   * `unknown` and their values text.
+   */
+  private hasUnknownTypes(batch: Batch): boolean {
+    return batch.columns.some((column) => !this.catalog.knows(column.dataTypeID));
+  }
+
+  private async learnTypes(batch: Batch): Promise<void> {
+    await this.session.run(async (client) => {
+      await this.cursor?.close();
+      await this.catalog.describe(client, batch.columns);
+    }, this.limits());
+  }
+
+  private async read(): Promise<Batch> {
+    const cursor = this.cursor;
+    if (!cursor) return { rows: [], columns: [] };
+    this.isReading = true;
+    try {
+      const batch = await this.session.run(
+        () => readBatch(cursor, this.options.batchRows),
+        this.limits(),
+      );
+      this.isExhausted = batch.rows.length < this.options.batchRows;
+      return batch;
+    } catch (error) {
+      this.hasFailed = true;
+      throw error;
+    } finally {
+      this.isReading = false;
+    }
+  }
+
+  private async *iterate(): AsyncGenerator<Row[]> {
+    try {
+      const first = this.firstBatch;
+      this.firstBatch = [];
+      if (first.length > 0) yield first;
+      while (!this.isExhausted) {
+        this.throwIfStopped();
+        const { rows } = await this.read();
+        if (rows.length > 0) yield rows;
+      }
+    } finally {
+      const closing = this.close();
+      if (!this.session.wasStopped) await closing;
+    }
+  }
+
+  private throwIfStopped(): void {
+    if (this.options.signal?.aborted) throw cancelledError();
+    if (this.closing) throw cancelledError();
+    if (Date.now() > this.deadline) throw timeoutError(this.options.timeoutMs);
+  }
+
+  /** Time left of the statement's budget, which covers the stream from start to close. */
+  private limits() {
+    const timeoutMs = Math.max(1, this.deadline - Date.now());
+    return { timeoutMs, signal: this.options.signal };
+  }
+
+  // A paused consumer leaves the server idle, where a cancel request does nothing: close.
+  private readonly onAbort = () => {
+    if (!this.isReading) void this.close();
+  };
+
+  private async finish(): Promise<void> {
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    await this.session.whenIdle();
+    // After an abandoned read, `release` alone decides whether the session can be kept.
+    if (!this.session.wasStopped) await this.endCursor();
+    await this.session.release(this.options.needsReset);
+  }
+
+  private async endCursor(): Promise<void> {
+    const limits = { timeoutMs: CLOSE_TIMEOUT_MS };
+    try {
+      await this.session.run(async (client) => {
+        await this.cursor?.close();
+        if (!this.options.needsTransaction) return;
+        await client.query(this.hasFailed ? 'ROLLBACK' : 'COMMIT');
+      }, limits);
+    } catch {
+      // The session is cleaned or dropped by `release`, which checks the transaction state.
+    }
+  }
+}

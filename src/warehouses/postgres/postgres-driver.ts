@@ -1,0 +1,285 @@
+/**
+ * The driver for PostgreSQL/PostGIS and Redshift, which speaks PostgreSQL's protocol. One pg
+ * pool per driver; every statement borrows a session, runs under a timeout and an abort
+ * signal, and gives the session back clean (see `PooledSession`).
+ */
+
+import type pg from 'pg';
+import {
+  WarehouseError,
+  type WarehouseCapabilities,
+  type WarehouseDriver,
+  type WarehouseProvider,
+  type WarehouseQuery,
+  type WarehouseResult,
+  type WarehouseRowStream,
+  type WarehouseTestReport,
+} from '../driver.js';
+import { CursorRowStream } from './cursor-row-stream.js';
+import { endpointOf, type PostgresDriverOptions } from './postgres-driver-options.js';
+import { connectFailure, describeError } from './postgres-failures.js';
+import { createPostgresPool } from './postgres-pool.js';
+import type { ServerAddress } from './postgres-wire.js';
+import { PooledSession, type SessionContext } from './pooled-session.js';
+import { SessionGate } from './session-gate.js';
+import { mayLeaveSessionState } from './statement-effects.js';
+import { TypeCatalog } from './type-catalog.js';
+
+export type { PostgresDriverOptions, SslMode } from './postgres-driver-options.js';
+
+const SELECT_VERSION = 'SELECT pg_catalog.version() AS version';
+
+const SELECT_POSTGIS_VERSION = `
+  SELECT extversion AS version
+    FROM pg_catalog.pg_extension
+   WHERE extname = 'postgis'`;
+
+const DEFAULT_BATCH_ROWS = 1_000;
+/** Limit on the driver's own inspection statements. */
+const INSPECT_TIMEOUT_MS = 30_000;
+/** How long `close()` lets running statements finish before cancelling them. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Until the server has been inspected, tiles are built without relying on PostGIS. */
+const BEFORE_INSPECTION: WarehouseCapabilities = {
+  nativeMvt: false,
+  jsonTiles: false,
+  cancellable: true,
+};
+
+interface ServerFacts {
+  serverVersion: string;
+  postgisVersion: string | null;
+  latencyMs: number;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * A query sent with the extended protocol even without parameters: one statement per call,
+ * as in the embedded warehouse, instead of the simple protocol's multi-statement strings.
+ */
+function extendedQuery(sql: string, params: readonly unknown[] | undefined): pg.QueryConfig {
+  const config: pg.QueryConfig & { queryMode: 'extended' } = {
+    text: sql,
+    values: [...(params ?? [])],
+    queryMode: 'extended',
+  };
+  return config;
+}
+
+/** Waits for `work`, but no longer than `ms`; the timer never keeps the process alive. */
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work, expiry]);
+  clearTimeout(timer);
+}
+
+export class PostgresDriver implements WarehouseDriver {
+  readonly provider: WarehouseProvider;
+  private readonly options: PostgresDriverOptions;
+  private readonly address: ServerAddress;
+  private readonly context: SessionContext;
+  private readonly gate: SessionGate;
+  private readonly catalog = new TypeCatalog();
+  private readonly sessions = new Set<PooledSession>();
+  private pool: pg.Pool | undefined;
+  private poolCreation: Promise<pg.Pool> | undefined;
+  private inspection: Promise<ServerFacts> | undefined;
+  private inspected: WarehouseCapabilities | undefined;
+  private isClosing = false;
+
+  constructor(options: PostgresDriverOptions) {
+    this.options = { ...options };
+    this.provider = options.provider;
+    this.address = { host: options.host, port: options.port };
+    this.gate = new SessionGate(options.maxConnections);
+    this.context = {
+      provider: options.provider,
+      address: this.address,
+      endpoint: endpointOf(this.address),
+      connectTimeoutMs: options.connectTimeoutMs,
+      logger: options.logger,
+    };
+  }
+
+  /**
+   * What the warehouse offers. PostGIS is looked up once, on first use of the driver (reading
+   * this starts it); until then tiles are built without PostGIS, which is always correct.
+   */
+  get capabilities(): WarehouseCapabilities {
+    if (this.provider === 'redshift') {
+      return { nativeMvt: false, jsonTiles: false, cancellable: true };
+    }
+    if (this.inspected) return this.inspected;
+    if (!this.isClosing) void this.inspectOnce().catch(() => undefined);
+    return BEFORE_INSPECTION;
+  }
+
+  /** Waits for the one-time inspection of the server and returns the capabilities found. */
+  async ready(): Promise<WarehouseCapabilities> {
+    await this.inspectOnce();
+    return this.capabilities;
+  }
+
+  async query(query: WarehouseQuery): Promise<WarehouseResult> {
+    const session = await this.openSession(query.signal);
+    try {
+      return await session.run(async (client) => {
+        await session.applyStatementTimeout(query.timeoutMs);
+        const result = await client.query<Row>(extendedQuery(query.sql, query.params));
+        const columns = result.fields ?? [];
+        const described = await this.catalog.describe(client, columns);
+        this.catalog.reparse(result.rows, columns, described.lateArrayColumns);
+        return { fields: described.fields, rows: result.rows };
+      }, query);
+    } finally {
+      // In the background: after an abort the caller need not wait for the server to stop.
+      void session.release(mayLeaveSessionState(query.sql));
+    }
+  }
+
+  async stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream> {
+    const session = await this.openSession(query.signal);
+    return CursorRowStream.open(session, this.catalog, {
+      sql: query.sql,
+      params: [...(query.params ?? [])],
+      batchRows: Math.max(1, query.batchRows ?? DEFAULT_BATCH_ROWS),
+      timeoutMs: query.timeoutMs,
+      signal: query.signal,
+      needsTransaction: this.provider === 'redshift',
+      needsReset: mayLeaveSessionState(query.sql),
+    });
+  }
+
+  async test(): Promise<WarehouseTestReport> {
+    const facts = await this.withSession((session) => this.inspect(session));
+    this.inspected = this.capabilitiesOf(facts);
+    return { ...facts, capabilities: this.capabilities };
+  }
+
+  /**
+   * Stops taking statements, lets running ones finish for a few seconds, cancels the rest on
+   * the server and closes every session.
+   */
+  async close(): Promise<void> {
+    this.isClosing = true;
+    const running = [...this.sessions].map((session) => session.whenReturned);
+    await waitAtMost(Promise.all(running), CLOSE_GRACE_MS);
+    for (const session of this.sessions) session.cancelAndDiscard();
+    const pool = this.pool ?? (await this.poolCreation?.catch(() => undefined));
+    // A dropped session whose server vanished may never finish closing its socket.
+    if (pool && !pool.ended) await waitAtMost(pool.end(), CLOSE_GRACE_MS);
+  }
+
+  /** Inspects the server once per driver; a failure is not kept, so the next use retries. */
+  private inspectOnce(): Promise<ServerFacts> {
+    this.inspection ??= this.withSession((session) => this.inspect(session)).then(
+      (facts) => {
+        this.inspected = this.capabilitiesOf(facts);
+        return facts;
+      },
+      (error: unknown) => {
+        this.inspection = undefined;
+        throw error;
+      },
+    );
+    return this.inspection;
+  }
+
+  /** Server and PostGIS versions, and the database's types on first call. */
+  private inspect(session: PooledSession): Promise<ServerFacts> {
+    return session.run(
+      async (client) => {
+        const started = performance.now();
+        const versions = await client.query<{ version: string }>(SELECT_VERSION);
+        const latencyMs = performance.now() - started;
+        // Redshift has no pg_extension and no PostGIS.
+        const postgis =
+          this.provider === 'postgres'
+            ? await client.query<{ version: string }>(SELECT_POSTGIS_VERSION)
+            : undefined;
+        if (!this.catalog.isLoaded) await this.catalog.load(client);
+        return {
+          serverVersion: versions.rows[0]?.version ?? 'unknown',
+          postgisVersion: postgis?.rows[0]?.version ?? null,
+          latencyMs,
+        };
+      },
+      { timeoutMs: INSPECT_TIMEOUT_MS },
+    );
+  }
+
+  private capabilitiesOf(facts: ServerFacts): WarehouseCapabilities {
+    const hasPostgis = this.provider === 'postgres' && facts.postgisVersion !== null;
+    return { nativeMvt: hasPostgis, jsonTiles: hasPostgis, cancellable: true };
+  }
+
+  private async withSession<T>(use: (session: PooledSession) => Promise<T>): Promise<T> {
+    const session = await this.acquireSession(undefined);
+    try {
+      return await use(session);
+    } finally {
+      void session.release(false);
+    }
+  }
+
+  /** A session for a user statement, once the database's types are known. */
+  private async openSession(signal: AbortSignal | undefined): Promise<PooledSession> {
+    await this.inspectOnce();
+    return this.acquireSession(signal);
+  }
+
+  private async acquireSession(signal: AbortSignal | undefined): Promise<PooledSession> {
+    this.throwIfClosing();
+    const releasePermit = await this.gate.acquire(this.options.acquireTimeoutMs, signal);
+    try {
+      this.throwIfClosing();
+      const client = await this.connect(await this.poolOnce());
+      const session = new PooledSession(client, releasePermit, this.context);
+      this.sessions.add(session);
+      void session.whenReturned.then(() => this.sessions.delete(session));
+      return session;
+    } catch (error) {
+      releasePermit();
+      throw error;
+    }
+  }
+
+  private async connect(pool: pg.Pool): Promise<pg.PoolClient> {
+    const started = performance.now();
+    try {
+      return await pool.connect();
+    } catch (error) {
+      const timing = {
+        elapsedMs: performance.now() - started,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+      };
+      const failure = connectFailure(error, this.context.endpoint, timing);
+      this.options.logger?.warn(
+        { endpoint: this.context.endpoint, err: describeError(failure) },
+        'could not open a PostgreSQL session',
+      );
+      throw failure;
+    }
+  }
+
+  private poolOnce(): Promise<pg.Pool> {
+    // A failure is not kept: the next statement asks the server again.
+    this.poolCreation ??= createPostgresPool(this.options, this.catalog.pgTypes).then(
+      (pool) => (this.pool = pool),
+      (error: unknown) => {
+        this.poolCreation = undefined;
+        throw error;
+      },
+    );
+    return this.poolCreation;
+  }
+
+  private throwIfClosing(): void {
+    if (this.isClosing) {
+      throw new WarehouseError('unavailable', 'The warehouse connection is closing');
+    }
+  }
+}

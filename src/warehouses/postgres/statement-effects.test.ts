@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { mayLeaveSessionState } from './statement-effects.js';
+
+describe('mayLeaveSessionState', () => {
+  it.each([
+    'SELECT 1',
+    '  -- comment\n values (1)',
+    'WITH t AS (SELECT 1) SELECT * FROM t',
+    'INSERT INTO t VALUES (1)',
+    'update t set a = 1;',
+  ])('is false for the plain query or data change %j', (sql) => {
+    expect(mayLeaveSessionState(sql)).toBe(false);
+  });
+
+  it.each([
+    'BEGIN',
+    'SET search_path = x',
+    'CREATE TEMP TABLE t (a int)',
+    'PREPARE p AS SELECT 1',
+    'DO $$ BEGIN PERFORM 1; END $$',
+    'SELECT 1; BEGIN',
+  ])('is true for %j', (sql) => {
+    expect(mayLeaveSessionState(sql)).toBe(true);
+  });
+});
