@@ -1,8 +1,13 @@
 /**
- * One vector tile from a PostGIS source: query the warehouse, then encode the features as
- * MVT or as CARTO's binary format.
+ * One vector tile from a spatial source, by one of three paths chosen from the driver's
+ * capabilities (never its provider): MVT built in the warehouse (`ST_AsMVT`); the whole tile as
+ * one JSON value from PostGIS, encoded here; or one row per feature, clipped and encoded here.
+ * All three give a client the same features, properties, layer and extent.
  */
-import { WarehouseError, type WarehouseDriver } from '../../warehouses/driver.js';
+import type { WarehouseCapabilities, WarehouseDriver } from '../../warehouses/driver.js';
+import { retryWithRepairedGeometries } from './geometry-repair-retry.js';
+import { buildNativeMvtTile } from './native-mvt-tile.js';
+import { buildRowTile } from './row-tile.js';
 import { encodeTileOffThread } from './tile-encoder-pool.js';
 import {
   buildTileQuery,
@@ -34,6 +39,15 @@ interface TileOptions {
   signal?: AbortSignal;
 }
 
+/** How a tile is built: in the warehouse, from one JSON value, or from per-feature rows. */
+export type TilePath = 'native-mvt' | 'json' | 'rows';
+
+/** The tile path for a driver's capabilities and the requested format. */
+export function chooseTilePath(capabilities: WarehouseCapabilities, format: TileFormat): TilePath {
+  if (capabilities.nativeMvt && format === 'mvt') return 'native-mvt';
+  return capabilities.jsonTiles ? 'json' : 'rows';
+}
+
 /** The tile query's single json value, or undefined when the statement gave no row. */
 async function runTileQuery(
   driver: WarehouseDriver,
@@ -41,7 +55,6 @@ async function runTileQuery(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<unknown> {
-  if (timeoutMs <= 0) throw new WarehouseError('timeout', 'The tile query ran out of time');
   const result = await driver.query({ sql: query.sql, params: query.params, timeoutMs, signal });
   const row = result.rows[0];
   if (!row) return undefined;
@@ -50,33 +63,30 @@ async function runTileQuery(
 }
 
 /**
- * Runs the tile query. An aggregate always yields one row, so no row or a silent stop (how
- * PGlite ends a statement that GEOS failed in) or SQLSTATE XX000 (how PostGIS reports it)
- * means invalid input broke the clip: the query runs once more with the geometries
- * repaired, within what is left of the time budget.
+ * The JSON path. An aggregate always yields one row, so no row (how PGlite ends a statement
+ * that GEOS failed in) or a geometry error means invalid input broke the clip, and the query
+ * runs once more with the geometries repaired.
  */
-async function queryTile(
+async function buildJsonTile(
   driver: WarehouseDriver,
   source: TileSource,
   tile: TileRequest,
   { timeoutMs, signal }: TileOptions,
-): Promise<{ json: unknown; query: TileQuery; repaired: boolean }> {
-  const deadline = Date.now() + timeoutMs;
-  const query = buildTileQuery(source, tile);
-  try {
-    const json = await runTileQuery(driver, query, timeoutMs, signal);
-    if (json !== undefined) return { json, query, repaired: false };
-  } catch (error) {
-    const isGeometryFailure =
-      error instanceof WarehouseError && (error.kind === 'internal' || error.sqlState === 'XX000');
-    if (!isGeometryFailure) throw error;
-  }
-  const repairedQuery = buildTileQuery(source, tile, { repairGeometries: true });
-  const json = await runTileQuery(driver, repairedQuery, deadline - Date.now(), signal);
-  if (json === undefined) {
-    throw new WarehouseError('internal', 'The tile query ended without a result');
-  }
-  return { json, query: repairedQuery, repaired: true };
+) {
+  let query = buildTileQuery(source, tile);
+  const { result: json, repaired } = await retryWithRepairedGeometries((repair, remainingMs) => {
+    if (repair) query = buildTileQuery(source, tile, { repairGeometries: true });
+    return runTileQuery(driver, query, remainingMs, signal);
+  }, timeoutMs);
+
+  const encoded = await encodeTileOffThread({
+    json,
+    format: tile.format,
+    grid: query.grid,
+    properties: query.properties,
+    maxFeatures: tile.maxFeatures,
+  });
+  return { ...encoded, repaired };
 }
 
 /** Builds tile z/x/y of `source`; warehouse errors (timeout, cancel, SQL) propagate. */
@@ -86,15 +96,11 @@ export async function buildTile(
   tile: TileRequest,
   options: TileOptions,
 ): Promise<BuiltTile> {
-  const { json, query, repaired } = await queryTile(driver, source, tile, options);
+  const path = chooseTilePath(driver.capabilities, tile.format);
+  const build =
+    path === 'native-mvt' ? buildNativeMvtTile : path === 'json' ? buildJsonTile : buildRowTile;
 
-  const { body, featureCount, truncated } = await encodeTileOffThread({
-    json,
-    format: tile.format,
-    grid: query.grid,
-    properties: query.properties,
-    maxFeatures: tile.maxFeatures,
-  });
+  const { body, featureCount, truncated, repaired } = await build(driver, source, tile, options);
   return {
     body,
     featureCount,
