@@ -15,6 +15,8 @@ export interface ServerProcess {
   /** Everything the process printed on stdout and stderr so far. */
   output(): string;
   stop(): Promise<void>;
+  /** Ends the process at once with SIGKILL, as a crash would; keeps the data directory. */
+  kill(): Promise<void>;
 }
 
 export interface ServerProcessOptions {
@@ -90,14 +92,20 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     clientSecret,
     dataDir,
     output: () => text,
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
         clearTimeout(timer);
-        if (child.exitCode === null) {
+        if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGKILL');
           await exited;
         }

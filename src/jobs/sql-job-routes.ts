@@ -1,0 +1,110 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '../http/errors.js';
+import { principalOf } from '../http/principal.js';
+import { optionalString, readParameters, readQueryParameters } from '../http/request-params.js';
+import type { SqlJobStatus } from './job-queue.js';
+import { toJobResponse } from './job-response.js';
+import type { JobListOptions, NewJobInput, SqlJobService } from './sql-job-service.js';
+
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 100;
+const STATUSES: readonly SqlJobStatus[] = ['pending', 'running', 'success', 'failure', 'cancelled'];
+
+const connectionParams = {
+  type: 'object',
+  properties: { connection: { type: 'string', minLength: 1, maxLength: 256 } },
+  required: ['connection'],
+} as const;
+
+const jobParams = {
+  type: 'object',
+  properties: {
+    connection: { type: 'string', minLength: 1, maxLength: 256 },
+    jobId: { type: 'string', minLength: 1, maxLength: 128 },
+  },
+  required: ['connection', 'jobId'],
+} as const;
+
+type JobRequest = FastifyRequest<{ Params: { connection: string; jobId: string } }>;
+
+/** The body of `POST .../job`: `query` (or `q`, as in `/query`) and optional bind values. */
+function readNewJob(request: FastifyRequest): NewJobInput {
+  const params = readParameters(request);
+  const query = optionalString(params, 'query') ?? optionalString(params, 'q');
+  if (query === undefined || query.trim() === '') throw errors.missingParameter('query');
+  return { query, queryParameters: readQueryParameters(params) };
+}
+
+function readPositiveInteger(params: Record<string, unknown>, name: string, max: number) {
+  const text = optionalString(params, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw errors.invalidParameter(name, `expected an integer from 1 to ${max}`);
+  }
+  return value;
+}
+
+function readListOptions(request: FastifyRequest): JobListOptions {
+  const params = readParameters(request);
+  const status = optionalString(params, 'status');
+  if (status !== undefined && !STATUSES.includes(status as SqlJobStatus)) {
+    throw errors.invalidParameter('status', `expected one of ${STATUSES.join(', ')}`);
+  }
+  return {
+    page: readPositiveInteger(params, 'page', Number.MAX_SAFE_INTEGER) ?? 1,
+    pageSize: readPositiveInteger(params, 'pageSize', MAX_PAGE_SIZE) ?? DEFAULT_PAGE_SIZE,
+    status: status as SqlJobStatus | undefined,
+  };
+}
+
+/**
+ * SQL API async jobs: create (`POST /v3/sql/{connection}/job`), read and cancel
+ * (`GET`/`DELETE /v3/sql/{connection}/job/{jobId}`), and list (`GET /v3/sql/jobs`).
+ */
+export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobService }): void {
+  const { jobs } = deps;
+  // A job changes while it runs, so no answer may be cached.
+  const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store');
+
+  app.post(
+    '/v3/sql/:connection/job',
+    { schema: { params: connectionParams } },
+    async (request: FastifyRequest<{ Params: { connection: string } }>, reply) => {
+      const principal = principalOf(request);
+      const input = readNewJob(request);
+      const job = await jobs.create(principal, request.params.connection, input);
+      request.log.info({ jobId: job.externalId, connectionId: job.connectionId }, 'job created');
+      return noStore(reply).send(toJobResponse(job));
+    },
+  );
+
+  app.get(
+    '/v3/sql/:connection/job/:jobId',
+    { schema: { params: jobParams } },
+    async (request: JobRequest, reply) => {
+      const { connection, jobId } = request.params;
+      const job = await jobs.get(principalOf(request).accountId, connection, jobId);
+      return noStore(reply).send(toJobResponse(job));
+    },
+  );
+
+  app.delete(
+    '/v3/sql/:connection/job/:jobId',
+    { schema: { params: jobParams } },
+    async (request: JobRequest, reply) => {
+      const { connection, jobId } = request.params;
+      const job = await jobs.cancel(principalOf(request).accountId, connection, jobId);
+      return noStore(reply).send(toJobResponse(job));
+    },
+  );
+
+  app.get('/v3/sql/jobs', async (request, reply) => {
+    const options = readListOptions(request);
+    const page = await jobs.list(principalOf(request).accountId, options);
+    return noStore(reply).send({
+      data: page.jobs.map(toJobResponse),
+      meta: { page: options.page, pageSize: options.pageSize, total: page.total },
+    });
+  });
+}
