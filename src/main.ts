@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { ConfigError, describeSettings, loadConfig } from './config/config.js';
-import { startServer, type StartupProgress } from './server.js';
+import type { RunningServer, StartupProgress } from './server.js';
+import { accountsCommand } from './cli/accounts-command.js';
+import { CliError } from './cli/cli-context.js';
+import { connectionsCommand } from './cli/connections-command.js';
+import { ApiError } from './http/errors.js';
+import { WarehouseError } from './warehouses/driver.js';
 
-const HELP = `Graticule: a self-hosted CARTO 3 API over an embedded PostGIS warehouse.
-
-Usage: graticule [--help]
-
+const SETTINGS_HELP = `
 See README.md for what each setting means.
 
 Settings come from environment variables (or a JSON file named by GRATICULE_CONFIG_FILE):
@@ -28,7 +30,7 @@ function printProgress(progress: StartupProgress): void {
   }
 }
 
-function printBanner(server: Awaited<ReturnType<typeof startServer>>, startedMs: number): void {
+function printBanner(server: RunningServer, startedMs: number): void {
   const { bootstrap, url } = server;
   const lines = [
     '',
@@ -55,15 +57,12 @@ function printBanner(server: Awaited<ReturnType<typeof startServer>>, startedMs:
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
+async function serve(): Promise<void> {
   const startedMs = Date.now();
   const config = loadConfig();
   process.stderr.write(`Starting Graticule (data directory ${config.dataDir})\n`);
+  // Loaded here so the management commands start without the server's modules.
+  const { startServer } = await import('./server.js');
   const server = await startServer(config, printProgress);
   printBanner(server, startedMs);
 
@@ -81,10 +80,25 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+async function main(): Promise<void> {
+  const program = new Command('graticule')
+    .description('A self-hosted CARTO 3 API over PostGIS, Redshift or an embedded warehouse.')
+    .addHelpText('after', SETTINGS_HELP)
+    .action(serve);
+  program.command('serve').description('start the server (the default)').action(serve);
+  program.addCommand(accountsCommand());
+  program.addCommand(connectionsCommand());
+  await program.parseAsync(process.argv);
+}
+
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
+  }
+  if (error instanceof ApiError || error instanceof CliError || error instanceof WarehouseError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(1);
   }
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE' || code === 'EACCES') {

@@ -7,15 +7,21 @@ import { ApplicationStore } from './apps/application-store.js';
 import { loadSigningKeys } from './auth/signing-keys.js';
 import { TokenService } from './auth/token-service.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
+import { EMBEDDED_CONNECTION } from './connections/connection-settings.js';
+import { ConnectionService } from './connections/connection-service.js';
+import { ConnectionStore } from './connections/connection-store.js';
+import { postgresDriverFactory } from './connections/driver-factory.js';
+import { loadSecretBox } from './connections/secret-box.js';
 import { buildApp } from './http/app.js';
+import { createSqlJobService } from './jobs/sql-job-service.js';
 import { createLogger } from './http/logger.js';
 import { closeTileEncoderPool } from './maps/tiles/tile-encoder-pool.js';
+import { closeRowTileEncoderPool } from './maps/tiles/row-tile-encoder-pool.js';
 import { openStore } from './store/store.js';
 import { ensureDemoData } from './warehouses/embedded/demo-data.js';
 import { EmbeddedWarehouse } from './warehouses/embedded/embedded-warehouse.js';
 
-/** The connection name CARTO gives its own data warehouse; ours is the embedded one. */
-export const EMBEDDED_CONNECTION = 'carto_dw';
+export { EMBEDDED_CONNECTION };
 
 export interface StartupProgress {
   step: string;
@@ -57,6 +63,7 @@ export async function startServer(
 
   try {
     const keys = await loadSigningKeys(store);
+    const secretBox = loadSecretBox(config, (message) => logger.warn(message));
 
     onProgress({ step: 'opening the embedded warehouse', done: 0, total: 1 });
     const warehouse = await EmbeddedWarehouse.open({
@@ -67,18 +74,46 @@ export async function startServer(
     });
     closers.push(() => warehouse.close());
     closers.push(() => closeTileEncoderPool());
-    const connections = new ConnectionRegistry();
+    closers.push(() => closeRowTileEncoderPool());
+    const connectionStore = new ConnectionStore(store, secretBox);
+    const createDriver = postgresDriverFactory({
+      connectTimeoutMs: config.connectTimeoutMs,
+      acquireTimeoutMs: config.poolAcquireTimeoutMs,
+      logger: logger.child({ component: 'warehouse' }),
+    });
+    const connections = new ConnectionRegistry(connectionStore, createDriver, logger);
+    closers.push(() => connections.close());
+    const connectionService = new ConnectionService(
+      connectionStore,
+      connections,
+      createDriver,
+      config.poolMaxConnections,
+    );
     connections.registerShared({
       id: EMBEDDED_CONNECTION,
       name: EMBEDDED_CONNECTION,
       provider: warehouse.provider,
       driver: warehouse,
+      cacheKey: EMBEDDED_CONNECTION,
     });
 
     let demoDataLoaded = false;
     if (config.loadDemoData) {
       demoDataLoaded = (await ensureDemoData(warehouse, onProgress)).loaded;
     }
+
+    // Started after the demo load, so queued jobs do not compete with it for the warehouse;
+    // stopped (closers run in reverse) after the HTTP server and before the warehouse.
+    const jobs = createSqlJobService({
+      store,
+      connections,
+      dataDir: config.dataDir,
+      concurrency: config.jobConcurrency,
+      jobTimeoutMs: config.jobTimeoutMs,
+      logger: logger.child({ component: 'sql-jobs' }),
+    });
+    await jobs.start();
+    closers.push(() => jobs.stop());
 
     let issuer = config.publicUrl ? `${config.publicUrl}/` : '';
     const applications = new ApplicationStore(store);
@@ -88,6 +123,8 @@ export async function startServer(
       tokens,
       applications,
       connections,
+      connectionService,
+      jobs,
       issuer: () => issuer,
       isReady: () => warehouse.isReady(),
       logger,

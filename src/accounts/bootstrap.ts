@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import { ApplicationStore } from '../apps/application-store.js';
+import { firstAccountId } from './accounts.js';
 import {
   generateClientId,
   generateClientSecret,
@@ -33,8 +34,7 @@ export async function ensureBootstrap(
   pinned: { clientId: string; clientSecret: string },
 ): Promise<BootstrapResult> {
   const apps = new ApplicationStore(store);
-  const existingAccount = await store.selectFrom('accounts').select('id').executeTakeFirst();
-  let accountId = existingAccount?.id;
+  let accountId = await firstAccountId(store);
   let created = false;
   let adminId: string;
 

@@ -226,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   ) {
     problems.push(`GRATICULE_LOG_LEVEL must be a pino level, got '${values.logLevel}'`);
   }
+  if (!['development', 'production'].includes(String(values.environment))) {
+    problems.push(`GRATICULE_ENV must be development or production, got '${values.environment}'`);
+  }
   if (problems.length > 0)
     throw new ConfigError(`Invalid configuration:\n- ${problems.join('\n- ')}`);
 

@@ -1,32 +1,115 @@
 import { errors } from '../http/errors.js';
 import type { WarehouseDriver, WarehouseProvider } from '../warehouses/driver.js';
+import type { ConnectionSecrets } from './connection-settings.js';
+import type { ConnectionRecord, ConnectionStore } from './connection-store.js';
 
 /** A named connection and the driver that reaches its warehouse. */
 export interface Connection {
-  /** Stable id; caches key on it, since names are only unique within an account. */
+  /** Stable id; names are only unique within an account. */
   id: string;
   name: string;
   provider: WarehouseProvider;
   driver: WarehouseDriver;
+  /** Changes whenever the connection's settings change; caches of its data key on it. */
+  cacheKey: string;
+}
+
+/** Builds the driver of a stored connection (a connection pool; connects lazily). */
+export type DriverFactory = (
+  record: ConnectionRecord,
+  secrets: ConnectionSecrets,
+) => WarehouseDriver;
+
+interface LiveDriver {
+  updatedAt: string;
+  connection: Promise<Connection>;
+}
+
+/** The subset of a pino logger the registry writes to. */
+interface RegistryLogger {
+  warn(obj: object, msg: string): void;
 }
 
 /**
  * Resolves the connection names used in `/v3/.../{connection}/...` paths, for the account a
- * token belongs to, to drivers.
+ * token belongs to, to drivers. Stored connections are looked up on every request (a local
+ * SQLite read), so a change made through any API node or the CLI applies at once; their
+ * drivers (connection pools) are kept until the stored connection changes or is removed.
  */
 export class ConnectionRegistry {
   private readonly shared = new Map<string, Connection>();
+  private readonly live = new Map<string, LiveDriver>();
+
+  constructor(
+    private readonly store?: ConnectionStore,
+    private readonly createDriver?: DriverFactory,
+    private readonly logger?: RegistryLogger,
+  ) {}
 
   /** A connection every account can use (the embedded warehouse). */
   registerShared(connection: Connection): void {
     this.shared.set(connection.name, connection);
   }
 
+  sharedConnections(): Connection[] {
+    return [...this.shared.values()];
+  }
+
+  isShared(name: string): boolean {
+    return this.shared.has(name);
+  }
+
   /** The connection `name` of `accountId`, or a 404 `ApiError` naming it. */
-  resolve(accountId: string, name: string): Promise<Connection> {
-    void accountId;
-    const connection = this.shared.get(name);
-    if (!connection) return Promise.reject(errors.connectionNotFound(name));
-    return Promise.resolve(connection);
+  async resolve(accountId: string, name: string): Promise<Connection> {
+    const shared = this.shared.get(name);
+    if (shared) return shared;
+    const record = await this.store?.find(accountId, name);
+    // Another account's connection is not found, rather than forbidden: names do not leak.
+    if (!record || record.name !== name) throw errors.connectionNotFound(name);
+    return this.connectionFor(record);
+  }
+
+  /** The live driver of a stored connection, built on first use and after every change. */
+  connectionFor(record: ConnectionRecord): Promise<Connection> {
+    const current = this.live.get(record.id);
+    if (current && current.updatedAt === record.updatedAt) return current.connection;
+    if (current) this.retire(record.id, current);
+
+    const connection = this.build(record);
+    this.live.set(record.id, { updatedAt: record.updatedAt, connection });
+    connection.catch(() => this.live.delete(record.id));
+    return connection;
+  }
+
+  /** Closes the driver of a connection that was changed or removed. */
+  forget(id: string): void {
+    const current = this.live.get(id);
+    if (current) this.retire(id, current);
+  }
+
+  async close(): Promise<void> {
+    const closing = [...this.live.entries()].map(([id, live]) => this.retire(id, live));
+    await Promise.all(closing);
+  }
+
+  private async build(record: ConnectionRecord): Promise<Connection> {
+    if (!this.store || !this.createDriver) throw errors.connectionNotFound(record.name);
+    const secrets = await this.store.secretsOf(record.id);
+    return {
+      id: record.id,
+      name: record.name,
+      provider: record.provider,
+      driver: this.createDriver(record, secrets),
+      cacheKey: `${record.id}@${record.updatedAt}`,
+    };
+  }
+
+  private async retire(id: string, live: LiveDriver): Promise<void> {
+    if (this.live.get(id) === live) this.live.delete(id);
+    try {
+      await (await live.connection).driver.close();
+    } catch (error) {
+      this.logger?.warn({ connectionId: id, err: error }, 'closing a connection pool failed');
+    }
   }
 }

@@ -16,7 +16,11 @@ import type { Principal, TokenService } from '../auth/token-service.js';
 import type { ApplicationStore } from '../apps/application-store.js';
 import { registerOAuthRoutes } from '../auth/oauth-routes.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
+import { registerConnectionRoutes } from '../connections/connection-routes.js';
+import type { ConnectionService } from '../connections/connection-service.js';
 import { registerSqlRoutes } from '../sql/sql-routes.js';
+import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
+import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { errors } from './errors.js';
@@ -33,6 +37,10 @@ export interface AppDependencies {
   tokens: TokenService;
   applications: ApplicationStore;
   connections: ConnectionRegistry;
+  /** The Connections API; absent in apps built for tests of other routes. */
+  connectionService?: ConnectionService;
+  /** Async SQL jobs; apps built without it (tests of other domains) serve no job routes. */
+  jobs?: SqlJobService;
   issuer: () => string;
   isReady: () => boolean;
   logger: Logger;
@@ -153,7 +161,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(async (v3) => {
     v3.addHook('onRequest', async (request) => requireBearerToken(request, deps.tokens));
     registerSqlRoutes(v3, deps);
+    if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
     registerMapsRoutes(v3, deps);
+    if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
   });
   return app;
 }

@@ -61,6 +61,14 @@ export const errors = {
   // connections and sources
   connectionNotFound: (name: string) =>
     new ApiError(404, 'connection_not_found', `Connection '${name}' not found`),
+  connectionExists: (name: string) =>
+    new ApiError(409, 'connection_exists', `A connection named '${name}' already exists`),
+  connectionManaged: (name: string) =>
+    new ApiError(
+      403,
+      'connection_managed',
+      `Connection '${name}' is the embedded warehouse; Graticule manages it`,
+    ),
   tableNotFound: (name: string) =>
     new ApiError(404, 'table_not_found', `Table '${name}' not found`),
   columnNotFound: (name: string) =>
@@ -101,6 +109,20 @@ export const errors = {
     new ApiError(502, 'warehouse_unreachable', message, { retryAfterSeconds: 5 }, { cause }),
   warehouseAuthFailed: (message: string, cause: unknown) =>
     new ApiError(502, 'warehouse_auth_failed', message, {}, { cause }),
+
+  // async SQL jobs
+  jobNotFound: (id: string) => new ApiError(404, 'job_not_found', `Job '${id}' not found`),
+  /** CARTO's job APIs answer 400 when asked to cancel a job that has ended. */
+  jobAlreadyFinished: (id: string, status: string) =>
+    new ApiError(400, 'job_already_finished', `Job '${id}' has already finished (${status})`),
+  /** Recorded as a job's error, never answered: the node running the job stopped. */
+  jobInterrupted: () =>
+    new ApiError(
+      500,
+      'job_interrupted',
+      'The server stopped while the job was running; it was not run again',
+      { hint: 'Check whether the statement took effect, then create a new job if needed' },
+    ),
 
   // tiles
   invalidTileCoordinates: (reason: string) =>

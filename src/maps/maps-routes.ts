@@ -58,11 +58,12 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   const loadSource = async (request: SourceRequest | TileRequest) => {
     const params = readParameters(request);
     const source = readSourceDefinition(request.params.connection, request.params.type, params);
-    const { driver } = await deps.connections.resolve(
+    const connection = await deps.connections.resolve(
       principalOf(request).accountId,
       source.connection,
     );
-    return { params, source, driver, inspection: await sources.inspect(driver, source) };
+    const inspection = await sources.inspect(connection, source);
+    return { params, source, connection, driver: connection.driver, inspection };
   };
 
   const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
@@ -78,8 +79,12 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
     const { z, x, y } = parseTileCoordinates(request.params);
-    const { source, driver, inspection } = await loadSource(request);
-    const key = [sourceKey(source), inspection.inspectedAt, source.tileResolution];
+    const { source, connection, driver, inspection } = await loadSource(request);
+    const key = [
+      sourceKey(source, connection.cacheKey),
+      inspection.inspectedAt,
+      source.tileResolution,
+    ];
     const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
 
     let tile: CachedTile | undefined = tiles.get(cacheKey);

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { WarehouseDriver } from '../warehouses/driver.js';
+import type { Connection } from '../connections/connection-registry.js';
 import { sourceKey, type SourceDefinition } from './source-definition.js';
 import { inspectSource, type InspectionLimits, type SourceInspection } from './source-inspector.js';
 
@@ -17,11 +17,11 @@ export class SourceCache {
     this.entries = new LRUCache({ max: 1000, ttl: ttlSeconds * 1000 });
   }
 
-  inspect(driver: WarehouseDriver, source: SourceDefinition): Promise<SourceInspection> {
-    const key = sourceKey(source);
+  inspect(connection: Connection, source: SourceDefinition): Promise<SourceInspection> {
+    const key = sourceKey(source, connection.cacheKey);
     const cached = this.entries.get(key);
     if (cached) return cached;
-    const pending = inspectSource(driver, source, this.limits);
+    const pending = inspectSource(connection.driver, source, this.limits);
     this.entries.set(key, pending);
     pending.catch(() => this.entries.delete(key));
     return pending;

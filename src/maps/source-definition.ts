@@ -152,9 +152,9 @@ export function sourceUrlParameters(source: SourceDefinition): URLSearchParams {
 }
 
 /** A stable key for caching what we learn about a source (not its tile format). */
-export function sourceKey(source: SourceDefinition): string {
+export function sourceKey(source: SourceDefinition, connectionKey: string): string {
   const identity = JSON.stringify([
-    source.connection,
+    connectionKey,
     source.type,
     source.name ?? source.q,
     source.queryParameters,

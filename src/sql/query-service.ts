@@ -1,5 +1,11 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { errors } from '../http/errors.js';
-import type { CartoFieldType, WarehouseDriver } from '../warehouses/driver.js';
+import type {
+  CartoFieldType,
+  WarehouseDriver,
+  WarehouseField,
+  WarehouseRowStream,
+} from '../warehouses/driver.js';
 import {
   analyzeSql,
   isRowQuery,
@@ -10,6 +16,11 @@ import {
 export interface QueryLimits {
   maxRows: number;
   timeoutMs: number;
+  /**
+   * Results up to this many bytes of JSON are answered whole, so any error (the row limit
+   * included) is a proper error response; larger ones stream with flat memory.
+   */
+  bufferBytes: number;
 }
 
 /** The SQL API's answer, as `@carto/api-client`'s `QueryResult` types it. */
@@ -19,12 +30,101 @@ export interface SqlQueryResponse {
   meta: { cacheHit: boolean; location: string; totalBytesProcessed: string; rowCount: number };
 }
 
+/** A result ready to send: a whole JSON text, or a stream of it for large results. */
+export type QueryAnswer =
+  | { kind: 'whole'; json: string; isRowQuery: boolean }
+  | { kind: 'stream'; body: Readable; isRowQuery: boolean };
+
 /** The shape of `q`, which must hold exactly one statement; 400 naming `q` otherwise. */
 export function readSingleStatement(q: string, whenSeveral: string): SqlShape {
   const shape = analyzeSql(q);
   if (shape.body.trim() === '') throw errors.invalidParameter('q', 'the query is empty');
   if (shape.hasMultipleStatements) throw errors.invalidParameter('q', whenSeveral);
   return shape;
+}
+
+function checkColumnNames(fields: WarehouseField[]): void {
+  const names = fields.map((field) => field.name);
+  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+  if (duplicate !== undefined) {
+    // Rows are keyed by column name, so a second column of the same name would be lost.
+    throw errors.invalidParameter('q', `column name '${duplicate}' appears twice; alias one`);
+  }
+}
+
+/** What follows the rows: `],"schema":[...],"meta":{...}}`. */
+function closingJson(fields: WarehouseField[], location: string, rowCount: number): string {
+  const schema = fields.map((field) => ({ name: field.name, type: field.cartoType }));
+  const meta = { cacheHit: false, location, totalBytesProcessed: '0', rowCount };
+  return `],"schema":${JSON.stringify(schema)},"meta":${JSON.stringify(meta)}}`;
+}
+
+/** Reads rows into JSON text, counting against the row limit. */
+class RowWriter {
+  rowCount = 0;
+  private chunks: string[] = [];
+  bufferedBytes = 0;
+
+  constructor(private readonly maxRows: number) {}
+
+  add(rows: Record<string, unknown>[]): void {
+    if (this.rowCount + rows.length > this.maxRows) throw errors.tooManyRows(this.maxRows);
+    let text = '';
+    for (const row of rows) {
+      text += (this.rowCount === 0 ? '' : ',') + JSON.stringify(row);
+      this.rowCount += 1;
+    }
+    this.chunks.push(text);
+    this.bufferedBytes += text.length;
+  }
+
+  take(): string {
+    const text = this.chunks.join('');
+    this.chunks = [];
+    this.bufferedBytes = 0;
+    return text;
+  }
+}
+
+/** Waits until the reader wants more, or has gone away (then nothing will drain). */
+function drainedOrClosed(out: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+  });
+}
+
+/**
+ * Pipes the rest of a result into a stream that has already sent its 200 status. An error
+ * now (the row limit, the warehouse) can no longer change the status, so the stream is
+ * destroyed: the client sees a broken response, never a short result that looks whole.
+ */
+async function pumpRest(
+  out: PassThrough,
+  batches: AsyncIterator<Record<string, unknown>[]>,
+  writer: RowWriter,
+  finish: () => string,
+  stream: WarehouseRowStream,
+): Promise<void> {
+  try {
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) break;
+      writer.add(next.value);
+      if (out.destroyed) return;
+      if (!out.write(writer.take())) await drainedOrClosed(out);
+    }
+    out.end(finish());
+  } catch (error) {
+    out.destroy(error as Error);
+  } finally {
+    await stream.close().catch(() => undefined);
+  }
 }
 
 /**
@@ -37,29 +137,112 @@ export async function runUserQuery(
   params: readonly unknown[],
   limits: QueryLimits,
   signal?: AbortSignal,
-): Promise<SqlQueryResponse> {
+): Promise<QueryAnswer> {
   const shape = readSingleStatement(sqlText, 'send one statement per request');
-  const sql = isRowQuery(shape)
+  const rowQuery = isRowQuery(shape);
+  const sql = rowQuery
     ? `SELECT * FROM ${wrapAsSubquery(shape.body, '_q')} LIMIT ${limits.maxRows + 1}`
     : shape.body;
 
-  const result = await driver.query({ sql, params, timeoutMs: limits.timeoutMs, signal });
-  if (result.rows.length > limits.maxRows) throw errors.tooManyRows(limits.maxRows);
-  const names = result.fields.map((field) => field.name);
-  const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate !== undefined) {
-    // Rows are keyed by column name, so a second column of the same name would be lost.
-    throw errors.invalidParameter('q', `column name '${duplicate}' appears twice; alias one`);
+  const stream = await driver.stream({ sql, params, timeoutMs: limits.timeoutMs, signal });
+  const location = driver.provider;
+  const writer = new RowWriter(limits.maxRows);
+  const batches = stream.rows[Symbol.asyncIterator]();
+  try {
+    checkColumnNames(stream.fields);
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) {
+        const json = `{"rows":[${writer.take()}${closingJson(stream.fields, location, writer.rowCount)}`;
+        await stream.close();
+        return { kind: 'whole', json, isRowQuery: rowQuery };
+      }
+      writer.add(next.value);
+      if (writer.bufferedBytes > limits.bufferBytes) break;
+    }
+  } catch (error) {
+    await stream.close().catch(() => undefined);
+    throw error;
   }
 
-  return {
-    rows: result.rows,
-    schema: result.fields.map((field) => ({ name: field.name, type: field.cartoType })),
-    meta: {
-      cacheHit: false,
-      location: 'embedded',
-      totalBytesProcessed: '0',
-      rowCount: result.rows.length,
-    },
-  };
+  const out = new PassThrough();
+  out.write(`{"rows":[${writer.take()}`);
+  const finish = () => closingJson(stream.fields, location, writer.rowCount);
+  void pumpRest(out, batches, writer, finish, stream);
+  return { kind: 'stream', body: out, isRowQuery: rowQuery };
+}
+
+/** Formats of the streaming export (a Graticule extension of the SQL API). */
+export type ExportFormat = 'ndjson' | 'csv';
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+};
+
+/** One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break. */
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[",\r\n]/.test(text) || text.trim() !== text ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function exportLines(format: ExportFormat, fields: WarehouseField[]) {
+  const names = fields.map((field) => field.name);
+  const header = format === 'csv' ? `${names.map(csvField).join(',')}\r\n` : '';
+  const line =
+    format === 'csv'
+      ? (row: Record<string, unknown>) =>
+          `${names.map((name) => csvField(row[name])).join(',')}\r\n`
+      : (row: Record<string, unknown>) => `${JSON.stringify(row)}\n`;
+  return { header, line };
+}
+
+/**
+ * Streams every row of one statement as NDJSON or CSV, with flat memory and no row limit (the
+ * timeout still applies). Errors before the first rows are proper API errors; a failure after
+ * that cuts the response, as for large JSON answers.
+ */
+export async function exportUserQuery(
+  driver: WarehouseDriver,
+  sqlText: string,
+  params: readonly unknown[],
+  options: { format: ExportFormat; timeoutMs: number },
+  signal?: AbortSignal,
+): Promise<Readable> {
+  const shape = readSingleStatement(sqlText, 'send one statement per request');
+  const stream = await driver.stream({
+    sql: shape.body,
+    params,
+    timeoutMs: options.timeoutMs,
+    signal,
+  });
+  const batches = stream.rows[Symbol.asyncIterator]();
+  let first: IteratorResult<Record<string, unknown>[]>;
+  try {
+    checkColumnNames(stream.fields);
+    first = await batches.next();
+  } catch (error) {
+    await stream.close().catch(() => undefined);
+    throw error;
+  }
+  const { header, line } = exportLines(options.format, stream.fields);
+  const out = new PassThrough();
+  void (async () => {
+    try {
+      out.write(header);
+      let next = first;
+      while (!next.done) {
+        if (out.destroyed) return;
+        if (!out.write(next.value.map(line).join(''))) await drainedOrClosed(out);
+        next = await batches.next();
+      }
+      out.end();
+    } catch (error) {
+      out.destroy(error as Error);
+    } finally {
+      await stream.close().catch(() => undefined);
+    }
+  })();
+  return out;
 }

@@ -61,6 +61,56 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_connection_credentials': {
+    async up(db: Kysely<unknown>) {
+      // Secrets live apart from the readable settings, encrypted, so no query of `config`
+      // can ever return them.
+      await db.schema.alterTable('connections').addColumn('credentials', 'text').execute();
+      await db.schema
+        .alterTable('connections')
+        .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+    },
+  },
+  '0003_sql_jobs': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('sql_jobs')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('external_id', 'text', (c) => c.notNull().unique())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('connection_id', 'text', (c) => c.notNull())
+        .addColumn('connection_name', 'text', (c) => c.notNull())
+        .addColumn('connection_provider', 'text', (c) => c.notNull())
+        .addColumn('query', 'text', (c) => c.notNull())
+        .addColumn('query_parameters', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error_message', 'text')
+        .addColumn('error_code', 'text')
+        .addColumn('metadata', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('node_id', 'text')
+        .addColumn('node_incarnation', 'text')
+        .addColumn('lease_expires_at', 'text')
+        .execute();
+      // Lists read an account's jobs newest first; workers look for the oldest pending one and
+      // for running ones whose lease ran out.
+      await db.schema
+        .createIndex('sql_jobs_account_seq')
+        .on('sql_jobs')
+        .columns(['account_id', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('sql_jobs_status_seq')
+        .on('sql_jobs')
+        .columns(['status', 'seq'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Tables of the metadata store, as Kysely sees them. Timestamps are ISO-8601 UTC strings. */
 export interface AccountsTable {
   id: string;
@@ -46,14 +48,51 @@ export interface ConnectionsTable {
   account_id: string;
   name: string;
   provider: string;
-  /** Provider settings as JSON; credentials inside are encrypted. */
+  /** Provider settings as JSON, without secrets. */
   config: string;
+  /** Secrets (password, CA key material) as JSON, AES-256-GCM encrypted; see secret-box.ts. */
+  credentials: string | null;
   created_at: string;
+  updated_at: string;
 }
 
 export interface MetaTable {
   key: string;
   value: string;
+}
+
+export type SqlJobStatus = 'pending' | 'running' | 'success' | 'failure' | 'cancelled';
+
+/** Async SQL jobs (`/v3/sql/{connection}/job`), queued and run by `src/jobs/`. */
+export interface SqlJobsTable {
+  /** Queue order: workers claim the lowest pending `seq` first; lists show the highest first. */
+  seq: Generated<number>;
+  /** The id used in URLs, `job_<hex>`. */
+  external_id: string;
+  account_id: string;
+  /** Token subject that created the job. */
+  created_by: string;
+  connection_id: string;
+  connection_name: string;
+  connection_provider: string;
+  query: string;
+  /** JSON array of bind values; null when the job has none. */
+  query_parameters: string | null;
+  status: SqlJobStatus;
+  error_message: string | null;
+  error_code: string | null;
+  /** JSON object answered as `jobMetadata`. */
+  metadata: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** Stable name of the node running the job (same across its restarts). */
+  node_id: string | null;
+  /** Which start of that node claimed the job; a different one means the claimer is gone. */
+  node_incarnation: string | null;
+  /** The claimer renews this while it runs the job; once past, any node may end the job. */
+  lease_expires_at: string | null;
 }
 
 export interface StoreSchema {
@@ -63,4 +102,5 @@ export interface StoreSchema {
   signing_keys: SigningKeysTable;
   connections: ConnectionsTable;
   meta: MetaTable;
+  sql_jobs: SqlJobsTable;
 }

@@ -1,0 +1,20 @@
+import type { FastifyRequest } from 'fastify';
+
+/** CARTO lets a client lower a response's lifetime, but not below this. */
+const MIN_CLIENT_MAX_AGE_SECONDS = 10;
+
+/**
+ * `Cache-Control` for a cacheable answer: the server's lifetime, lowered when the request's
+ * own `Cache-Control: max-age=N` asks for less (never below 10 s). Answers carry private data
+ * behind a bearer token, so shared caches must not keep them.
+ */
+export function cacheControlFor(request: FastifyRequest, maxAgeSeconds: number): string {
+  const header = request.headers['cache-control'];
+  const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header ?? '');
+  let seconds = maxAgeSeconds;
+  if (match?.[1] !== undefined) {
+    const asked = Math.max(Number(match[1]), MIN_CLIENT_MAX_AGE_SECONDS);
+    seconds = Math.min(seconds, asked);
+  }
+  return seconds > 0 ? `private, max-age=${seconds}` : 'no-store';
+}
