@@ -62,6 +62,8 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
       principalOf(request).accountId,
       source.connection,
     );
+    // Failing here is left to the inspection, whose error names the cause.
+    await connection.driver.ready?.().catch(() => undefined);
     const inspection = await sources.inspect(connection, source);
     return { params, source, connection, driver: connection.driver, inspection };
   };

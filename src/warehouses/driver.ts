@@ -112,6 +112,11 @@ export interface WarehouseDriver {
   /** Provider id as CARTO names it (`carto_dw` is served by the embedded `postgres` flavour). */
   readonly provider: WarehouseProvider;
   readonly capabilities: WarehouseCapabilities;
+  /**
+   * For drivers that learn their capabilities from the server: resolves once they are known,
+   * so tile routes choose the best path from the first tile on.
+   */
+  ready?(): Promise<WarehouseCapabilities>;
   query(query: WarehouseQuery): Promise<WarehouseResult>;
   /** Runs one statement and reads its rows in batches of about `batchRows` (default 1,000). */
   stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream>;
