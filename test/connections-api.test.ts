@@ -145,6 +145,43 @@ describeWithPostgres('Connections API on PostgreSQL/PostGIS', (pg) => {
     expect(next.body.rows).toEqual([{ x: 1 }]);
   });
 
+  it('binds parameters on PostgreSQL and rejects a count mismatch with 400', async () => {
+    const run = (q: string, params: unknown[]) =>
+      api('POST', '/v3/sql/pg_main/query', { q, queryParameters: params });
+    const injected = await run('SELECT count(*)::int AS n FROM connapi.places WHERE name = $1', [
+      "x' OR '1'='1",
+    ]);
+    expect(injected.body.rows).toEqual([{ n: 0 }]);
+    const literal = await run("SELECT '$1' AS lit, $1::int AS v", [7]);
+    expect(literal.body.rows).toEqual([{ lit: '$1', v: 7 }]);
+    const tooFew = await run('SELECT $1::int + $2::int AS s', [1]);
+    expect(tooFew.status).toBe(400);
+    const tooMany = await run('SELECT $1::int AS s', [1, 2, 3]);
+    expect(tooMany.status).toBe(400);
+    const named = await run('SELECT 1', { a: 1 } as unknown as unknown[]);
+    expect(named.status).toBe(400);
+    expect(named.body.error).toMatch(/queryParameters/);
+  });
+
+  it('accepts trailing semicolons and comments in SQL and query sources', async () => {
+    const variants = [
+      'SELECT id, geom FROM connapi.places;',
+      'SELECT id, geom FROM connapi.places ;  \n\n',
+      'SELECT id, geom FROM connapi.places -- last line comment',
+      '/* lead */ SELECT id, geom FROM connapi.places /* tail */;',
+    ];
+    for (const q of variants) {
+      const rows = await api('POST', '/v3/sql/pg_main/query', { q });
+      expect(rows.status, q).toBe(200);
+      expect(rows.body.rows).toHaveLength(2);
+      const source = await api('POST', '/v3/maps/pg_main/query', { q, format: 'tilejson' });
+      expect(source.status, q).toBe(200);
+      expect(source.body.tilestats.layers[0].count).toBe(2);
+    }
+    const two = await api('POST', '/v3/maps/pg_main/query', { q: 'SELECT 1; SELECT 2' });
+    expect(two.status).toBe(400);
+  });
+
   it('lets the client lower the lifetime of a GET answer, not below 10 s', async () => {
     const lowered = async (header: string) => {
       const response = await fetch(`${baseUrl}/v3/sql/pg_main/query?q=SELECT+1+AS+x`, {
