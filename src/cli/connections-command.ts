@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { printJson, printTable, withCliContext } from './cli-context.js';
+import { CliError, printJson, printTable, withCliContext } from './cli-context.js';
 
 interface AddOptions {
   provider: string;
@@ -37,8 +37,15 @@ async function readStdin(): Promise<string> {
  * which other users of the machine could read in the process list.
  */
 async function readPassword(options: AddOptions): Promise<string> {
-  if (options.passwordStdin) return readStdin();
-  return process.env.GRATICULE_CONNECTION_PASSWORD ?? '';
+  const password = options.passwordStdin
+    ? await readStdin()
+    : (process.env.GRATICULE_CONNECTION_PASSWORD ?? '');
+  if (password === '') {
+    throw new CliError(
+      'give the password on stdin (--password-stdin) or in ' + 'GRATICULE_CONNECTION_PASSWORD',
+    );
+  }
+  return password;
 }
 
 export function connectionsCommand(): Command {
