@@ -81,6 +81,9 @@ async function serve(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Everything Graticule writes (metadata store, keys, the embedded warehouse) is private to
+  // the user it runs as.
+  process.umask(0o077);
   const program = new Command('graticule')
     .description('A self-hosted CARTO 3 API over PostGIS, Redshift or an embedded warehouse.')
     .addHelpText('after', SETTINGS_HELP)

@@ -51,8 +51,19 @@ function isObject(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Connection ids look like this; a name of that shape would make `{id}` ambiguous. */
+const ID_PATTERN = /^conn_[0-9a-f]{16}$/;
+/** A host name or an IP address (IPv6 optionally in brackets); never a socket directory. */
+const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 export function validateConnectionName(name: unknown, reserved: readonly string[]): string {
-  if (typeof name !== 'string' || name === '') throw errors.missingParameter('name');
+  if (name === undefined || name === null || name === '') throw errors.missingParameter('name');
+  if (typeof name !== 'string') throw errors.invalidParameter('name', 'not a string');
+  if (ID_PATTERN.test(name)) {
+    throw errors.invalidParameter('name', 'names of the form conn_<hex> are connection ids');
+  }
   if (!NAME_PATTERN.test(name)) {
     throw errors.invalidParameter(
       'name',
@@ -65,15 +76,33 @@ export function validateConnectionName(name: unknown, reserved: readonly string[
   return name;
 }
 
-function text(fields: Fields, key: string, options: { max?: number; required: boolean }) {
+interface TextRules {
+  max?: number;
+  /** Must be present (creating). */
+  required: boolean;
+  /** Must not be blank when present. */
+  notEmpty?: boolean;
+  /** No control characters (everything but PEM text). */
+  plain?: boolean;
+}
+
+function text(fields: Fields, key: string, options: TextRules) {
   const value = fields[key];
   if (value === undefined || value === null) {
     if (options.required) throw errors.missingParameter(`config.${key}`);
     return undefined;
   }
   if (typeof value !== 'string') throw errors.invalidParameter(`config.${key}`, 'not a string');
-  if (options.required && value.trim() === '') {
+  // Fields a connection cannot do without stay non-empty when changed, too.
+  if (options.notEmpty && value.trim() === '') {
     throw errors.invalidParameter(`config.${key}`, 'must not be empty');
+  }
+  // Settings travel in PostgreSQL's startup packet, where control characters split options.
+  if (options.plain && CONTROL_CHARACTERS.test(value)) {
+    throw errors.invalidParameter(`config.${key}`, 'must not contain control characters');
+  }
+  if (value.includes('\u0000')) {
+    throw errors.invalidParameter(`config.${key}`, 'must not contain NUL characters');
   }
   if (value.length > (options.max ?? 255)) {
     throw errors.invalidParameter(`config.${key}`, `longer than ${options.max ?? 255} characters`);
@@ -99,7 +128,7 @@ function boolean(fields: Fields, key: string): boolean | undefined {
 }
 
 function sslMode(fields: Fields): SslMode | undefined {
-  const value = text(fields, 'sslmode', { required: false, max: 16 });
+  const value = text(fields, 'sslmode', { required: false, plain: true, max: 16 });
   if (value === undefined) return undefined;
   if (!SSL_MODES.includes(value as SslMode)) {
     throw errors.invalidParameter('config.sslmode', `one of ${SSL_MODES.join(', ')}`);
@@ -125,15 +154,18 @@ function readConfig(
   base?: { settings: ConnectionSettings; secrets: ConnectionSecrets },
 ): { settings: ConnectionSettings; secrets: ConnectionSecrets } {
   const required = base === undefined;
-  const host = text(config, 'host', { required });
-  if (host !== undefined && /\s/.test(host)) {
-    throw errors.invalidParameter('config.host', 'must not contain spaces');
+  const essential = { required, notEmpty: true, plain: true };
+  const host = text(config, 'host', essential);
+  if (host !== undefined && !HOST_PATTERN.test(host)) {
+    throw errors.invalidParameter('config.host', 'a host name or an IP address');
   }
   const settings: ConnectionSettings = {
     host: host ?? base?.settings.host ?? '',
     port: integer(config, 'port', 1, 65535) ?? base?.settings.port ?? DEFAULT_PORTS[provider],
-    database: text(config, 'database', { required, max: 63 }) ?? base?.settings.database ?? '',
-    username: text(config, 'username', { required, max: 63 }) ?? base?.settings.username ?? '',
+    database:
+      text(config, 'database', { ...essential, max: 63 }) ?? base?.settings.database ?? '',
+    username:
+      text(config, 'username', { ...essential, max: 63 }) ?? base?.settings.username ?? '',
     sslmode: sslMode(config) ?? base?.settings.sslmode ?? DEFAULT_SSL[provider],
     readOnly: boolean(config, 'readOnly') ?? base?.settings.readOnly ?? false,
     maxConnections:
@@ -142,13 +174,18 @@ function readConfig(
       defaultPoolSize,
   };
   const ca = text(config, 'ca', { required: false, max: 65536 }) ?? base?.settings.ca;
+  if (ca && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw errors.invalidParameter('config.ca', 'PEM certificates (-----BEGIN CERTIFICATE-----)');
+  }
   if (ca) settings.ca = ca;
-  const schema = text(config, 'schema', { required: false, max: 63 }) ?? base?.settings.schema;
+  const schema =
+    text(config, 'schema', { required: false, plain: true, max: 63 }) ?? base?.settings.schema;
   if (schema) settings.schema = schema;
   if ((settings.sslmode === 'verify-ca' || settings.sslmode === 'verify-full') && !settings.ca) {
     throw errors.invalidParameter('config.ca', `sslmode ${settings.sslmode} needs a CA (PEM)`);
   }
-  const password = text(config, 'password', { required, max: 1024 }) ?? base?.secrets.password;
+  const password =
+    text(config, 'password', { required, notEmpty: true, max: 1024 }) ?? base?.secrets.password;
   return { settings, secrets: { password: password ?? '' } };
 }
 

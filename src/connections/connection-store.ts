@@ -80,15 +80,18 @@ export class ConnectionStore {
     return rows.map(toRecord);
   }
 
-  /** The account's connection whose id or name is `idOrName`. */
+  /** The account's connection whose id, or else whose name, is `idOrName`. */
   async find(accountId: string, idOrName: string): Promise<ConnectionRecord | undefined> {
-    const row = await this.store
-      .selectFrom('connections')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-    return row ? toRecord(row) : undefined;
+    for (const column of ['id', 'name'] as const) {
+      const row = await this.store
+        .selectFrom('connections')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where(column, '=', idOrName)
+        .executeTakeFirst();
+      if (row) return toRecord(row);
+    }
+    return undefined;
   }
 
   /** Decrypts a connection's secrets; only driver construction calls this. */

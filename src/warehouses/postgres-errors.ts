@@ -39,6 +39,7 @@ const UNDEFINED_OBJECT_STATES = new Set([
   '42883', // undefined_function
   '42704', // undefined_object (types, extensions, ...)
   '3F000', // invalid_schema_name
+  '26000', // invalid_sql_statement_name (EXECUTE or DEALLOCATE of an unknown name)
 ]);
 
 /** The kind of failure a SQLSTATE stands for; unknown or missing codes are `internal`. */

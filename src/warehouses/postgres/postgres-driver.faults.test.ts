@@ -220,7 +220,7 @@ describeWithPostgres('PostgresDriver faults and limits', (info) => {
 
     const error = await failureOf(driver.test());
 
-    expect(error).toMatchObject({ kind: 'undefined_object', sqlState: '3D000' });
+    expect(error).toMatchObject({ kind: 'unreachable', sqlState: '3D000' });
     expect(error.message).toBe(
       `database "no_such_database" does not exist (server 127.0.0.1:${info.port})`,
     );

@@ -87,7 +87,8 @@ function serverConnectFailure(error: pg.DatabaseError, endpoint: string): Wareho
   let kind: WarehouseErrorKind = errorKindOfSqlState(sqlState);
   // invalid_authorization_specification (28000) and invalid_password (28P01) alike.
   if (sqlState?.startsWith('28')) kind = 'auth_failed';
-  else if (sqlState === '3D000') kind = 'undefined_object';
+  // A database that is not there is the connection's setting, not the statement's fault.
+  else if (sqlState === '3D000') kind = 'unreachable';
   else if (sqlState && isConnectionSqlState(sqlState)) kind = 'unavailable';
   const message = `${error.message} (server ${endpoint})`;
   return new WarehouseError(kind, message, sqlState, { cause: error });
