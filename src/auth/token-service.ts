@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { errors } from '../http/errors.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
 
@@ -31,8 +32,30 @@ export interface IssuedToken {
   expiresInSeconds: number;
 }
 
+/** A token that verified, and until when it may be taken as verified. */
+interface VerifiedToken {
+  principal: Principal;
+  expiresAtMs: number;
+}
+
+/**
+ * How long a verified token is taken as verified without checking its signature again. Short,
+ * so a change of the verification keys reaches every token within a minute.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+
 /** Signs access tokens and verifies the bearer tokens of API requests. */
 export class TokenService {
+  /**
+   * Tokens that verified, keyed by a SHA-256 of issuer and token: an RS256 check costs about
+   * half a millisecond of CPU, paid on every request otherwise (a map view asks for dozens of
+   * tiles with one token). Expiry is checked again on every use; failures are never cached.
+   */
+  private readonly verified = new LRUCache<string, VerifiedToken>({
+    max: 10_000,
+    ttl: VERIFIED_TOKEN_TTL_MS,
+  });
+
   constructor(
     private readonly keys: SigningKeys,
     /** Read per call: the issuer URL is known only once the server listens (port 0). */
@@ -67,9 +90,22 @@ export class TokenService {
 
   /** Verifies signature, issuer, audience and expiry; throws a 401 `ApiError` otherwise. */
   async verify(token: string): Promise<Principal> {
+    const issuer = this.issuer();
+    const key = createHash('sha256').update(issuer).update('\0').update(token).digest('base64');
+    const known = this.verified.get(key);
+    if (known && Date.now() < known.expiresAtMs) return copyOf(known.principal);
+    const verified = await this.verifySignedToken(token, issuer);
+    const msLeft = verified.expiresAtMs - Date.now();
+    if (msLeft > 0) {
+      this.verified.set(key, verified, { ttl: Math.min(VERIFIED_TOKEN_TTL_MS, msLeft) });
+    }
+    return copyOf(verified.principal);
+  }
+
+  private async verifySignedToken(token: string, issuer: string): Promise<VerifiedToken> {
     try {
       const { payload } = await jwtVerify(token, this.keys.verificationKeys, {
-        issuer: this.issuer(),
+        issuer,
         audience: API_AUDIENCE,
         algorithms: [SIGNING_ALG],
       });
@@ -77,12 +113,14 @@ export class TokenService {
       if (typeof accountId !== 'string' || typeof payload.sub !== 'string') {
         throw errors.tokenInvalid('the token has no account');
       }
-      return {
+      const principal = {
         subject: payload.sub,
         accountId,
         clientId: typeof payload.azp === 'string' ? payload.azp : '',
         scope: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
       };
+      // A token without `exp` is not remembered (0): it is checked in full on every use.
+      return { principal, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
         throw errors.tokenInvalid('the token has expired');
@@ -95,4 +133,9 @@ export class TokenService {
       throw error;
     }
   }
+}
+
+/** A principal the caller may change without changing the remembered one. */
+function copyOf(principal: Principal): Principal {
+  return { ...principal, scope: [...principal.scope] };
 }

@@ -8,7 +8,7 @@ import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import { SourceCache } from './source-cache.js';
-import { TileCache, acceptsGzip, etagOf, type CachedTile } from './tile-cache.js';
+import { TileCache, acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
 import { buildTile } from './tiles/build-tile.js';
@@ -111,7 +111,7 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
         { timeoutMs: config.queryTimeoutMs, signal: abortOnDisconnect(reply) },
       );
       const body = built.body ? Buffer.from(built.body) : null;
-      tile = { body, contentType: built.contentType, etag: etagOf(body) };
+      tile = { body, contentType: built.contentType, etag: etagOfTileKey(cacheKey, body) };
       tiles.set(cacheKey, tile);
     }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptsGzip, etagOf } from './tile-cache.js';
+import { acceptsGzip, etagOf, etagOfTileKey } from './tile-cache.js';
 
 describe('acceptsGzip', () => {
   it('accepts gzip listed plainly, with a positive q-value, or through *', () => {
@@ -23,5 +23,15 @@ describe('etagOf', () => {
     expect(etagOf(Buffer.from('tile a'))).toBe(a);
     expect(etagOf(Buffer.from('tile b'))).not.toBe(a);
     expect(etagOf(null)).toBe('"empty"');
+  });
+});
+
+describe('etagOfTileKey', () => {
+  it('is weak, the same for one key whatever the bytes, and different for another key', () => {
+    const a = etagOfTileKey('source|inspected|mvt|8/1/2', Buffer.from('tile a'));
+    expect(a).toMatch(/^W\/"[A-Za-z0-9_-]+"$/);
+    expect(etagOfTileKey('source|inspected|mvt|8/1/2', Buffer.from('tile a, again'))).toBe(a);
+    expect(etagOfTileKey('source|inspected|mvt|8/1/3', Buffer.from('tile a'))).not.toBe(a);
+    expect(etagOfTileKey('source|inspected|mvt|8/1/2', null)).toBe('"empty"');
   });
 });

@@ -41,6 +41,17 @@ export function etagOf(body: Buffer | null): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
+/**
+ * A weak ETag from what decides a tile: the source definition, the inspection that stands for
+ * its data version, the format and the coordinates (the tile cache key). Hashing a short key
+ * instead of the bytes costs the same for every tile, and the bytes of one tile built twice
+ * may differ (PostgreSQL aggregates in parallel), which a strong ETag would not allow.
+ */
+export function etagOfTileKey(key: string, body: Buffer | null): string {
+  if (!body) return '"empty"';
+  return `W/"${createHash('sha1').update(key).digest('base64url')}"`;
+}
+
 /** True when an Accept-Encoding header admits gzip (with a q-value above zero). */
 export function acceptsGzip(header: string | undefined): boolean {
   return (header ?? '').split(',').some((part) => {

@@ -59,23 +59,90 @@ function closingJson(fields: WarehouseField[], location: string, rowCount: numbe
   return `],"schema":${JSON.stringify(schema)},"meta":${JSON.stringify(meta)}}`;
 }
 
+/**
+ * One JSON value as `JSON.stringify` writes it inside an object. Numbers, strings, booleans and
+ * null, nearly every value, take a short path; anything else goes through `JSON.stringify`.
+ */
+function jsonValue(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    default:
+      // undefined for values JSON has no text for (undefined, functions): the key is left out.
+      return value === null ? 'null' : (JSON.stringify(value) as string | undefined);
+  }
+}
+
+/**
+ * `JSON.stringify(row)` for every row of a batch, joined by commas, without building a JSON
+ * writer per row: the rows of one result share their keys, so each key's `"name":` text is
+ * escaped once per batch. Keys come from the first row in the order `JSON.stringify` walks
+ * them (integer-like names first), and a value without JSON text leaves its key out, as
+ * `JSON.stringify` does.
+ */
+function rowsJson(rows: Record<string, unknown>[]): string {
+  const first = rows[0];
+  if (first === undefined) return '';
+  const keys = Object.keys(first);
+  const prefixes = keys.map((key, i) => `${i === 0 ? '' : ','}${JSON.stringify(key)}:`);
+  const texts = new Array<string>(rows.length);
+  for (let r = 0; r < rows.length; r += 1) {
+    const row = rows[r]!;
+    let text = '{';
+    let isFirst = true;
+    for (let i = 0; i < keys.length; i += 1) {
+      const json = jsonValue(row[keys[i]!]);
+      if (json === undefined) continue;
+      // A left-out first key must not leave the next one with a leading comma.
+      const prefix = isFirst && i > 0 ? prefixes[i]!.slice(1) : prefixes[i]!;
+      text += prefix + json;
+      isFirst = false;
+    }
+    texts[r] = `${text}}`;
+  }
+  return texts.join(',');
+}
+
+/** Rows of JSON text per batch aimed at: enough to make reads few, little enough to hold. */
+const TARGET_BATCH_BYTES = 2 * 1024 * 1024;
+const MIN_BATCH_ROWS = 1_000;
+const MAX_BATCH_ROWS = 10_000;
+
+/**
+ * The batch size that makes about `TARGET_BATCH_BYTES` of JSON, from a batch just written:
+ * narrow rows are read 10,000 at a time (fewer round trips to the warehouse), wide ones stay
+ * at 1,000 so a batch of large geometries does not sit in memory whole.
+ */
+function nextBatchRows(rows: number, jsonChars: number): number {
+  const charsPerRow = Math.max(1, jsonChars / Math.max(1, rows));
+  const fitting = Math.floor(TARGET_BATCH_BYTES / charsPerRow);
+  return Math.min(MAX_BATCH_ROWS, Math.max(MIN_BATCH_ROWS, fitting));
+}
+
 /** Reads rows into JSON text, counting against the row limit. */
 class RowWriter {
   rowCount = 0;
   private chunks: string[] = [];
   bufferedBytes = 0;
 
-  constructor(private readonly maxRows: number) {}
+  constructor(
+    private readonly maxRows: number,
+    private readonly stream?: WarehouseRowStream,
+  ) {}
 
   add(rows: Record<string, unknown>[]): void {
     if (this.rowCount + rows.length > this.maxRows) throw errors.tooManyRows(this.maxRows);
-    let text = '';
-    for (const row of rows) {
-      text += (this.rowCount === 0 ? '' : ',') + JSON.stringify(row);
-      this.rowCount += 1;
-    }
+    if (rows.length === 0) return;
+    const json = rowsJson(rows);
+    const text = this.rowCount === 0 ? json : `,${json}`;
+    this.rowCount += rows.length;
     this.chunks.push(text);
     this.bufferedBytes += text.length;
+    this.stream?.setBatchRows?.(nextBatchRows(rows.length, text.length));
   }
 
   take(): string {
@@ -146,7 +213,7 @@ export async function runUserQuery(
 
   const stream = await driver.stream({ sql, params, timeoutMs: limits.timeoutMs, signal });
   const location = driver.provider;
-  const writer = new RowWriter(limits.maxRows);
+  const writer = new RowWriter(limits.maxRows, stream);
   const batches = stream.rows[Symbol.asyncIterator]();
   try {
     checkColumnNames(stream.fields);

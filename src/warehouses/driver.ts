@@ -31,6 +31,12 @@ export interface WarehouseQuery {
   timeoutMs: number;
   /** Aborting before the statement starts removes it from the queue. */
   signal?: AbortSignal;
+  /**
+   * The same text runs again and again with other bind values (a source's tiles): a driver may
+   * keep it parsed in each session instead of parsing it every time. Only for statements that
+   * leave no state in the session.
+   */
+  repeatsText?: boolean;
 }
 
 /**
@@ -95,6 +101,11 @@ export interface WarehouseRowStream {
   fields: WarehouseField[];
   rows: AsyncIterable<Record<string, unknown>[]>;
   close(): Promise<void>;
+  /**
+   * Changes the size of the batches read from now on, for a consumer that learns from the
+   * first batches how large a row is; drivers that read everything at once need not have it.
+   */
+  setBatchRows?(rows: number): void;
 }
 
 /** What `test()` found: reachable, which server, and what it offers. */

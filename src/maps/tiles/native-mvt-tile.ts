@@ -30,7 +30,8 @@ async function runMvtQuery(
   attempt: { repair: boolean; timeoutMs: number; signal: AbortSignal | undefined },
 ): Promise<MvtRow | undefined> {
   const query = buildMvtTileQuery(source, tile, { repairGeometries: attempt.repair });
-  const { rows } = await driver.query({ ...query, ...attempt });
+  // One text per source and attempt, whatever the tile: worth keeping prepared.
+  const { rows } = await driver.query({ ...query, ...attempt, repeatsText: true });
   const row = rows[0];
   if (!row) return undefined;
   return { featureCount: Number(row.feature_count ?? 0), mvt: bytesOfBytea(row.mvt) };

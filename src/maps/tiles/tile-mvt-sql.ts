@@ -114,7 +114,9 @@ function pointInTileSql(xy: [string, string], box: Box, grid: TileGrid, bind: Bi
 
 /**
  * A collection becomes its point, line and polygon members (empty ones vanish in the clip), as
- * MVT has no collection type and ST_AsMVTGeom would keep only the highest dimension.
+ * MVT has no collection type and ST_AsMVTGeom would keep only the highest dimension. A set
+ * function in the select list (ProjectSet) rather than a LATERAL function scan, which would
+ * fill a tuplestore for every row.
  */
 function partsSql(geom: string): string {
   return `unnest(
@@ -138,10 +140,12 @@ END`;
 }
 
 /**
- * The tile in three fenced levels (OFFSET 0 keeps PostgreSQL from inlining, so each expression
- * runs once per row): rows in the buffered box with their 2D geometry (Z and M go first, as
- * clipping a part to a point fails on mixed dimensions) and properties; their parts clipped
- * and projected by ST_AsMVTGeom; then the cap, counted on parts that left something to draw.
+ * The tile in fenced levels (OFFSET 0 keeps PostgreSQL from inlining, so each expression runs
+ * once per row): rows in the buffered box with their 2D geometry (Z and M go first, as
+ * clipping a part to a point fails on mixed dimensions) and properties; their parts; the parts
+ * clipped and projected by ST_AsMVTGeom, keeping those that left something to draw, at most
+ * maxFeatures + 1. One aggregate pass then counts them and encodes the first maxFeatures,
+ * where a materialized CTE read twice (count, then ST_AsMVT) would store every feature first.
  * Points use no clip buffer: a multipoint keeps only members in the tile, as in the JSON path.
  */
 const mvtSql = (p: {
@@ -155,40 +159,45 @@ const mvtSql = (p: {
   limit: string;
   maxFeatures: string;
 }) => `
-WITH "_features" AS MATERIALIZED (
-  SELECT "_geom", "_props"
+SELECT count(*)::int AS "feature_count",
+       ST_AsMVT("_feature", ${p.tile.layer}, ${p.tile.extent}, '_geom')
+         FILTER (WHERE "_n" <= ${p.maxFeatures}) AS "mvt"
+FROM (
+  SELECT "_feature", row_number() OVER () AS "_n"
   FROM (
-    SELECT ST_AsMVTGeom(
-             ${indent(p.storage.toMercator(p.part), 13)},
-             ST_TileEnvelope(${p.tile.z}, ${p.tile.x}, ${p.tile.y}),
-             ${p.tile.extent},
-             CASE WHEN ST_Dimension("_tile_part") = 0 THEN 0 ELSE ${p.tile.buffer} END,
-             true
-           ) AS "_geom",
-           "_props"
+    SELECT "_geom", "_props"
     FROM (
-      SELECT ST_Force2D(${p.column}) AS "_tile_geom",
-             ${indent(p.props, 13)} AS "_props"
-      FROM ${p.fromSql}
-      WHERE ${p.storage.filter}
+      SELECT ST_AsMVTGeom(
+               ${indent(p.storage.toMercator(p.part), 15)},
+               ST_TileEnvelope(${p.tile.z}, ${p.tile.x}, ${p.tile.y}),
+               ${p.tile.extent},
+               CASE WHEN ST_Dimension("_tile_part") = 0 THEN 0 ELSE ${p.tile.buffer} END,
+               true
+             ) AS "_geom",
+             "_props"
+      FROM (
+        SELECT ${indent(partsSql('"_tile_geom"'), 8)} AS "_tile_part",
+               "_props"
+        FROM (
+          SELECT ST_Force2D(${p.column}) AS "_tile_geom",
+                 ${indent(p.props, 17)} AS "_props"
+          FROM ${p.fromSql}
+          WHERE ${p.storage.filter}
+          OFFSET 0
+        ) AS "_rows"
+        OFFSET 0
+      ) AS "_parts"
+      WHERE CASE
+              WHEN ST_GeometryType("_tile_part") = 'ST_Point' THEN
+                ${indent(p.pointInTile, 16)}
+              ELSE true
+            END
       OFFSET 0
-    ) AS "_rows"
-    CROSS JOIN LATERAL ${indent(partsSql('"_tile_geom"'), 4)} AS "_parts"("_tile_part")
-    WHERE CASE
-            WHEN ST_GeometryType("_tile_part") = 'ST_Point' THEN
-              ${indent(p.pointInTile, 14)}
-            ELSE true
-          END
-    OFFSET 0
-  ) AS "_clipped"
-  WHERE "_geom" IS NOT NULL
-  LIMIT ${p.limit}
-)
-SELECT (SELECT count(*) FROM "_features")::int AS "feature_count",
-       (
-         SELECT ST_AsMVT("_tile", ${p.tile.layer}, ${p.tile.extent}, '_geom')
-         FROM (SELECT "_geom", "_props" FROM "_features" LIMIT ${p.maxFeatures}) AS "_tile"
-       ) AS "mvt"`;
+    ) AS "_clipped"
+    WHERE "_geom" IS NOT NULL
+    LIMIT ${p.limit}
+  ) AS "_feature"
+) AS "_numbered"`;
 
 /**
  * Builds the SQL and bind values that return one row: `feature_count` (up to maxFeatures + 1,

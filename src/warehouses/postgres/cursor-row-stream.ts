@@ -50,6 +50,7 @@ export class CursorRowStream implements WarehouseRowStream {
   private hasFailed = false;
   private closing: Promise<void> | undefined;
   private readonly deadline: number;
+  private batchRows: number;
 
   private constructor(
     private readonly session: PooledSession,
@@ -57,6 +58,7 @@ export class CursorRowStream implements WarehouseRowStream {
     private readonly options: CursorStreamOptions,
   ) {
     this.deadline = Date.now() + options.timeoutMs;
+    this.batchRows = options.batchRows;
     this.rows = { [Symbol.asyncIterator]: () => this.iterate() };
   }
 
@@ -80,6 +82,10 @@ export class CursorRowStream implements WarehouseRowStream {
     }
     options.signal?.addEventListener('abort', stream.onAbort, { once: true });
     return stream;
+  }
+
+  setBatchRows(rows: number): void {
+    this.batchRows = Math.max(1, Math.floor(rows));
   }
 
   /** Stops reading, closes the cursor and returns the session; safe to call more than once. */
@@ -133,12 +139,10 @@ export class CursorRowStream implements WarehouseRowStream {
     const cursor = this.cursor;
     if (!cursor) return { rows: [], columns: [] };
     this.isReading = true;
+    const batchRows = this.batchRows;
     try {
-      const batch = await this.session.run(
-        () => readBatch(cursor, this.options.batchRows),
-        this.limits(),
-      );
-      this.isExhausted = batch.rows.length < this.options.batchRows;
+      const batch = await this.session.run(() => readBatch(cursor, batchRows), this.limits());
+      this.isExhausted = batch.rows.length < batchRows;
       return batch;
     } catch (error) {
       this.hasFailed = true;

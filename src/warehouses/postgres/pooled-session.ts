@@ -24,6 +24,31 @@ const HOUSEKEEPING_TIMEOUT_MS = 10_000;
 interface SessionMemory {
   /** The `statement_timeout` last set, undefined when unknown (new or reset session). */
   statementTimeoutMs?: number;
+  /** Names of the statements this driver prepared in the session; all go at a reset. */
+  preparedNames?: Set<string>;
+}
+
+/** Most statements kept prepared in one session; texts beyond it are parsed every time. */
+const MAX_PREPARED_PER_SESSION = 32;
+
+/**
+ * pg remembers which named statements a connection has parsed and then sends only Bind and
+ * Execute; after the reset's DEALLOCATE ALL it must forget them too, or the next use fails.
+ * That record is not in pg's public API, so without it the driver prepares nothing.
+ */
+interface ParsedStatementsRecord {
+  connection?: {
+    parsedStatements?: Record<string, string>;
+    submittedNamedStatements?: Record<string, string>;
+  };
+}
+
+function parsedStatementsOf(client: pg.PoolClient) {
+  const connection = (client as unknown as ParsedStatementsRecord).connection;
+  const isKnownShape =
+    typeof connection?.parsedStatements === 'object' &&
+    typeof connection.submittedNamedStatements === 'object';
+  return isKnownShape ? connection : undefined;
 }
 
 const memories = new WeakMap<pg.PoolClient, SessionMemory>();
@@ -167,6 +192,20 @@ export class PooledSession {
   }
 
   /**
+   * `name` when its statement may be kept prepared in this session, or undefined to parse the
+   * text unnamed: when the session holds too many already, or pg's record of parsed statements
+   * is not where it is expected.
+   */
+  preparedNameFor(name: string): string | undefined {
+    if (!parsedStatementsOf(this.client)) return undefined;
+    const names = (this.memory.preparedNames ??= new Set());
+    if (names.has(name)) return name;
+    if (names.size >= MAX_PREPARED_PER_SESSION) return undefined;
+    names.add(name);
+    return name;
+  }
+
+  /**
    * Gives the session back once its statement has ended: rolls back a transaction left open,
    * resets the session when `needsReset`, and drops it when its state cannot be trusted.
    * Never throws; the caller need not wait for it.
@@ -226,6 +265,16 @@ export class PooledSession {
     if (!needsReset) return;
     this.memory.statementTimeoutMs = undefined;
     await this.run((client) => client.query(resetSessionSql(this.context.provider)), limits);
+    this.forgetPreparedStatements();
+  }
+
+  /** After DEALLOCATE ALL, neither pg nor this driver may take a statement as prepared. */
+  private forgetPreparedStatements(): void {
+    this.memory.preparedNames = undefined;
+    const record = parsedStatementsOf(this.client);
+    if (!record) return;
+    record.parsedStatements = {};
+    record.submittedNamedStatements = {};
   }
 
   private giveBack(error: Error | undefined): void {

@@ -1,0 +1,56 @@
+import { afterAll, expect, it } from 'vitest';
+import { describeWithPostgres, driverOptionsFor } from '../../../test/support/postgres.js';
+import { PostgresDriver } from './postgres-driver.js';
+
+const TIMEOUT_MS = 10_000;
+const REPEATED = 'SELECT $1::int + 1 AS "next", pg_backend_pid() AS "pid"';
+
+describeWithPostgres('PostgresDriver with repeated texts', (info) => {
+  // One session, so every statement below shares the server-side prepared statements.
+  const driver = new PostgresDriver(driverOptionsFor(info, { maxConnections: 1 }));
+
+  afterAll(async () => {
+    await driver.close();
+  });
+
+  const repeat = (value: number) =>
+    driver.query({ sql: REPEATED, params: [value], timeoutMs: TIMEOUT_MS, repeatsText: true });
+
+  const preparedHere = async () => {
+    const { rows } = await driver.query({
+      sql: `SELECT count(*)::int AS "n" FROM pg_prepared_statements WHERE statement = $1`,
+      params: [REPEATED],
+      timeoutMs: TIMEOUT_MS,
+    });
+    return rows[0]?.['n'];
+  };
+
+  it('prepares a repeated text once per session and binds new values each time', async () => {
+    const first = await repeat(1);
+    const second = await repeat(41);
+
+    expect(first.rows[0]?.['next']).toBe(2);
+    expect(second.rows[0]?.['next']).toBe(42);
+    expect(second.rows[0]?.['pid']).toBe(first.rows[0]?.['pid']);
+    expect(await preparedHere()).toBe(1);
+  });
+
+  it('prepares the text again after a session reset deallocated it', async () => {
+    await repeat(1);
+    // A statement that may leave state behind: the session is reset (DEALLOCATE ALL) after it.
+    await driver.query({ sql: 'SET search_path = public', timeoutMs: TIMEOUT_MS });
+    expect(await preparedHere()).toBe(0);
+
+    const after = await repeat(2);
+
+    expect(after.rows[0]?.['next']).toBe(3);
+    expect(await preparedHere()).toBe(1);
+  });
+
+  it('keeps working when user SQL deallocates every prepared statement', async () => {
+    await repeat(1);
+    await driver.query({ sql: 'DEALLOCATE ALL', timeoutMs: TIMEOUT_MS });
+
+    expect((await repeat(5)).rows[0]?.['next']).toBe(6);
+  });
+});
