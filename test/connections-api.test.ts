@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
@@ -182,6 +182,25 @@ describeWithPostgres('Connections API on PostgreSQL/PostGIS', (pg) => {
     expect(two.status).toBe(400);
   });
 
+  it('refuses COPY with 400 instead of failing the server, in queries and jobs', async () => {
+    for (const q of ['COPY connapi.places TO STDOUT', 'copy connapi.places from stdin']) {
+      const refused = await api('POST', '/v3/sql/pg_main/query', { q });
+      expect(refused.status, q).toBe(400);
+      expect(refused.body.error).toMatch(/COPY is not supported/);
+    }
+    const job = await api('POST', '/v3/sql/pg_main/job', { query: 'COPY (SELECT 1) TO STDOUT' });
+    expect(job.status).toBe(200);
+    let status = job.body.status;
+    for (let i = 0; i < 100 && (status === 'pending' || status === 'running'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await api('GET', `/v3/sql/pg_main/job/${job.body.externalId}`)).body.status;
+    }
+    expect(status).toBe('failure');
+    expect((await api('GET', '/v3/sql/pg_main/query?q=SELECT+1+AS+x')).body.rows).toEqual([
+      { x: 1 },
+    ]);
+  });
+
   it('lets the client lower the lifetime of a GET answer, not below 10 s', async () => {
     const lowered = async (header: string) => {
       const response = await fetch(`${baseUrl}/v3/sql/pg_main/query?q=SELECT+1+AS+x`, {
@@ -245,11 +264,29 @@ describeWithPostgres('Connections API on PostgreSQL/PostGIS', (pg) => {
         400,
         /config\.ca/,
       ],
+      // A socket directory would reach the database with local (trust or peer) authentication.
+      [
+        { ...mainBody(), name: 'pg_x', config: { ...mainBody().config, host: '/tmp' } },
+        400,
+        /host/,
+      ],
+      [
+        { ...mainBody(), name: 'pg_x', config: { ...mainBody().config, schema: 'x\t-c\tx=y' } },
+        400,
+        /control characters/,
+      ],
+      [{ ...mainBody(), name: 'pg_x', config: { ...mainBody().config, ca: 'AAAA' } }, 400, /PEM/],
+      [{ ...mainBody(), name: 'conn_0123456789abcdef' }, 400, /connection ids/],
+      [{ ...mainBody(), name: 123 }, 400, /not a string/],
     ];
     for (const [body, status, message] of cases) {
       const answer = await api('POST', '/v3/connections', body);
       expect(answer.status, JSON.stringify(body)).toBe(status);
       expect(answer.body.error).toMatch(message);
+    }
+    for (const config of [{ host: '' }, { database: ' ' }, { password: '' }]) {
+      const patched = await api('PATCH', '/v3/connections/pg_main', { config });
+      expect(patched.status, JSON.stringify(config)).toBe(400);
     }
     expect((await api('PATCH', '/v3/connections/carto_dw', { name: 'x' })).status).toBe(403);
     expect((await api('DELETE', '/v3/connections/carto_dw')).status).toBe(403);
@@ -287,6 +324,13 @@ describeWithPostgres('Connections API on PostgreSQL/PostGIS', (pg) => {
     expect((await api('DELETE', '/v3/connections/pg_wrong')).status).toBe(204);
     expect((await api('GET', '/v3/connections/pg_wrong')).status).toBe(404);
     expect((await api('GET', '/v3/sql/pg_wrong/query?q=SELECT+1')).status).toBe(404);
+  });
+
+  it('keeps the metadata store private to its owner', () => {
+    for (const file of ['metadata.sqlite', 'metadata.sqlite-wal', 'metadata.sqlite-shm']) {
+      const full = path.join(dataDir, file);
+      if (existsSync(full)) expect(statSync(full).mode & 0o077, file).toBe(0);
+    }
   });
 
   it('keeps passwords encrypted in the metadata store', () => {

@@ -244,6 +244,20 @@ describeWithPostgres('PostgresDriver faults and limits', (info) => {
     expect(afterFailure.rows).toEqual([{ three: 3 }]);
   });
 
+  it('resets what set_config and advisory locks leave behind inside a query', async () => {
+    const { driver } = driverWith({ maxConnections: 1 });
+    const run = (sql: string) => driver.query({ sql, timeoutMs: 5_000 });
+    const before = (await run(`SELECT current_setting('search_path') AS v`)).rows[0]?.['v'];
+    await run(`SELECT set_config('search_path', 'pg_catalog', false)`);
+    await run('SELECT pg_advisory_lock(4242)');
+    expect((await run(`SELECT current_setting('search_path') AS v`)).rows[0]?.['v']).toBe(before);
+    const locks = await runAsSuperuser(
+      info,
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242`,
+    );
+    expect(locks).toEqual([{ n: 0 }]);
+  });
+
   it('resets settings a statement changed before the next user', async () => {
     const { driver } = driverWith({ maxConnections: 1 });
     const show = async (name: string) =>

@@ -19,6 +19,9 @@ describe('mayLeaveSessionState', () => {
     'PREPARE p AS SELECT 1',
     'DO $$ BEGIN PERFORM 1; END $$',
     'SELECT 1; BEGIN',
+    "SELECT set_config('search_path', 'other', false)",
+    'SELECT pg_advisory_lock(42)',
+    'select PG_TRY_ADVISORY_LOCK(1, 2)',
   ])('is true for %j', (sql) => {
     expect(mayLeaveSessionState(sql)).toBe(true);
   });
