@@ -162,10 +162,8 @@ function readConfig(
   const settings: ConnectionSettings = {
     host: host ?? base?.settings.host ?? '',
     port: integer(config, 'port', 1, 65535) ?? base?.settings.port ?? DEFAULT_PORTS[provider],
-    database:
-      text(config, 'database', { ...essential, max: 63 }) ?? base?.settings.database ?? '',
-    username:
-      text(config, 'username', { ...essential, max: 63 }) ?? base?.settings.username ?? '',
+    database: text(config, 'database', { ...essential, max: 63 }) ?? base?.settings.database ?? '',
+    username: text(config, 'username', { ...essential, max: 63 }) ?? base?.settings.username ?? '',
     sslmode: sslMode(config) ?? base?.settings.sslmode ?? DEFAULT_SSL[provider],
     readOnly: boolean(config, 'readOnly') ?? base?.settings.readOnly ?? false,
     maxConnections:
