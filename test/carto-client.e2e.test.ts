@@ -138,6 +138,5 @@ if (postgres) {
     await createPostgresConnection(baseUrl, accessToken, info, 'pg_demo');
   });
 } else {
-  describe.skip('CARTO client library against Graticule on pg_demo (PostgreSQL is not installed)', () =>
-    undefined);
+  describe.skip('CARTO client library on pg_demo (PostgreSQL is not installed)', () => undefined);
 }

@@ -78,7 +78,7 @@ describeWithPostgres('Connections API on PostgreSQL/PostGIS', (pg) => {
     await call(otherToken, 'DELETE', `${baseUrl}/v3/connections/pg_main`);
   });
 
-  it('creates a PostgreSQL connection from the documented body and never returns its password', async () => {
+  it('creates a connection from the documented body, never showing the password', async () => {
     const created = await api('POST', '/v3/connections', mainBody());
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({
@@ -135,7 +135,7 @@ describeWithPostgres('Connections API on PostgreSQL/PostGIS', (pg) => {
     expect(posted.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('answers 400 too_many_rows for a 10M-row query, and the connection keeps serving', async () => {
+  it('answers 400 too_many_rows for a 10M-row query and keeps serving', async () => {
     const q = encodeURIComponent('SELECT g FROM generate_series(1, 10000000) AS g');
     const tooMany = await api('GET', `/v3/sql/pg_main/query?q=${q}`);
     expect(tooMany.status).toBe(400);

@@ -48,6 +48,10 @@ async function readPassword(options: AddOptions): Promise<string> {
   return password;
 }
 
+function tilesLine(nativeMvt: boolean): string {
+  return nativeMvt ? 'built in the database' : 'encoded by Graticule';
+}
+
 export function connectionsCommand(): Command {
   const connections = new Command('connections').description('manage warehouse connections');
 
@@ -124,7 +128,7 @@ export function connectionsCommand(): Command {
           `Connection ${name} works (${report.latencyMs} ms).`,
           `  server:  ${report.serverVersion}`,
           `  PostGIS: ${report.postgisVersion ?? 'not installed'}`,
-          `  tiles:   ${report.capabilities.nativeMvt ? 'built in the database' : 'encoded by Graticule'}`,
+          `  tiles:   ${tilesLine(report.capabilities.nativeMvt)}`,
           '',
         ].join('\n'),
       );

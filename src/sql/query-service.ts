@@ -220,7 +220,8 @@ export async function runUserQuery(
     for (;;) {
       const next = await batches.next();
       if (next.done) {
-        const json = `{"rows":[${writer.take()}${closingJson(stream.fields, location, writer.rowCount)}`;
+        const closing = closingJson(stream.fields, location, writer.rowCount);
+        const json = `{"rows":[${writer.take()}${closing}`;
         await stream.close();
         return { kind: 'whole', json, isRowQuery: rowQuery };
       }
