@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
+import { CONNECTION_NAME, connectionParams } from '../http/route-params.js';
 import { optionalString, readParameters, readQueryParameters } from '../http/request-params.js';
 import type { SqlJobStatus } from './job-queue.js';
 import { toJobResponse } from './job-response.js';
@@ -10,16 +11,10 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 const STATUSES: readonly SqlJobStatus[] = ['pending', 'running', 'success', 'failure', 'cancelled'];
 
-const connectionParams = {
-  type: 'object',
-  properties: { connection: { type: 'string', minLength: 1, maxLength: 256 } },
-  required: ['connection'],
-} as const;
-
 const jobParams = {
   type: 'object',
   properties: {
-    connection: { type: 'string', minLength: 1, maxLength: 256 },
+    connection: CONNECTION_NAME,
     jobId: { type: 'string', minLength: 1, maxLength: 128 },
   },
   required: ['connection', 'jobId'],

@@ -5,6 +5,7 @@ import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
+import { CONNECTION_NAME } from '../http/route-params.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import { SourceCache } from './source-cache.js';
@@ -25,7 +26,7 @@ type TileRequest = FastifyRequest<{
 const sourceParams = {
   type: 'object',
   properties: {
-    connection: { type: 'string', minLength: 1, maxLength: 256 },
+    connection: CONNECTION_NAME,
     type: { type: 'string', minLength: 1, maxLength: 32 },
   },
   required: ['connection', 'type'],

@@ -15,13 +15,8 @@ import {
 } from './query-service.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
+import { connectionParams } from '../http/route-params.js';
 import { cacheControlFor } from '../http/cache-control.js';
-
-const connectionParams = {
-  type: 'object',
-  properties: { connection: { type: 'string', minLength: 1, maxLength: 256 } },
-  required: ['connection'],
-} as const;
 
 /**
  * The streaming export a request asks for, by `format=ndjson|csv` or by `Accept`; undefined

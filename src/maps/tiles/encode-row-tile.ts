@@ -3,12 +3,9 @@
  * the result out as the PostGIS JSON path does, and hand it to the same reader and encoders, so
  * the two paths share every rule from there on. Pure and synchronous, for the worker pool.
  */
-import { encodeCartoBinary } from './carto-binary-encoder.js';
-import type { EncodedTile } from './encode-tile.js';
-import { encodeMvt } from './mvt-encoder.js';
+import { encodeLaidOutTile, type EncodedTile } from './encode-tile.js';
 import { clipRowsToTile } from './row-tile-clip.js';
 import { rowPropertyValue } from './row-tile-values.js';
-import { readTileFeatures } from './tile-features.js';
 import type { TileGrid } from './tile-grid.js';
 import type { TileProperty, TilePropertyValue } from './tile-properties.js';
 
@@ -57,15 +54,6 @@ function layoutRows(task: EncodeRowTileTask): ColumnLayout {
  * the source had more such rows than `maxFeatures`, even if a few of them fall in the buffer.
  */
 export function encodeRowTile(task: EncodeRowTileTask): EncodedTile {
-  const { features } = readTileFeatures(
-    layoutRows(task),
-    task.grid.extent,
-    task.properties.length,
-    task.maxFeatures,
-  );
-  const body =
-    task.format === 'mvt'
-      ? encodeMvt(features, task.properties, task.grid.extent)
-      : encodeCartoBinary(features, task.properties, task.grid);
-  return { body, featureCount: features.length, truncated: task.rows.length > task.maxFeatures };
+  const encoded = encodeLaidOutTile(layoutRows(task), task);
+  return { ...encoded, truncated: task.rows.length > task.maxFeatures };
 }

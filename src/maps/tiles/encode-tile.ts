@@ -23,10 +23,13 @@ export interface EncodedTile {
   truncated: boolean;
 }
 
-export function encodeTile(task: EncodeTileTask): EncodedTile {
-  const json: unknown = typeof task.json === 'string' ? JSON.parse(task.json) : task.json;
+/** Reads features laid out as the tile query lays them out and encodes them in `format`. */
+export function encodeLaidOutTile(
+  layout: unknown,
+  task: Omit<EncodeTileTask, 'json'>,
+): EncodedTile {
   const { features, truncated } = readTileFeatures(
-    json,
+    layout,
     task.grid.extent,
     task.properties.length,
     task.maxFeatures,
@@ -36,4 +39,9 @@ export function encodeTile(task: EncodeTileTask): EncodedTile {
       ? encodeMvt(features, task.properties, task.grid.extent)
       : encodeCartoBinary(features, task.properties, task.grid);
   return { body, featureCount: features.length, truncated };
+}
+
+export function encodeTile(task: EncodeTileTask): EncodedTile {
+  const json: unknown = typeof task.json === 'string' ? JSON.parse(task.json) : task.json;
+  return encodeLaidOutTile(json, task);
 }

@@ -81,16 +81,5 @@ export const SELECT_CURRENT_USER = `SELECT current_user::text AS name`;
 /** Must fail once the session is locked to the API role. */
 export const TRY_BECOME_SUPERUSER = `SELECT set_config('role', 'postgres', false)`;
 
-/**
- * DISCARD ALL without its SET SESSION AUTHORIZATION DEFAULT, which the locked session refuses.
- * Role changes are already impossible, so nothing is lost.
- */
-export const RESET_SESSION = `
-  CLOSE ALL;
-  RESET ALL;
-  DEALLOCATE ALL;
-  UNLISTEN *;
-  SELECT pg_catalog.pg_advisory_unlock_all();
-  DISCARD PLANS;
-  DISCARD SEQUENCES;
-  DISCARD TEMP`;
+/** The session reset after every statement; role changes are impossible in this session. */
+export { RESET_POSTGRES_SESSION as RESET_SESSION } from '../postgres-session-reset.sql.js';
