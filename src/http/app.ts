@@ -23,6 +23,7 @@ import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
 import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
 import { installErrorHandling } from './error-handler.js';
+import { drainUnreadBody } from './drain-request.js';
 import { errors } from './errors.js';
 import { generateRequestId } from './request-id.js';
 
@@ -99,6 +100,9 @@ async function requireBearerToken(request: FastifyRequest, tokens: TokenService)
   request.principal = await tokens.verify(match[1]);
 }
 
+// An early answer waits for at most this much of an unread request body to arrive.
+const DRAIN_LIMITS = { maxBytes: 64 * 1024 * 1024, maxMs: 5_000 };
+
 /** Builds the HTTP application: plugins, error mapping, auth and every route. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config } = deps;
@@ -126,6 +130,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorateRequest('principal', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+    await drainUnreadBody(request.raw, DRAIN_LIMITS);
   });
 
   app.addContentTypeParser(
