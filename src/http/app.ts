@@ -22,6 +22,7 @@ import { registerSqlRoutes } from '../sql/sql-routes.js';
 import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
 import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
+import { registerWidgetRoutes } from '../widgets/widget-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
 import { errors } from './errors.js';
@@ -168,6 +169,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerSqlRoutes(v3, deps);
     if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
     registerMapsRoutes(v3, deps);
+    registerWidgetRoutes(v3, deps);
     if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
   });
   return app;

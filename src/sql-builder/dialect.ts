@@ -1,0 +1,581 @@
+/**
+ * What differs between warehouses when Graticule writes SQL for them: quoting, bind markers,
+ * and the functions for time, text and geometry. Route code never branches on a provider; it
+ * asks the connection's dialect. PostGIS and Redshift statements run in the tests; the
+ * others are pinned by golden SQL until their drivers exist.
+ */
+import { errors } from '../http/errors.js';
+import { wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
+import { raw, sql, type Sql, type SqlRenderer } from './sql.js';
+
+export type DialectName = 'postgis' | 'redshift' | 'bigquery' | 'snowflake' | 'databricks';
+
+export const TIME_STEPS = ['year', 'month', 'week', 'day', 'hour', 'minute', 'second'] as const;
+export type TimeStep = (typeof TIME_STEPS)[number];
+
+/** How a column holds time, which decides how it becomes an instant. */
+export type TimeKind = 'timestamptz' | 'timestamp' | 'date' | 'epoch_ms';
+
+export interface Dialect extends SqlRenderer {
+  readonly name: DialectName;
+  /** A table as a client names it (`schema.table`, quoted parts kept), ready for FROM. */
+  table(name: string): Sql;
+  /** A query source's statement as a FROM item. */
+  subquery(body: string, alias: string): Sql;
+  /** The number, or NULL when it is NaN or infinite. */
+  finite(expr: Sql): Sql;
+  /** The value as text. */
+  text(expr: Sql): Sql;
+  /** Text with the accents of Latin letters removed, as CARTO's clients match searches. */
+  foldDiacritics(expr: Sql): Sql;
+  /** A regular-expression match of `expr` against the bound `pattern`. */
+  regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql;
+  /** The instant a column holds, by how it holds time. */
+  instant(expr: Sql, kind: TimeKind): Sql;
+  /** The instant at the bound number of milliseconds since 1970 (UTC). */
+  instantFromEpochMs(ms: Sql): Sql;
+  /**
+   * The start of the step (`multiplier` steps wide, counted from 1970) that holds `instant`,
+   * cut on the wall clock of the bound IANA `timezone`, as an instant.
+   */
+  timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql;
+  /** Index of the bin of `expr` among ascending `ticks`: 0 below the first, n at or above the last. */
+  bucketIndex(expr: Sql, ticks: readonly number[]): Sql;
+  /** A WGS84 geometry from bound GeoJSON text, in the column's SRID where SRIDs exist. */
+  geometryFromGeoJson(geojson: Sql, srid: number): Sql;
+  intersects(column: Sql, filter: Sql): Sql;
+  /** The SRID of one geometry, or null where geometries carry none (spherical only). */
+  srid(column: Sql): Sql | null;
+  /** `[xmin, ymin, xmax, ymax]` select items of the WGS84 extent of a geometry column. */
+  extent(column: Sql, srid: number): Sql[];
+  nullSafeEquals(a: Sql, b: Sql): Sql;
+  paging(limit: number, offset: number): Sql;
+}
+
+/** Splits a dotted name, honouring the dialect's quote character; unquoted parts are folded. */
+export function splitTableName(
+  text: string,
+  quote: string,
+  fold: (part: string) => string,
+  maxParts: number,
+): string[] {
+  const parts: string[] = [];
+  let i = 0;
+  for (;;) {
+    let part = '';
+    if (text[i] === quote) {
+      i += 1;
+      for (;;) {
+        if (i >= text.length) throw errors.invalidParameter('source', 'unterminated quoted name');
+        if (text[i] === quote && text[i + 1] === quote) {
+          part += quote;
+          i += 2;
+        } else if (text[i] === quote) {
+          i += 1;
+          break;
+        } else {
+          part += text[i];
+          i += 1;
+        }
+      }
+    } else {
+      const end = text.indexOf('.', i);
+      const rawPart = text.slice(i, end < 0 ? text.length : end).trim();
+      if (/["`\s;]/.test(rawPart)) {
+        throw errors.invalidParameter('source', `bad table name part '${rawPart}'`);
+      }
+      part = fold(rawPart);
+      i = end < 0 ? text.length : end;
+    }
+    if (part === '') throw errors.invalidParameter('source', 'empty table name part');
+    parts.push(part);
+    if (i >= text.length) break;
+    if (text[i] !== '.') throw errors.invalidParameter('source', `unexpected '${text[i]}'`);
+    i += 1;
+  }
+  if (parts.length > maxParts) {
+    throw errors.invalidParameter('source', `a table name has at most ${maxParts} parts`);
+  }
+  return parts;
+}
+
+/** Latin letters with accents and what they fold to, for a TRANSLATE every warehouse has. */
+export const DIACRITIC_FOLD = (() => {
+  let from = '';
+  let to = '';
+  for (let code = 0xc0; code <= 0x24f; code += 1) {
+    const char = String.fromCodePoint(code);
+    const folded = char.normalize('NFD').replace(/\p{Diacritic}/gu, '');
+    if (folded.length === 1 && folded !== char) {
+      from += char;
+      to += folded;
+    }
+  }
+  return { from, to };
+})();
+
+/** Removes accents the way CARTO's clients do before matching a search. */
+export function foldDiacriticsInText(text: string): string {
+  return text
+    .normalize('NFD')
+    .replace(/\p{Diacritic}/gu, '')
+    .normalize('NFC');
+}
+
+const STEP_SECONDS: Record<Exclude<TimeStep, 'year' | 'month'>, number> = {
+  week: 7 * 86_400,
+  day: 86_400,
+  hour: 3_600,
+  minute: 60,
+  second: 1,
+};
+/** 1970-01-05 was a Monday: weeks start on Mondays, as `date_trunc('week')` does. */
+const WEEK_ORIGIN_SECONDS = 4 * 86_400;
+
+function ticksCase(expr: Sql, ticks: readonly number[]): Sql {
+  let out = sql`CASE WHEN ${expr} IS NULL THEN NULL`;
+  ticks.forEach((tick, i) => {
+    out = sql`${out} WHEN ${expr} < ${tick} THEN ${raw(String(i))}`;
+  });
+  return sql`${out} ELSE ${raw(String(ticks.length))} END`;
+}
+
+/** PostgreSQL and its relatives: double-quoted identifiers folded to lower case, `$n` binds. */
+class PostgresFamilyDialect implements Dialect {
+  constructor(readonly name: 'postgis' | 'redshift') {}
+
+  quoteIdentifier(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+  }
+
+  placeholder(index: number): string {
+    return `$${index}`;
+  }
+
+  table(name: string): Sql {
+    const parts = splitTableName(name, '"', (p) => p.toLowerCase(), 3);
+    // A three-part name starts with the connection's own database, which PostgreSQL omits.
+    return raw(
+      parts
+        .slice(-2)
+        .map((p) => this.quoteIdentifier(p))
+        .join('.'),
+    );
+  }
+
+  subquery(body: string, alias: string): Sql {
+    return raw(wrapAsSubquery(body, alias));
+  }
+
+  finite(expr: Sql): Sql {
+    return sql`CASE WHEN ${expr} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ${expr} END`;
+  }
+
+  text(expr: Sql): Sql {
+    return sql`CAST(${expr} AS VARCHAR)`;
+  }
+
+  foldDiacritics(expr: Sql): Sql {
+    return sql`translate(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+  }
+
+  regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
+    return caseSensitive ? sql`${expr} ~ ${pattern}` : sql`${expr} ~* ${pattern}`;
+  }
+
+  instant(expr: Sql, kind: TimeKind): Sql {
+    switch (kind) {
+      case 'timestamptz':
+        return expr;
+      case 'timestamp':
+        return sql`(${expr} AT TIME ZONE 'UTC')`;
+      case 'date':
+        return sql`(CAST(${expr} AS TIMESTAMP) AT TIME ZONE 'UTC')`;
+      case 'epoch_ms':
+        return this.instantFromEpochMs(expr);
+    }
+  }
+
+  instantFromEpochMs(ms: Sql): Sql {
+    return sql`(TIMESTAMP 'epoch' + CAST(${ms} AS DOUBLE PRECISION) / 1000 * INTERVAL '1 second') AT TIME ZONE 'UTC'`;
+  }
+
+  timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
+    const local = sql`(${instant} AT TIME ZONE ${timezone})`;
+    let start: Sql;
+    if (step === 'year' || step === 'month') {
+      const months = step === 'year' ? multiplier * 12 : multiplier;
+      const index = sql`(CAST(EXTRACT(YEAR FROM ${local}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM ${local}) AS INTEGER) - 1)`;
+      const monthStart = sql`date_trunc('month', ${local})`;
+      const back = sql`MOD(${index}, ${raw(String(months))})`;
+      start =
+        this.name === 'redshift'
+          ? sql`add_months(${monthStart}, -${back})`
+          : sql`(${monthStart} - ${back} * INTERVAL '1 month')`;
+    } else {
+      const width = STEP_SECONDS[step] * multiplier;
+      const origin = step === 'week' ? WEEK_ORIGIN_SECONDS : 0;
+      const seconds = sql`EXTRACT(EPOCH FROM ${local})`;
+      const floored = sql`FLOOR((${seconds} - ${raw(String(origin))}) / ${raw(String(width))}) * ${raw(String(width))} + ${raw(String(origin))}`;
+      start = sql`(TIMESTAMP 'epoch' + (${floored}) * INTERVAL '1 second')`;
+    }
+    return sql`(${start} AT TIME ZONE ${timezone})`;
+  }
+
+  bucketIndex(expr: Sql, ticks: readonly number[]): Sql {
+    if (this.name === 'postgis') {
+      const thresholds = `{${ticks.join(',')}}`;
+      return sql`width_bucket(CAST(${expr} AS DOUBLE PRECISION), CAST(${thresholds} AS DOUBLE PRECISION[]))`;
+    }
+    return ticksCase(expr, ticks);
+  }
+
+  geometryFromGeoJson(geojson: Sql, srid: number): Sql {
+    const wgs84 = sql`ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)`;
+    if (this.name === 'redshift') {
+      return srid === 4326 ? wgs84 : sql`ST_Transform(${wgs84}, ${raw(String(srid))})`;
+    }
+    // Parts past ±180° (a viewport across the antimeridian) are moved onto the other side.
+    const wrapped = sql`ST_WrapX(ST_WrapX(${wgs84}, 180, -360), -180, 360)`;
+    return srid === 4326 ? wrapped : sql`ST_Transform(${wrapped}, ${raw(String(srid))})`;
+  }
+
+  srid(column: Sql): Sql | null {
+    return sql`ST_SRID(${column})`;
+  }
+
+  intersects(column: Sql, filter: Sql): Sql {
+    return sql`ST_Intersects(${column}, ${filter})`;
+  }
+
+  extent(column: Sql, srid: number): Sql[] {
+    const box =
+      srid === 4326 ? sql`ST_Extent(${column})` : sql`ST_Extent(ST_Transform(${column}, 4326))`;
+    return [sql`ST_XMin(${box})`, sql`ST_YMin(${box})`, sql`ST_XMax(${box})`, sql`ST_YMax(${box})`];
+  }
+
+  nullSafeEquals(a: Sql, b: Sql): Sql {
+    return this.name === 'redshift'
+      ? sql`(${a} = ${b} OR (${a} IS NULL AND ${b} IS NULL))`
+      : sql`${a} IS NOT DISTINCT FROM ${b}`;
+  }
+
+  paging(limit: number, offset: number): Sql {
+    return raw(`LIMIT ${limit} OFFSET ${offset}`);
+  }
+}
+
+/** Backquoted identifiers, as BigQuery and Databricks write them. */
+function backquote(name: string): string {
+  return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
+}
+
+class BigQueryDialect implements Dialect {
+  readonly name = 'bigquery';
+
+  quoteIdentifier(name: string): string {
+    return backquote(name);
+  }
+
+  placeholder(index: number): string {
+    return `@p${index}`;
+  }
+
+  table(name: string): Sql {
+    const parts = splitTableName(name, '`', (p) => p, 3);
+    return raw(parts.map(backquote).join('.'));
+  }
+
+  subquery(body: string, alias: string): Sql {
+    return raw(`(\n${body}\n) AS ${backquote(alias)}`);
+  }
+
+  finite(expr: Sql): Sql {
+    return sql`IF(IS_NAN(${expr}) OR IS_INF(${expr}), NULL, ${expr})`;
+  }
+
+  text(expr: Sql): Sql {
+    return sql`CAST(${expr} AS STRING)`;
+  }
+
+  foldDiacritics(expr: Sql): Sql {
+    return sql`REGEXP_REPLACE(NORMALIZE(${expr}, NFD), r'\\pM', '')`;
+  }
+
+  regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
+    return caseSensitive
+      ? sql`REGEXP_CONTAINS(${expr}, ${pattern})`
+      : sql`REGEXP_CONTAINS(${expr}, CONCAT('(?i)', ${pattern}))`;
+  }
+
+  instant(expr: Sql, kind: TimeKind): Sql {
+    switch (kind) {
+      case 'timestamptz':
+        return expr;
+      case 'timestamp':
+      case 'date':
+        return sql`TIMESTAMP(${expr})`;
+      case 'epoch_ms':
+        return this.instantFromEpochMs(expr);
+    }
+  }
+
+  instantFromEpochMs(ms: Sql): Sql {
+    return sql`TIMESTAMP_MILLIS(CAST(${ms} AS INT64))`;
+  }
+
+  timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
+    const local = sql`DATETIME(${instant}, ${timezone})`;
+    const unit = raw(step === 'week' ? 'WEEK(MONDAY)' : step.toUpperCase());
+    if (multiplier === 1) return sql`TIMESTAMP(DATETIME_TRUNC(${local}, ${unit}), ${timezone})`;
+    const interval =
+      step === 'week' ? `${multiplier * 7} DAY` : `${multiplier} ${step.toUpperCase()}`;
+    return sql`TIMESTAMP(DATETIME_BUCKET(${local}, INTERVAL ${raw(interval)}), ${timezone})`;
+  }
+
+  bucketIndex(expr: Sql, ticks: readonly number[]): Sql {
+    return sql`RANGE_BUCKET(${expr}, ${[...ticks]})`;
+  }
+
+  geometryFromGeoJson(geojson: Sql): Sql {
+    return sql`ST_GEOGFROMGEOJSON(${geojson}, make_valid => TRUE)`;
+  }
+
+  srid(): Sql | null {
+    return null;
+  }
+
+  intersects(column: Sql, filter: Sql): Sql {
+    return sql`ST_INTERSECTS(${column}, ${filter})`;
+  }
+
+  extent(column: Sql): Sql[] {
+    const box = sql`ST_BOUNDINGBOX(ST_UNION_AGG(${column}))`;
+    return [sql`${box}.xmin`, sql`${box}.ymin`, sql`${box}.xmax`, sql`${box}.ymax`];
+  }
+
+  nullSafeEquals(a: Sql, b: Sql): Sql {
+    return sql`${a} IS NOT DISTINCT FROM ${b}`;
+  }
+
+  paging(limit: number, offset: number): Sql {
+    return raw(`LIMIT ${limit} OFFSET ${offset}`);
+  }
+}
+
+class SnowflakeDialect implements Dialect {
+  readonly name = 'snowflake';
+
+  quoteIdentifier(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+  }
+
+  placeholder(index: number): string {
+    return `:${index}`;
+  }
+
+  table(name: string): Sql {
+    const parts = splitTableName(name, '"', (p) => p.toUpperCase(), 3);
+    return raw(parts.map((p) => this.quoteIdentifier(p)).join('.'));
+  }
+
+  subquery(body: string, alias: string): Sql {
+    return raw(wrapAsSubquery(body, alias));
+  }
+
+  finite(expr: Sql): Sql {
+    return sql`IFF(${expr} IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, ${expr})`;
+  }
+
+  text(expr: Sql): Sql {
+    return sql`TO_VARCHAR(${expr})`;
+  }
+
+  foldDiacritics(expr: Sql): Sql {
+    return sql`TRANSLATE(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+  }
+
+  regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
+    return sql`REGEXP_INSTR(${expr}, ${pattern}, 1, 1, 0, ${raw(caseSensitive ? "'c'" : "'i'")}) > 0`;
+  }
+
+  instant(expr: Sql, kind: TimeKind): Sql {
+    switch (kind) {
+      case 'timestamptz':
+        return sql`CONVERT_TIMEZONE('UTC', ${expr})`;
+      case 'timestamp':
+      case 'date':
+        return sql`CAST(${expr} AS TIMESTAMP_NTZ)`;
+      case 'epoch_ms':
+        return this.instantFromEpochMs(expr);
+    }
+  }
+
+  instantFromEpochMs(ms: Sql): Sql {
+    return sql`TO_TIMESTAMP_NTZ(CAST(${ms} AS NUMBER), 3)`;
+  }
+
+  timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
+    const local = sql`CONVERT_TIMEZONE('UTC', ${timezone}, ${instant})`;
+    const unit = raw(`'${step.toUpperCase()}'`);
+    return sql`CONVERT_TIMEZONE(${timezone}, 'UTC', TIME_SLICE(${local}, ${raw(String(multiplier))}, ${unit}))`;
+  }
+
+  bucketIndex(expr: Sql, ticks: readonly number[]): Sql {
+    return ticksCase(expr, ticks);
+  }
+
+  geometryFromGeoJson(geojson: Sql): Sql {
+    return sql`TO_GEOGRAPHY(${geojson}, TRUE)`;
+  }
+
+  srid(column: Sql): Sql | null {
+    return sql`ST_SRID(${column})`;
+  }
+
+  intersects(column: Sql, filter: Sql): Sql {
+    return sql`ST_INTERSECTS(${column}, ${filter})`;
+  }
+
+  extent(column: Sql): Sql[] {
+    const box = sql`ST_ENVELOPE(ST_COLLECT(${column}))`;
+    return [sql`ST_XMIN(${box})`, sql`ST_YMIN(${box})`, sql`ST_XMAX(${box})`, sql`ST_YMAX(${box})`];
+  }
+
+  nullSafeEquals(a: Sql, b: Sql): Sql {
+    return sql`${a} IS NOT DISTINCT FROM ${b}`;
+  }
+
+  paging(limit: number, offset: number): Sql {
+    return raw(`LIMIT ${limit} OFFSET ${offset}`);
+  }
+}
+
+class DatabricksDialect implements Dialect {
+  readonly name = 'databricks';
+
+  quoteIdentifier(name: string): string {
+    return backquote(name);
+  }
+
+  placeholder(index: number): string {
+    return `:p${index}`;
+  }
+
+  table(name: string): Sql {
+    const parts = splitTableName(name, '`', (p) => p.toLowerCase(), 3);
+    return raw(parts.map(backquote).join('.'));
+  }
+
+  subquery(body: string, alias: string): Sql {
+    return raw(`(\n${body}\n) AS ${backquote(alias)}`);
+  }
+
+  finite(expr: Sql): Sql {
+    return sql`CASE WHEN isnan(${expr}) OR abs(${expr}) = double('infinity') THEN NULL ELSE ${expr} END`;
+  }
+
+  text(expr: Sql): Sql {
+    return sql`CAST(${expr} AS STRING)`;
+  }
+
+  foldDiacritics(expr: Sql): Sql {
+    return sql`translate(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+  }
+
+  regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
+    return caseSensitive
+      ? sql`${expr} RLIKE ${pattern}`
+      : sql`${expr} RLIKE concat('(?i)', ${pattern})`;
+  }
+
+  instant(expr: Sql, kind: TimeKind): Sql {
+    switch (kind) {
+      case 'timestamptz':
+      case 'timestamp':
+        return expr;
+      case 'date':
+        return sql`CAST(${expr} AS TIMESTAMP)`;
+      case 'epoch_ms':
+        return this.instantFromEpochMs(expr);
+    }
+  }
+
+  instantFromEpochMs(ms: Sql): Sql {
+    return sql`timestamp_millis(CAST(${ms} AS BIGINT))`;
+  }
+
+  timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
+    const local = sql`from_utc_timestamp(${instant}, ${timezone})`;
+    if (multiplier === 1) {
+      return sql`to_utc_timestamp(date_trunc(${raw(`'${step.toUpperCase()}'`)}, ${local}), ${timezone})`;
+    }
+    if (step === 'year' || step === 'month') {
+      const months = step === 'year' ? multiplier * 12 : multiplier;
+      const index = sql`(year(${local}) * 12 + month(${local}) - 1)`;
+      const start = sql`add_months(date_trunc('MONTH', ${local}), -pmod(${index}, ${raw(String(months))}))`;
+      return sql`to_utc_timestamp(${start}, ${timezone})`;
+    }
+    const width = STEP_SECONDS[step] * multiplier;
+    const origin = step === 'week' ? WEEK_ORIGIN_SECONDS : 0;
+    const start = sql`timestamp_seconds(floor((unix_timestamp(${local}) - ${raw(String(origin))}) / ${raw(String(width))}) * ${raw(String(width))} + ${raw(String(origin))})`;
+    return sql`to_utc_timestamp(${start}, ${timezone})`;
+  }
+
+  bucketIndex(expr: Sql, ticks: readonly number[]): Sql {
+    return ticksCase(expr, ticks);
+  }
+
+  geometryFromGeoJson(geojson: Sql, srid: number): Sql {
+    const wgs84 = sql`st_geomfromgeojson(${geojson})`;
+    return srid === 4326
+      ? wgs84
+      : sql`st_transform(st_setsrid(${wgs84}, 4326), ${raw(String(srid))})`;
+  }
+
+  srid(column: Sql): Sql | null {
+    return sql`st_srid(${column})`;
+  }
+
+  intersects(column: Sql, filter: Sql): Sql {
+    return sql`st_intersects(${column}, ${filter})`;
+  }
+
+  extent(column: Sql, srid: number): Sql[] {
+    const geom = srid === 4326 ? column : sql`st_transform(${column}, 4326)`;
+    return [
+      sql`min(st_xmin(${geom}))`,
+      sql`min(st_ymin(${geom}))`,
+      sql`max(st_xmax(${geom}))`,
+      sql`max(st_ymax(${geom}))`,
+    ];
+  }
+
+  nullSafeEquals(a: Sql, b: Sql): Sql {
+    return sql`${a} <=> ${b}`;
+  }
+
+  paging(limit: number, offset: number): Sql {
+    return raw(`LIMIT ${limit} OFFSET ${offset}`);
+  }
+}
+
+const DIALECTS: Record<DialectName, Dialect> = {
+  postgis: new PostgresFamilyDialect('postgis'),
+  redshift: new PostgresFamilyDialect('redshift'),
+  bigquery: new BigQueryDialect(),
+  snowflake: new SnowflakeDialect(),
+  databricks: new DatabricksDialect(),
+};
+
+export function dialectNamed(name: DialectName): Dialect {
+  return DIALECTS[name];
+}
+
+/** The dialect of a driver's provider; the embedded warehouse speaks PostGIS. */
+export function dialectForProvider(provider: string): Dialect {
+  if (provider === 'redshift') return DIALECTS.redshift;
+  if (provider === 'postgres') return DIALECTS.postgis;
+  if (provider in DIALECTS) return DIALECTS[provider as DialectName];
+  throw new Error(`No SQL dialect for provider '${provider}'`);
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDependencies } from '../http/app.js';
+import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
+import { cacheControlFor } from '../http/cache-control.js';
+import { errors } from '../http/errors.js';
+import { principalOf } from '../http/principal.js';
+import { optionalJson, readParameters } from '../http/request-params.js';
+import { CONNECTION_NAME } from '../http/route-params.js';
+import { planModel, readModelName } from './models.js';
+import { PreparedSource, readWidgetSource } from './widget-source.js';
+
+const modelParams = {
+  type: 'object',
+  properties: { connection: CONNECTION_NAME, model: { type: 'string', maxLength: 64 } },
+  required: ['connection', 'model'],
+} as const;
+
+function readModelParams(params: Record<string, unknown>): Record<string, unknown> {
+  const value = optionalJson(params, 'params') ?? {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw errors.invalidParameter('params', 'expected a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** SQL Model API: widget data (`GET` and `POST /v3/sql/{connection}/model/{model}`). */
+export function registerWidgetRoutes(app: FastifyInstance, deps: AppDependencies): void {
+  const handler = async (
+    request: FastifyRequest<{ Params: { connection: string; model: string } }>,
+    reply: FastifyReply,
+  ) => {
+    const model = readModelName(request.params.model);
+    const params = readParameters(request);
+    const sourceRequest = readWidgetSource(params, { type: 'type', source: 'source' });
+    const modelParameters = readModelParams(params);
+    const { driver } = await deps.connections.resolve(
+      principalOf(request).accountId,
+      request.params.connection,
+    );
+    const source = await PreparedSource.open(sourceRequest, {
+      driver,
+      timeoutMs: deps.config.queryTimeoutMs,
+      signal: abortOnDisconnect(reply),
+    });
+    const plan = planModel(model, {
+      dialect: source.dialect,
+      columns: source.columns,
+      from: source.from,
+      where: await source.condition(),
+      params: modelParameters,
+      maxRows: deps.config.sqlMaxRows,
+    });
+    const results = await Promise.all(plan.statements.map((s) => source.run(s)));
+    const answer = plan.answer(results.map((r) => r.rows));
+    // A GET names everything the answer depends on, so it may be cached like a SQL API GET;
+    // table sources change under it, so they get the maps' shorter table lifetime.
+    const maxAge =
+      sourceRequest.type === 'table'
+        ? deps.config.tileMaxAgeSeconds
+        : deps.config.sqlGetMaxAgeSeconds;
+    reply.header(
+      'Cache-Control',
+      request.method === 'GET' ? cacheControlFor(request, maxAge) : 'no-store',
+    );
+    return reply.type('application/json; charset=utf-8').send(answer);
+  };
+
+  app.get(
+    '/v3/sql/:connection/model/:model',
+    { schema: { params: modelParams }, exposeHeadRoute: false },
+    handler,
+  );
+  app.post('/v3/sql/:connection/model/:model', { schema: { params: modelParams } }, handler);
+}

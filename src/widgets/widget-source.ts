@@ -1,0 +1,174 @@
+/**
+ * The source a widget or stats call reads: a table or a query, with its bind values, as a
+ * FROM item of the connection's dialect, plus what the warehouse says about its columns.
+ */
+import { errors } from '../http/errors.js';
+import {
+  optionalJson,
+  optionalString,
+  readQueryParameters,
+  requiredString,
+} from '../http/request-params.js';
+import { analyzeSql } from '../warehouses/postgres-sql-text.js';
+import { dialectForProvider, type Dialect } from '../sql-builder/dialect.js';
+import { identifier, render, sql, type Sql } from '../sql-builder/sql.js';
+import { WarehouseError, type WarehouseDriver } from '../warehouses/driver.js';
+import { SourceColumns } from './columns.js';
+import { filtersCondition, readLogicalOperator } from './filters.js';
+import {
+  SPATIAL_DATA_TYPES,
+  spatialFiltersCondition,
+  type SpatialDataType,
+} from './spatial-filter.js';
+
+export interface WidgetSourceRequest {
+  type: 'table' | 'query';
+  /** Table name or SQL text, as sent. */
+  source: string;
+  queryParameters: unknown[];
+  filters: unknown;
+  filtersLogicalOperator: 'and' | 'or';
+  spatialDataType: SpatialDataType;
+  spatialDataColumn: string;
+  spatialFilters: unknown;
+}
+
+/** Reads the source fields every model and stats call shares. */
+export function readWidgetSource(
+  params: Record<string, unknown>,
+  names: { type: string; source: string },
+): WidgetSourceRequest {
+  const type = requiredString(params, names.type);
+  if (type === 'tileset') {
+    throw errors.invalidParameter(
+      names.type,
+      'tileset widgets are computed from the tiles by the client',
+    );
+  }
+  if (type !== 'table' && type !== 'query') {
+    throw errors.invalidParameter(names.type, "expected 'table' or 'query'");
+  }
+  const spatialDataType = (optionalString(params, 'spatialDataType') ?? 'geo') as SpatialDataType;
+  if (!SPATIAL_DATA_TYPES.includes(spatialDataType)) {
+    throw errors.invalidParameter(
+      'spatialDataType',
+      `expected one of ${SPATIAL_DATA_TYPES.join(', ')}`,
+    );
+  }
+  const mode = optionalString(params, 'spatialFiltersMode');
+  if (mode !== undefined && !['intersects', 'contains', 'center'].includes(mode)) {
+    throw errors.invalidParameter(
+      'spatialFiltersMode',
+      "expected 'intersects', 'contains' or 'center'",
+    );
+  }
+  return {
+    type,
+    source: requiredString(params, names.source),
+    queryParameters: type === 'query' ? readQueryParameters(params) : [],
+    filters: optionalJson(params, 'filters'),
+    filtersLogicalOperator: readLogicalOperator(optionalString(params, 'filtersLogicalOperator')),
+    spatialDataType,
+    spatialDataColumn: optionalString(params, 'spatialDataColumn') ?? 'geom',
+    spatialFilters: optionalJson(params, 'spatialFilters'),
+  };
+}
+
+export interface Execution {
+  driver: WarehouseDriver;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** A source ready to query: dialect, FROM item, leading bind values and columns. */
+export class PreparedSource {
+  private readonly srids = new Map<string, Promise<number>>();
+
+  private constructor(
+    readonly request: WidgetSourceRequest,
+    readonly dialect: Dialect,
+    readonly from: Sql,
+    readonly columns: SourceColumns,
+    private readonly execution: Execution,
+  ) {}
+
+  /** Resolves the source and reads its columns; 404 for a table that does not exist. */
+  static async open(request: WidgetSourceRequest, execution: Execution): Promise<PreparedSource> {
+    const dialect = dialectForProvider(execution.driver.provider);
+    let from: Sql;
+    if (request.type === 'table') {
+      from = dialect.table(request.source);
+    } else {
+      const shape = analyzeSql(request.source);
+      if (shape.body.trim() === '') throw errors.invalidParameter('source', 'the query is empty');
+      if (shape.hasMultipleStatements) {
+        throw errors.invalidParameter('source', 'a query source must be a single statement');
+      }
+      from = dialect.subquery(shape.body, '_source');
+    }
+    const probe = new PreparedSource(request, dialect, from, new SourceColumns([]), execution);
+    let fields;
+    try {
+      fields = (await probe.run(sql`SELECT * FROM ${from} LIMIT 0`)).fields;
+    } catch (error) {
+      if (
+        request.type === 'table' &&
+        error instanceof WarehouseError &&
+        error.kind === 'undefined_object'
+      ) {
+        throw errors.tableNotFound(request.source);
+      }
+      throw error;
+    }
+    return new PreparedSource(request, dialect, from, new SourceColumns(fields), execution);
+  }
+
+  /** Runs a statement over this source, its own bind values first. */
+  async run(statement: Sql) {
+    const { text, params } = render(statement, this.dialect, this.request.queryParameters);
+    return this.execution.driver.query({
+      sql: text,
+      params,
+      timeoutMs: this.execution.timeoutMs,
+      signal: this.execution.signal,
+    });
+  }
+
+  /** The condition of the request's filters and spatial filters, or null. */
+  async condition(): Promise<Sql | null> {
+    const ctx = { dialect: this.dialect, columns: this.columns };
+    const filters = filtersCondition(
+      this.request.filters,
+      this.request.filtersLogicalOperator,
+      ctx,
+    );
+    const spatial = await spatialFiltersCondition(this.request.spatialFilters, {
+      ...ctx,
+      spatialDataType: this.request.spatialDataType,
+      sridOf: (column) => this.sridOf(column),
+    });
+    if (filters && spatial) return sql`${filters} AND ${spatial}`;
+    return filters ?? spatial;
+  }
+
+  /** The SRID of a geometry column, read from its first non-null value (4326 if unknown). */
+  sridOf(column: string): Promise<number> {
+    let pending = this.srids.get(column);
+    if (!pending) {
+      pending = this.readSrid(column);
+      this.srids.set(column, pending);
+    }
+    return pending;
+  }
+
+  private async readSrid(column: string): Promise<number> {
+    const ref = identifier(column);
+    const srid = this.dialect.srid(ref);
+    if (!srid) return 4326;
+    const result = await this.run(
+      sql`SELECT ${srid} AS ${identifier('srid')} FROM ${this.from} WHERE ${ref} IS NOT NULL LIMIT 1`,
+    );
+    const value = Number(result.rows[0]?.srid ?? 0);
+    return value > 0 ? value : 4326;
+  }
+}
