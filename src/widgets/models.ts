@@ -316,7 +316,8 @@ function readTimezone(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length > 64)
     throw errors.invalidParameter('timezone', 'expected an IANA time zone');
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: raw }).resolvedOptions().timeZone;
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+    return raw;
   } catch {
     throw errors.invalidParameter('timezone', `unknown time zone '${raw}'`);
   }

@@ -1,0 +1,2 @@
+SELECT MAX(IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`)) AS `value` FROM `widgets`.`golden`;
+-- params: []

@@ -1,0 +1,2 @@
+SELECT COUNT(*) AS `value` FROM `widgets`.`golden`;
+-- params: []

@@ -1,0 +1,2 @@
+SELECT COUNT(*) AS `value` FROM `widgets`.`golden` WHERE ((`id` IN (:p1, :p2) OR (CASE WHEN isnan(`v`) OR abs(`v`) = double('infinity') THEN NULL ELSE `v` END IS NOT NULL AND CASE WHEN isnan(`v`) OR abs(`v`) = double('infinity') THEN NULL ELSE `v` END >= :p3 AND CASE WHEN isnan(`v`) OR abs(`v`) = double('infinity') THEN NULL ELSE `v` END <= :p4)) AND st_intersects(`geom`, st_geomfromgeojson(:p5)));
+-- params: [1,2,1,2,"{\"type\":\"Polygon\",\"coordinates\":[[[-10,35],[5,35],[5,44],[-10,44],[-10,35]]]}"]

@@ -1,0 +1,2 @@
+SELECT (sum(id) * 2) AS "value" FROM "widgets"."golden";
+-- params: []

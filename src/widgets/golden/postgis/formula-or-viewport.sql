@@ -1,0 +1,2 @@
+SELECT COUNT(*) AS "value" FROM "widgets"."golden" WHERE (("id" IN ($1, $2) OR (CASE WHEN "v" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE "v" END IS NOT NULL AND CASE WHEN "v" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE "v" END >= $3 AND CASE WHEN "v" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE "v" END <= $4)) AND ST_Intersects("geom", ST_WrapX(ST_WrapX(ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), 180, -360), -180, 360)));
+-- params: [1,2,1,2,"{\"type\":\"Polygon\",\"coordinates\":[[[-10,35],[5,35],[5,44],[-10,44],[-10,35]]]}"]

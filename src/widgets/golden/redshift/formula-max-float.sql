@@ -1,0 +1,2 @@
+SELECT MAX(CASE WHEN "v" IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE "v" END) AS "value" FROM "widgets"."golden";
+-- params: []

@@ -1,0 +1,2 @@
+SELECT COUNT(*) AS "value" FROM "WIDGETS"."GOLDEN";
+-- params: []

@@ -1,0 +1,2 @@
+SELECT (sum(id) * 2) AS "value" FROM "WIDGETS"."GOLDEN";
+-- params: []

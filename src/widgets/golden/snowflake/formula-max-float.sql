@@ -1,0 +1,2 @@
+SELECT MAX(IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v")) AS "value" FROM "WIDGETS"."GOLDEN";
+-- params: []

@@ -1,0 +1,2 @@
+SELECT COUNT(*) AS "value" FROM "WIDGETS"."GOLDEN" WHERE (("id" IN (:1, :2) OR (IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v") IS NOT NULL AND IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v") >= :3 AND IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v") <= :4)) AND ST_INTERSECTS("geom", TO_GEOGRAPHY(:5, TRUE)));
+-- params: [1,2,1,2,"{\"type\":\"Polygon\",\"coordinates\":[[[-10,35],[5,35],[5,44],[-10,44],[-10,35]]]}"]
