@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
 
@@ -69,6 +70,35 @@ describe('widget API answers', () => {
       body: JSON.stringify({ ...TABLE, params: { operation: 'count' } }),
     });
     expect(post.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+async function runSql(q: string) {
+  const response = await fetch(`${baseUrl}/v3/sql/carto_dw/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ q }),
+  });
+  expect(response.status).toBe(200);
+}
+
+describe('widget API columns', () => {
+  it('finds a column added after the source was first used', async () => {
+    const table = `public.widget_columns_${randomBytes(4).toString('hex')}`;
+    await runSql(`CREATE TABLE ${table} AS SELECT g AS a FROM generate_series(1, 4) AS g`);
+    const source = { type: 'table', source: table };
+    const before = await getModel({ ...source, params: { operation: 'sum', column: 'a' } });
+    expect(before.body).toEqual({ rows: [{ value: 10 }] });
+    await runSql(`ALTER TABLE ${table} ADD COLUMN b int DEFAULT 2`);
+    const after = await getModel({ ...source, params: { operation: 'sum', column: 'b' } });
+    expect(after.body).toEqual({ rows: [{ value: 8 }] });
+    const filtered = await getModel({
+      ...source,
+      params: { operation: 'count' },
+      filters: { b: { in: { values: [2] } } },
+    });
+    expect(filtered.body).toEqual({ rows: [{ value: 4 }] });
+    await runSql(`DROP TABLE ${table}`);
   });
 });
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
 import { cacheControlFor } from '../http/cache-control.js';
-import { errors } from '../http/errors.js';
+import { ApiError, errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { optionalJson, readParameters } from '../http/request-params.js';
 import { CONNECTION_NAME } from '../http/route-params.js';
@@ -33,25 +33,33 @@ export function registerWidgetRoutes(app: FastifyInstance, deps: AppDependencies
     const params = readParameters(request);
     const sourceRequest = readWidgetSource(params, { type: 'type', source: 'source' });
     const modelParameters = readModelParams(params);
-    const { driver } = await deps.connections.resolve(
+    const signal = abortOnDisconnect(reply);
+    const { driver, cacheKey } = await deps.connections.resolve(
       principalOf(request).accountId,
       request.params.connection,
     );
-    const source = await PreparedSource.open(sourceRequest, {
-      driver,
-      timeoutMs: deps.config.queryTimeoutMs,
-      signal: abortOnDisconnect(reply),
-    });
-    const plan = planModel(model, {
-      dialect: source.dialect,
-      columns: source.columns,
-      from: source.from,
-      where: await source.condition(),
-      params: modelParameters,
-      maxRows: deps.config.sqlMaxRows,
-    });
-    const results = await Promise.all(plan.statements.map((s) => source.run(s)));
-    const answer = plan.answer(results.map((r) => r.rows));
+    const execution = { driver, cacheKey, timeoutMs: deps.config.queryTimeoutMs, signal };
+    const run = async (fresh: boolean) => {
+      const source = await PreparedSource.open(sourceRequest, execution, { fresh });
+      try {
+        const plan = planModel(model, {
+          dialect: source.dialect,
+          columns: source.columns,
+          from: source.from,
+          where: await source.condition(),
+          params: modelParameters,
+          maxRows: deps.config.sqlMaxRows,
+        });
+        const results = await Promise.all(plan.statements.map((s) => source.run(s)));
+        return plan.answer(results.map((r) => r.rows));
+      } catch (error) {
+        // Columns learned a while ago may lack one added since: learn them again, once.
+        const stale = error instanceof ApiError && error.code === 'column_not_found';
+        if (stale && source.columnsFromCache) return run(true);
+        throw error;
+      }
+    };
+    const answer = await run(false);
     // A GET names everything the answer depends on, so it may be cached like a SQL API GET;
     // table sources change under it, so they get the maps' shorter table lifetime.
     const maxAge =

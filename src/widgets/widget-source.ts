@@ -12,7 +12,8 @@ import {
 import { analyzeSql } from '../warehouses/postgres-sql-text.js';
 import { dialectForProvider, type Dialect } from '../sql-builder/dialect.js';
 import { identifier, render, sql, type Sql } from '../sql-builder/sql.js';
-import { WarehouseError, type WarehouseDriver } from '../warehouses/driver.js';
+import { LRUCache } from 'lru-cache';
+import { WarehouseError, type WarehouseDriver, type WarehouseField } from '../warehouses/driver.js';
 import { SourceColumns } from './columns.js';
 import { filtersCondition, readLogicalOperator } from './filters.js';
 import {
@@ -74,15 +75,37 @@ export function readWidgetSource(
   };
 }
 
+/** Column names the request's filters name (model parameters are checked on use). */
+function namedColumns(request: WidgetSourceRequest): string[] {
+  const keys = (value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value) : [];
+  return [...keys(request.filters), ...keys(request.spatialFilters)];
+}
+
 export interface Execution {
   driver: WarehouseDriver;
+  /** The connection's cache key: learned columns are kept per connection version. */
+  cacheKey?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+}
+
+/**
+ * Columns learned per source, for a short while: a dashboard sends a burst of widget calls
+ * on one source, and each would otherwise ask the warehouse first. A column a request names
+ * that the cached list lacks makes the list be learned again before the request fails.
+ */
+const learnedColumns = new LRUCache<string, WarehouseField[]>({ max: 2_000, ttl: 60_000 });
+
+function columnsKey(request: WidgetSourceRequest, cacheKey: string): string {
+  return JSON.stringify([cacheKey, request.type, request.source, request.queryParameters]);
 }
 
 /** A source ready to query: dialect, FROM item, leading bind values and columns. */
 export class PreparedSource {
   private readonly srids = new Map<string, Promise<number>>();
+  /** True when the columns were learned by an earlier request and may be out of date. */
+  columnsFromCache = false;
 
   private constructor(
     readonly request: WidgetSourceRequest,
@@ -93,7 +116,11 @@ export class PreparedSource {
   ) {}
 
   /** Resolves the source and reads its columns; 404 for a table that does not exist. */
-  static async open(request: WidgetSourceRequest, execution: Execution): Promise<PreparedSource> {
+  static async open(
+    request: WidgetSourceRequest,
+    execution: Execution,
+    { fresh = false } = {},
+  ): Promise<PreparedSource> {
     const dialect = dialectForProvider(execution.driver.provider);
     let from: Sql;
     if (request.type === 'table') {
@@ -107,20 +134,32 @@ export class PreparedSource {
       from = dialect.subquery(shape.body, '_source');
     }
     const probe = new PreparedSource(request, dialect, from, new SourceColumns([]), execution);
-    let fields;
+    const key = execution.cacheKey ? columnsKey(request, execution.cacheKey) : undefined;
+    const cached = key && !fresh ? learnedColumns.get(key) : undefined;
+    if (cached && namedColumns(request).every((name) => cached.some((f) => f.name === name))) {
+      const source = new PreparedSource(
+        request,
+        dialect,
+        from,
+        new SourceColumns(cached),
+        execution,
+      );
+      source.columnsFromCache = true;
+      return source;
+    }
+    const fields = await probe.describe();
+    if (key) learnedColumns.set(key, fields);
+    return new PreparedSource(request, dialect, from, new SourceColumns(fields), execution);
+  }
+
+  private async describe(): Promise<WarehouseField[]> {
     try {
-      fields = (await probe.run(sql`SELECT * FROM ${from} LIMIT 0`)).fields;
+      return (await this.run(sql`SELECT * FROM ${this.from} LIMIT 0`)).fields;
     } catch (error) {
-      if (
-        request.type === 'table' &&
-        error instanceof WarehouseError &&
-        error.kind === 'undefined_object'
-      ) {
-        throw errors.tableNotFound(request.source);
-      }
+      const missing = error instanceof WarehouseError && error.kind === 'undefined_object';
+      if (this.request.type === 'table' && missing) throw errors.tableNotFound(this.request.source);
       throw error;
     }
-    return new PreparedSource(request, dialect, from, new SourceColumns(fields), execution);
   }
 
   /** Runs a statement over this source, its own bind values first. */
