@@ -196,10 +196,44 @@ describe('Maps API bad input', () => {
     const h3 = await call('/v3/maps/carto_dw/table?name=demo.countries&spatialDataType=h3');
     expect(h3.status).toBe(400);
     expect(h3.body.error).toMatch(/spatialDataType/);
-    const filters = await call(
-      `/v3/maps/carto_dw/table?name=demo.countries&filters=${encodeURIComponent('{"name":{"in":{"values":["Spain"]}}}')}`,
+  });
+
+  it('applies CARTO filters to TileJSON and tiles, as widgets apply them', async () => {
+    const filters = {
+      country: { in: { values: ['ES'] } },
+      population: { between: { values: [[1e6, null]] } },
+    };
+    const query = `name=demo.populated_places&formatTiles=mvt&filters=${encodeURIComponent(JSON.stringify(filters))}`;
+    const { tilejson } = await tileJsonFor(query);
+    const sql = await call(
+      `/v3/sql/carto_dw/query?q=${encodeURIComponent("SELECT name FROM demo.populated_places WHERE country = 'ES' AND population >= 1000000 ORDER BY name")}`,
     );
-    expect(filters.status).toBe(400);
+    const expected = sql.body.rows.map((r: { name: string }) => r.name);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(tilejson.tilestats.layers[0].count).toBe(expected.length);
+    expect(new URL(tilejson.tiles[0]).searchParams.get('filters')).toBe(JSON.stringify(filters));
+    const tile = await fetch(tileUrl(tilejson.tiles[0], 0, 0, 0), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(tile.status).toBe(200);
+    const names = decodeMvt(await tile.arrayBuffer(), 0, 0, 0).features.map(
+      (f) => f.properties.name,
+    );
+    expect(names.sort()).toEqual(expected);
+
+    const widget = await call(
+      `/v3/sql/carto_dw/model/formula?type=table&source=demo.populated_places&params=${encodeURIComponent('{"operation":"count"}')}&filters=${encodeURIComponent(JSON.stringify(filters))}`,
+    );
+    expect(widget.body.rows[0].value).toBe(expected.length);
+
+    const missing = await call(
+      `/v3/maps/carto_dw/table?name=demo.countries&filters=${encodeURIComponent('{"nope":{"in":{"values":[1]}}}')}`,
+    );
+    expect(missing.body).toMatchObject({
+      status: 400,
+      error: 'Column not found',
+      column_name: 'nope',
+    });
   });
 
   it('answers 400 naming the coordinate for out-of-range or malformed tiles', async () => {

@@ -95,8 +95,8 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
       const built = await buildTile(
         driver,
         {
-          fromSql: source.fromSql,
-          params: source.queryParameters,
+          fromSql: inspection.fromSql,
+          params: inspection.params,
           geomColumn: source.spatialDataColumn,
           properties: inspection.properties,
           srid: inspection.srid,

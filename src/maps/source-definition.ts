@@ -8,6 +8,7 @@ import {
 } from '../http/request-params.js';
 import { readSingleStatement } from '../sql/query-service.js';
 import { wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
+import { readLogicalOperator, type LogicalOperator } from '../widgets/filters.js';
 import { parseTableName, quoteTableName } from './table-name.js';
 
 export type SourceType = 'table' | 'query';
@@ -30,6 +31,9 @@ export interface SourceDefinition {
   spatialDataColumn: string;
   tileResolution: number;
   columns: string[] | null;
+  /** CARTO filters applied to tiles and TileJSON, or null; checked against the columns later. */
+  filters: Record<string, unknown> | null;
+  filtersLogicalOperator: LogicalOperator;
   formatTiles: TileFormat;
   /** FROM-able SQL for the source. */
   fromSql: string;
@@ -48,6 +52,15 @@ function readTileResolution(params: Record<string, unknown>): number {
   return value;
 }
 
+function readFilters(params: Record<string, unknown>): Record<string, unknown> | null {
+  const filters = optionalJson(params, 'filters');
+  if (filters === undefined || filters === null) return null;
+  if (typeof filters !== 'object' || Array.isArray(filters)) {
+    throw errors.invalidParameter('filters', 'expected an object keyed by column');
+  }
+  return Object.keys(filters).length > 0 ? (filters as Record<string, unknown>) : null;
+}
+
 function readColumns(params: Record<string, unknown>): string[] | null {
   const raw = params.columns;
   if (raw === undefined || raw === null || raw === '') return null;
@@ -62,14 +75,6 @@ function rejectUnsupported(params: Record<string, unknown>): void {
   if (spatialDataType !== 'geo') {
     // TODO: serve h3 and quadbin spatial-index sources; they answer 400 for now.
     throw errors.unsupportedParameter('spatialDataType', `'${spatialDataType}' is not served yet`);
-  }
-  const filters = optionalJson(params, 'filters');
-  if (
-    filters !== undefined &&
-    !(typeof filters === 'object' && Object.keys(filters!).length === 0)
-  ) {
-    // TODO: apply CARTO filters server-side; non-empty filters answer 400 for now.
-    throw errors.unsupportedParameter('filters', 'server-side filters are not applied yet');
   }
   if (optionalString(params, 'aggregationExp') !== undefined) {
     // TODO: aggregate identical geometries with aggregationExp; it answers 400 for now.
@@ -119,6 +124,8 @@ export function readSourceDefinition(
     spatialDataColumn: readSpatialColumn(params),
     tileResolution: readTileResolution(params),
     columns: readColumns(params),
+    filters: readFilters(params),
+    filtersLogicalOperator: readLogicalOperator(optionalString(params, 'filtersLogicalOperator')),
     formatTiles,
   } as const;
 
@@ -148,6 +155,10 @@ export function sourceUrlParameters(source: SourceDefinition): URLSearchParams {
   params.set('spatialDataType', 'geo');
   params.set('tileResolution', String(source.tileResolution));
   if (source.columns) params.set('columns', source.columns.join(','));
+  if (source.filters) {
+    params.set('filters', JSON.stringify(source.filters));
+    params.set('filtersLogicalOperator', source.filtersLogicalOperator);
+  }
   return params;
 }
 
@@ -160,6 +171,8 @@ export function sourceKey(source: SourceDefinition, connectionKey: string): stri
     source.queryParameters,
     source.spatialDataColumn,
     source.columns,
+    source.filters,
+    source.filtersLogicalOperator,
   ]);
   return createHash('sha256').update(identity).digest('base64url').slice(0, 22);
 }

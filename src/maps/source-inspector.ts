@@ -4,6 +4,10 @@ import { quoteIdentifier } from './table-name.js';
 import type { SourceDefinition } from './source-definition.js';
 import { computeTilestats, type Tilestats } from './tilestats.js';
 import { tilePropertyOf } from './tiles/tile-properties.js';
+import { dialectForProvider } from '../sql-builder/dialect.js';
+import { render } from '../sql-builder/sql.js';
+import { SourceColumns } from '../widgets/columns.js';
+import { filtersCondition } from '../widgets/filters.js';
 
 /** What a source holds, learned once per source and cached. */
 export interface SourceInspection {
@@ -21,6 +25,9 @@ export interface SourceInspection {
   fractionDroppedPerZoom: number[];
   /** Unix seconds when the inspection ran; it versions the URLs we hand out. */
   inspectedAt: number;
+  /** FROM-able SQL of the rows tiles draw (the source with its filters), and its binds. */
+  fromSql: string;
+  params: unknown[];
 }
 
 export interface InspectionLimits {
@@ -167,6 +174,30 @@ function droppedFractionSql(
   GROUP BY z`;
 }
 
+/**
+ * The source narrowed by its CARTO filters, built by the same builder as the widgets so a
+ * widget counts what the map draws; the source itself when it has none.
+ */
+function applyFilters(
+  driver: WarehouseDriver,
+  source: SourceDefinition,
+  fields: WarehouseField[],
+): SourceDefinition {
+  if (!source.filters) return source;
+  const dialect = dialectForProvider(driver.provider);
+  const condition = filtersCondition(source.filters, source.filtersLogicalOperator, {
+    dialect,
+    columns: new SourceColumns(fields),
+  });
+  if (!condition) return source;
+  const { text, params } = render(condition, dialect, source.queryParameters);
+  return {
+    ...source,
+    fromSql: `(SELECT * FROM ${source.fromSql} WHERE ${text}) AS "_filtered"`,
+    queryParameters: params,
+  };
+}
+
 /** Reads columns, bounds, counts and tilestats of a source. */
 export async function inspectSource(
   driver: WarehouseDriver,
@@ -193,12 +224,13 @@ export async function inspectSource(
     );
   }
   const properties = pickProperties(source, fields);
+  const drawn = applyFilters(driver, source, fields);
 
-  const { rowCount, bounds, srid } = await readCountAndBounds(driver, source, limits.timeoutMs);
-  const tilestats = await computeTilestats(driver, source, properties, rowCount, limits.timeoutMs);
+  const { rowCount, bounds, srid } = await readCountAndBounds(driver, drawn, limits.timeoutMs);
+  const tilestats = await computeTilestats(driver, drawn, properties, rowCount, limits.timeoutMs);
   const fractionDroppedPerZoom = await estimateDroppedFractions(
     driver,
-    source,
+    drawn,
     rowCount,
     srid,
     limits,
@@ -213,5 +245,7 @@ export async function inspectSource(
     tilestats,
     fractionDroppedPerZoom,
     inspectedAt: Math.floor(Date.now() / 1000),
+    fromSql: drawn.fromSql,
+    params: drawn.queryParameters,
   };
 }
