@@ -23,6 +23,7 @@ import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
 import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
 import { registerWidgetRoutes } from '../widgets/widget-routes.js';
+import { registerStatsRoutes } from '../stats/stats-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
 import { errors } from './errors.js';
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
     registerMapsRoutes(v3, deps);
     registerWidgetRoutes(v3, deps);
+    registerStatsRoutes(v3, deps);
     if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
   });
   return app;

@@ -32,10 +32,11 @@ export interface Tilestats {
 
 const MIN_BUCKETS = 3;
 const MAX_BUCKETS = 20;
-const TOP_CATEGORIES = 20;
+/** Most categories a text or boolean attribute lists, most frequent first. */
+export const TOP_CATEGORIES = 20;
 
 /** Every break fraction k/n for n in 3..20, each once, in ascending order. */
-const QUANTILE_FRACTIONS = [
+export const QUANTILE_FRACTIONS = [
   ...new Set(
     Array.from({ length: MAX_BUCKETS - MIN_BUCKETS + 1 }, (_, i) => i + MIN_BUCKETS).flatMap((n) =>
       Array.from({ length: n - 1 }, (_, k) => Math.round(((k + 1) / n) * 1e12) / 1e12),
@@ -103,7 +104,11 @@ const categoriesSql = (fromSql: string, column: string) => `
 const timeRangeSql = (fromSql: string, column: string) => `
   SELECT min(${column}) AS "min", max(${column}) AS "max" FROM ${fromSql}`;
 
-function toQuantiles(breaks: unknown): Record<string, number[]> | undefined {
+/**
+ * The quantiles of an attribute from its break values, one per `QUANTILE_FRACTIONS` entry in
+ * that order; undefined when there are none (no finite values).
+ */
+export function toQuantiles(breaks: unknown): Record<string, number[]> | undefined {
   if (!Array.isArray(breaks) || breaks.some((b) => b === null)) return undefined;
   const byFraction = new Map(QUANTILE_FRACTIONS.map((f, i) => [f, Number(breaks[i])]));
   const quantiles: Record<string, number[]> = {};

@@ -1,0 +1,3 @@
+SELECT count(*) AS `count`, min(`v0`) AS `c0_min`, max(`v0`) AS `c0_max`, sum(`v0`) AS `c0_sum`, avg(`v0`) AS `c0_avg`, APPROX_QUANTILES(`v0`, 1000) AS `c0_q`, min(`v1`) AS `c1_min`, max(`v1`) AS `c1_max`, sum(`v1`) AS `c1_sum`, avg(`v1`) AS `c1_avg`, APPROX_QUANTILES(`v1`, 1000) AS `c1_q`, min(`v2`) AS `c2_min`, max(`v2`) AS `c2_max`, ST_BOUNDINGBOX(ST_UNION_AGG(`v3`)).xmin AS `c3_xmin`, ST_BOUNDINGBOX(ST_UNION_AGG(`v3`)).ymin AS `c3_ymin`, ST_BOUNDINGBOX(ST_UNION_AGG(`v3`)).xmax AS `c3_xmax`, ST_BOUNDINGBOX(ST_UNION_AGG(`v3`)).ymax AS `c3_ymax`
+FROM (SELECT `id` AS `v0`, IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) AS `v1`, `t` AS `v2`, `geom` AS `v3` FROM `stats_golden`.`fixture` WHERE (`id` <= @p1)) AS `_values`;
+-- params: [10]

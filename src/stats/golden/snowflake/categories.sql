@@ -1,0 +1,4 @@
+SELECT "Label" AS "category", count(*) AS "frequency"
+FROM "STATS_GOLDEN"."FIXTURE" WHERE ("id" <= :1) AND "Label" IS NOT NULL
+GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20 OFFSET 0;
+-- params: [10]

@@ -1,0 +1,155 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppDependencies } from '../http/app.js';
+import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
+import { cacheControlFor } from '../http/cache-control.js';
+import { errors } from '../http/errors.js';
+import { principalOf } from '../http/principal.js';
+import { readParameters } from '../http/request-params.js';
+import { CONNECTION_NAME } from '../http/route-params.js';
+import {
+  PreparedSource,
+  readWidgetSource,
+  type WidgetSourceRequest,
+} from '../widgets/widget-source.js';
+import { columnStats, sourceStats } from './stats-service.js';
+
+const PATH_PART = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+
+const columnParams = {
+  type: 'object',
+  properties: { connection: CONNECTION_NAME, table: PATH_PART, column: PATH_PART },
+  required: ['connection', 'table', 'column'],
+} as const;
+
+const nameParams = {
+  type: 'object',
+  properties: { connection: CONNECTION_NAME, name: PATH_PART },
+  required: ['connection', 'name'],
+} as const;
+
+/** What a stats call reads: a source, and one column of it or all of them. */
+interface StatsCall {
+  source: WidgetSourceRequest;
+  /** The column asked about; undefined for every column. */
+  column?: string;
+}
+
+function hasQuery(params: Record<string, unknown>): boolean {
+  return params.q !== undefined && params.q !== null;
+}
+
+/** `/{connection}/{table}/{column}`: one column of a table. */
+function readTableColumnCall(
+  params: Record<string, unknown>,
+  table: string,
+  column: string,
+): StatsCall {
+  if (hasQuery(params)) {
+    throw errors.invalidParameter(
+      'q',
+      'a query source is named as /v3/stats/{connection}/{column}',
+    );
+  }
+  return {
+    source: readWidgetSource(
+      { ...params, type: 'table', source: table },
+      { type: 'type', source: 'source' },
+    ),
+    column,
+  };
+}
+
+/** `/{connection}/{name}`: a column of the query `q`, or with no `q` every column of a table. */
+function readNameCall(params: Record<string, unknown>, name: string): StatsCall {
+  if (hasQuery(params)) {
+    return {
+      source: readWidgetSource({ ...params, type: 'query' }, { type: 'type', source: 'q' }),
+      column: name,
+    };
+  }
+  return {
+    source: readWidgetSource(
+      { ...params, type: 'table', source: name },
+      { type: 'type', source: 'source' },
+    ),
+  };
+}
+
+/**
+ * `getExtent()` of an h3 or quadbin source asks for the stats of its cell column.
+ * TODO: answer the extent of h3 and quadbin cells; we answer 400 for now.
+ */
+function rejectCellExtent(call: StatsCall, params: Record<string, unknown>): void {
+  const { source, column } = call;
+  if (source.spatialDataType === 'geo' || column === undefined) return;
+  if (params.spatialDataColumn === undefined || source.spatialDataColumn === column) {
+    throw errors.unsupportedParameter(
+      'spatialDataType',
+      `the extent of ${source.spatialDataType} sources is not computed`,
+    );
+  }
+}
+
+/**
+ * Stats API: `GET` and `POST /v3/stats/{connection}/{table}/{column}` (a table's column) and
+ * `/v3/stats/{connection}/{name}` (a column of the query `q`, or every column of a table).
+ */
+export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies): void {
+  const answer = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    connection: string,
+    call: StatsCall,
+  ) => {
+    const { driver } = await deps.connections.resolve(principalOf(request).accountId, connection);
+    const source = await PreparedSource.open(call.source, {
+      driver,
+      timeoutMs: deps.config.queryTimeoutMs,
+      signal: abortOnDisconnect(reply),
+    });
+    const stats =
+      call.column === undefined
+        ? await sourceStats(source)
+        : await columnStats(source, call.column);
+    // As for widgets: a GET names everything the answer depends on; tables change under it.
+    const maxAge =
+      call.source.type === 'table'
+        ? deps.config.tileMaxAgeSeconds
+        : deps.config.sqlGetMaxAgeSeconds;
+    reply.header(
+      'Cache-Control',
+      request.method === 'GET' ? cacheControlFor(request, maxAge) : 'no-store',
+    );
+    return reply.type('application/json; charset=utf-8').send(stats);
+  };
+
+  const columnHandler = async (
+    request: FastifyRequest<{ Params: { connection: string; table: string; column: string } }>,
+    reply: FastifyReply,
+  ) => {
+    const params = readParameters(request);
+    const { table, column } = request.params;
+    const call = readTableColumnCall(params, table, column);
+    rejectCellExtent(call, params);
+    return answer(request, reply, request.params.connection, call);
+  };
+
+  const nameHandler = async (
+    request: FastifyRequest<{ Params: { connection: string; name: string } }>,
+    reply: FastifyReply,
+  ) => {
+    const params = readParameters(request);
+    const call = readNameCall(params, request.params.name);
+    rejectCellExtent(call, params);
+    return answer(request, reply, request.params.connection, call);
+  };
+
+  const columnRoute = '/v3/stats/:connection/:table/:column';
+  const nameRoute = '/v3/stats/:connection/:name';
+  const columnOptions = { schema: { params: columnParams } };
+  const nameOptions = { schema: { params: nameParams } };
+  app.get(columnRoute, { ...columnOptions, exposeHeadRoute: false }, columnHandler);
+  app.post(columnRoute, columnOptions, columnHandler);
+  app.get(nameRoute, { ...nameOptions, exposeHeadRoute: false }, nameHandler);
+  app.post(nameRoute, nameOptions, nameHandler);
+}
