@@ -350,8 +350,14 @@ class BigQueryDialect implements Dialect {
   }
 
   extent(column: Sql): Sql[] {
-    const box = sql`ST_BOUNDINGBOX(ST_UNION_AGG(${column}))`;
-    return [sql`${box}.xmin`, sql`${box}.ymin`, sql`${box}.xmax`, sql`${box}.ymax`];
+    // Per-row boxes folded with MIN/MAX: no union of every geography.
+    const box = sql`ST_BOUNDINGBOX(${column})`;
+    return [
+      sql`MIN(${box}.xmin)`,
+      sql`MIN(${box}.ymin)`,
+      sql`MAX(${box}.xmax)`,
+      sql`MAX(${box}.ymax)`,
+    ];
   }
 
   nullSafeEquals(a: Sql, b: Sql): Sql {
@@ -438,8 +444,12 @@ class SnowflakeDialect implements Dialect {
   }
 
   extent(column: Sql): Sql[] {
-    const box = sql`ST_ENVELOPE(ST_COLLECT(${column}))`;
-    return [sql`ST_XMIN(${box})`, sql`ST_YMIN(${box})`, sql`ST_XMAX(${box})`, sql`ST_YMAX(${box})`];
+    return [
+      sql`MIN(ST_XMIN(${column}))`,
+      sql`MIN(ST_YMIN(${column}))`,
+      sql`MAX(ST_XMAX(${column}))`,
+      sql`MAX(ST_YMAX(${column}))`,
+    ];
   }
 
   nullSafeEquals(a: Sql, b: Sql): Sql {

@@ -26,6 +26,8 @@ export interface WidgetSourceRequest {
   type: 'table' | 'query';
   /** Table name or SQL text, as sent. */
   source: string;
+  /** The request parameter that carried `source`, named in errors about it. */
+  sourceParameter: string;
   queryParameters: unknown[];
   filters: unknown;
   filtersLogicalOperator: 'and' | 'or';
@@ -66,6 +68,7 @@ export function readWidgetSource(
   return {
     type,
     source: requiredString(params, names.source),
+    sourceParameter: names.source,
     queryParameters: type === 'query' ? readQueryParameters(params) : [],
     filters: optionalJson(params, 'filters'),
     filtersLogicalOperator: readLogicalOperator(optionalString(params, 'filtersLogicalOperator')),
@@ -127,9 +130,10 @@ export class PreparedSource {
       from = dialect.table(request.source);
     } else {
       const shape = analyzeSql(request.source);
-      if (shape.body.trim() === '') throw errors.invalidParameter('source', 'the query is empty');
+      const parameter = request.sourceParameter;
+      if (shape.body.trim() === '') throw errors.invalidParameter(parameter, 'the query is empty');
       if (shape.hasMultipleStatements) {
-        throw errors.invalidParameter('source', 'a query source must be a single statement');
+        throw errors.invalidParameter(parameter, 'a query source must be a single statement');
       }
       from = dialect.subquery(shape.body, '_source');
     }
