@@ -39,7 +39,7 @@ export interface Dialect extends SqlRenderer {
    * cut on the wall clock of the bound IANA `timezone`, as an instant.
    */
   timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql;
-  /** Index of the bin of `expr` among ascending `ticks`: 0 below the first, n at or above the last. */
+  /** The bin of `expr` among ascending `ticks`: 0 below the first, n at or above the last. */
   bucketIndex(expr: Sql, ticks: readonly number[]): Sql;
   /** A WGS84 geometry from bound GeoJSON text, in the column's SRID where SRIDs exist. */
   geometryFromGeoJson(geojson: Sql, srid: number): Sql;
@@ -132,12 +132,19 @@ const STEP_SECONDS: Record<Exclude<TimeStep, 'year' | 'month'>, number> = {
 /** 1970-01-05 was a Monday: weeks start on Mondays, as `date_trunc('week')` does. */
 const WEEK_ORIGIN_SECONDS = 4 * 86_400;
 
+/** A number written into SQL text: only for numbers this code computed or validated. */
+const num = (value: number): Sql => raw(String(value));
+
+/** `fn(expr, '<accented letters>', '<their plain letters>')`: a TRANSLATE call. */
+const translateDiacritics = (fn: string, expr: Sql): Sql =>
+  sql`${raw(fn)}(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+
 function ticksCase(expr: Sql, ticks: readonly number[]): Sql {
   let out = sql`CASE WHEN ${expr} IS NULL THEN NULL`;
   ticks.forEach((tick, i) => {
-    out = sql`${out} WHEN ${expr} < ${tick} THEN ${raw(String(i))}`;
+    out = sql`${out} WHEN ${expr} < ${tick} THEN ${num(i)}`;
   });
-  return sql`${out} ELSE ${raw(String(ticks.length))} END`;
+  return sql`${out} ELSE ${num(ticks.length)} END`;
 }
 
 /** PostgreSQL and its relatives: double-quoted identifiers folded to lower case, `$n` binds. */
@@ -176,7 +183,7 @@ class PostgresFamilyDialect implements Dialect {
   }
 
   foldDiacritics(expr: Sql): Sql {
-    return sql`translate(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+    return translateDiacritics('translate', expr);
   }
 
   regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
@@ -197,7 +204,8 @@ class PostgresFamilyDialect implements Dialect {
   }
 
   instantFromEpochMs(ms: Sql): Sql {
-    return sql`(TIMESTAMP 'epoch' + CAST(${ms} AS DOUBLE PRECISION) / 1000 * INTERVAL '1 second') AT TIME ZONE 'UTC'`;
+    const seconds = sql`CAST(${ms} AS DOUBLE PRECISION) / 1000`;
+    return sql`(TIMESTAMP 'epoch' + ${seconds} * INTERVAL '1 second') AT TIME ZONE 'UTC'`;
   }
 
   timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
@@ -205,9 +213,11 @@ class PostgresFamilyDialect implements Dialect {
     let start: Sql;
     if (step === 'year' || step === 'month') {
       const months = step === 'year' ? multiplier * 12 : multiplier;
-      const index = sql`(CAST(EXTRACT(YEAR FROM ${local}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM ${local}) AS INTEGER) - 1)`;
+      const year = sql`CAST(EXTRACT(YEAR FROM ${local}) AS INTEGER)`;
+      const month = sql`CAST(EXTRACT(MONTH FROM ${local}) AS INTEGER)`;
+      const index = sql`(${year} * 12 + ${month} - 1)`;
       const monthStart = sql`date_trunc('month', ${local})`;
-      const back = sql`MOD(${index}, ${raw(String(months))})`;
+      const back = sql`MOD(${index}, ${num(months)})`;
       start =
         this.name === 'redshift'
           ? sql`add_months(${monthStart}, -${back})`
@@ -216,7 +226,8 @@ class PostgresFamilyDialect implements Dialect {
       const width = STEP_SECONDS[step] * multiplier;
       const origin = step === 'week' ? WEEK_ORIGIN_SECONDS : 0;
       const seconds = sql`EXTRACT(EPOCH FROM ${local})`;
-      const floored = sql`FLOOR((${seconds} - ${raw(String(origin))}) / ${raw(String(width))}) * ${raw(String(width))} + ${raw(String(origin))}`;
+      const floored = sql`FLOOR((${seconds} - ${num(origin)}) / ${num(width)}) * ${num(width)}
+        + ${num(origin)}`;
       start = sql`(TIMESTAMP 'epoch' + (${floored}) * INTERVAL '1 second')`;
     }
     return sql`(${start} AT TIME ZONE ${timezone})`;
@@ -225,7 +236,8 @@ class PostgresFamilyDialect implements Dialect {
   bucketIndex(expr: Sql, ticks: readonly number[]): Sql {
     if (this.name === 'postgis') {
       const thresholds = `{${ticks.join(',')}}`;
-      return sql`width_bucket(CAST(${expr} AS DOUBLE PRECISION), CAST(${thresholds} AS DOUBLE PRECISION[]))`;
+      const bounds = sql`CAST(${thresholds} AS DOUBLE PRECISION[])`;
+      return sql`width_bucket(CAST(${expr} AS DOUBLE PRECISION), ${bounds})`;
     }
     return ticksCase(expr, ticks);
   }
@@ -233,11 +245,11 @@ class PostgresFamilyDialect implements Dialect {
   geometryFromGeoJson(geojson: Sql, srid: number): Sql {
     const wgs84 = sql`ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)`;
     if (this.name === 'redshift') {
-      return srid === 4326 ? wgs84 : sql`ST_Transform(${wgs84}, ${raw(String(srid))})`;
+      return srid === 4326 ? wgs84 : sql`ST_Transform(${wgs84}, ${num(srid)})`;
     }
     // Parts past ±180° (a viewport across the antimeridian) are moved onto the other side.
     const wrapped = sql`ST_WrapX(ST_WrapX(${wgs84}, 180, -360), -180, 360)`;
-    return srid === 4326 ? wrapped : sql`ST_Transform(${wrapped}, ${raw(String(srid))})`;
+    return srid === 4326 ? wrapped : sql`ST_Transform(${wrapped}, ${num(srid)})`;
   }
 
   srid(column: Sql): Sql | null {
@@ -398,11 +410,12 @@ class SnowflakeDialect implements Dialect {
   }
 
   foldDiacritics(expr: Sql): Sql {
-    return sql`TRANSLATE(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+    return translateDiacritics('TRANSLATE', expr);
   }
 
   regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
-    return sql`REGEXP_INSTR(${expr}, ${pattern}, 1, 1, 0, ${raw(caseSensitive ? "'c'" : "'i'")}) > 0`;
+    const flags = raw(caseSensitive ? "'c'" : "'i'");
+    return sql`REGEXP_INSTR(${expr}, ${pattern}, 1, 1, 0, ${flags}) > 0`;
   }
 
   instant(expr: Sql, kind: TimeKind): Sql {
@@ -424,7 +437,8 @@ class SnowflakeDialect implements Dialect {
   timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
     const local = sql`CONVERT_TIMEZONE('UTC', ${timezone}, ${instant})`;
     const unit = raw(`'${step.toUpperCase()}'`);
-    return sql`CONVERT_TIMEZONE(${timezone}, 'UTC', TIME_SLICE(${local}, ${raw(String(multiplier))}, ${unit}))`;
+    const slice = sql`TIME_SLICE(${local}, ${num(multiplier)}, ${unit})`;
+    return sql`CONVERT_TIMEZONE(${timezone}, 'UTC', ${slice})`;
   }
 
   bucketIndex(expr: Sql, ticks: readonly number[]): Sql {
@@ -482,7 +496,8 @@ class DatabricksDialect implements Dialect {
   }
 
   finite(expr: Sql): Sql {
-    return sql`CASE WHEN isnan(${expr}) OR abs(${expr}) = double('infinity') THEN NULL ELSE ${expr} END`;
+    const special = sql`isnan(${expr}) OR abs(${expr}) = double('infinity')`;
+    return sql`CASE WHEN ${special} THEN NULL ELSE ${expr} END`;
   }
 
   text(expr: Sql): Sql {
@@ -490,7 +505,7 @@ class DatabricksDialect implements Dialect {
   }
 
   foldDiacritics(expr: Sql): Sql {
-    return sql`translate(${expr}, ${raw(`'${DIACRITIC_FOLD.from}'`)}, ${raw(`'${DIACRITIC_FOLD.to}'`)})`;
+    return translateDiacritics('translate', expr);
   }
 
   regexMatch(expr: Sql, pattern: Sql, caseSensitive: boolean): Sql {
@@ -518,17 +533,21 @@ class DatabricksDialect implements Dialect {
   timeBucket(instant: Sql, step: TimeStep, multiplier: number, timezone: Sql): Sql {
     const local = sql`from_utc_timestamp(${instant}, ${timezone})`;
     if (multiplier === 1) {
-      return sql`to_utc_timestamp(date_trunc(${raw(`'${step.toUpperCase()}'`)}, ${local}), ${timezone})`;
+      const unit = raw(`'${step.toUpperCase()}'`);
+      return sql`to_utc_timestamp(date_trunc(${unit}, ${local}), ${timezone})`;
     }
     if (step === 'year' || step === 'month') {
       const months = step === 'year' ? multiplier * 12 : multiplier;
       const index = sql`(year(${local}) * 12 + month(${local}) - 1)`;
-      const start = sql`add_months(date_trunc('MONTH', ${local}), -pmod(${index}, ${raw(String(months))}))`;
+      const back = sql`pmod(${index}, ${num(months)})`;
+      const start = sql`add_months(date_trunc('MONTH', ${local}), -${back})`;
       return sql`to_utc_timestamp(${start}, ${timezone})`;
     }
     const width = STEP_SECONDS[step] * multiplier;
     const origin = step === 'week' ? WEEK_ORIGIN_SECONDS : 0;
-    const start = sql`timestamp_seconds(floor((unix_timestamp(${local}) - ${raw(String(origin))}) / ${raw(String(width))}) * ${raw(String(width))} + ${raw(String(origin))})`;
+    const seconds = sql`unix_timestamp(${local}) - ${num(origin)}`;
+    const floored = sql`floor((${seconds}) / ${num(width)}) * ${num(width)} + ${num(origin)}`;
+    const start = sql`timestamp_seconds(${floored})`;
     return sql`to_utc_timestamp(${start}, ${timezone})`;
   }
 
@@ -538,9 +557,7 @@ class DatabricksDialect implements Dialect {
 
   geometryFromGeoJson(geojson: Sql, srid: number): Sql {
     const wgs84 = sql`st_geomfromgeojson(${geojson})`;
-    return srid === 4326
-      ? wgs84
-      : sql`st_transform(st_setsrid(${wgs84}, 4326), ${raw(String(srid))})`;
+    return srid === 4326 ? wgs84 : sql`st_transform(st_setsrid(${wgs84}, 4326), ${num(srid)})`;
   }
 
   srid(column: Sql): Sql | null {

@@ -26,8 +26,8 @@ export interface AggregationContext {
 }
 
 /**
- * The aggregate of `operation` over `column` (`*` or absent counts rows). Sums and averages
- * need a number column; NaN and infinities are skipped, as they would poison the result.
+ * The aggregate of `operation` over `column`; `count` counts rows. Sums and averages need a
+ * number column; NaN and infinities are skipped, as they would poison the result.
  */
 export function aggregate(
   ctx: AggregationContext,
@@ -38,8 +38,12 @@ export function aggregate(
 ): Sql {
   if (operation === 'custom') return checkedExpression(operationExp, 'operationExp');
   const all = column === undefined || column === null || column === '' || column === '*';
-  if (operation === 'count')
-    return all ? sql`COUNT(*)` : sql`COUNT(${ctx.columns.ref(column, parameter)})`;
+  if (operation === 'count') {
+    // Rows, NULLs included, as the clients count features when they compute widgets locally;
+    // the column must still exist.
+    if (!all) ctx.columns.field(column, parameter);
+    return sql`COUNT(*)`;
+  }
   if (all) throw errors.invalidParameter(parameter, `'${operation}' needs a column`);
   const field = ctx.columns.field(column, parameter);
   const numeric = isNumeric(field);

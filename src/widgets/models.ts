@@ -57,6 +57,15 @@ function whereOf(...conditions: (Sql | null)[]): Sql {
   return all ? sql` WHERE ${all}` : EMPTY;
 }
 
+/** ` FROM <source> WHERE <filters AND extra>` */
+function fromWhere(input: ModelInput, ...extra: (Sql | null)[]): Sql {
+  return sql` FROM ${input.from}${whereOf(input.where, ...extra)}`;
+}
+
+function limitOf(count: number): Sql {
+  return raw(` LIMIT ${count}`);
+}
+
 function rowsOf(results: Record<string, unknown>[][], index = 0): Record<string, unknown>[] {
   return results[index] ?? [];
 }
@@ -138,13 +147,14 @@ function category(input: ModelInput): ModelPlan {
   const order = categoryOrder(params.orderBy);
   const name = identifier('name');
   const val = identifier('value');
-  const grouped = sql`SELECT ${column} AS ${name}, ${agg} AS ${val} FROM ${input.from}${whereOf(input.where)} GROUP BY ${column}`;
+  const grouped = sql`SELECT ${column} AS ${name}, ${agg} AS ${val}${fromWhere(input)}
+    GROUP BY ${column}`;
+  const categories = sql`SELECT ${name}, ${val} FROM (${grouped}) AS ${identifier('_categories')}
+    ORDER BY ${order}`;
   const threshold = params.othersThreshold;
   if (threshold === undefined || threshold === null || threshold === '' || threshold === 0) {
     return {
-      statements: [
-        sql`SELECT ${name}, ${val} FROM (${grouped}) AS ${identifier('_categories')} ORDER BY ${order}${capped(input.maxRows)}`,
-      ],
+      statements: [sql`${categories}${capped(input.maxRows)}`],
       answer: (results) => {
         const rows = rowsOf(results);
         checkCap(rows, input.maxRows);
@@ -154,14 +164,18 @@ function category(input: ModelInput): ModelPlan {
   }
   const top = integerParam(params, 'othersThreshold', 0, 1, input.maxRows);
   const topAlias = identifier('_top');
-  const topRows = sql`SELECT ${name}, ${val} FROM (${grouped}) AS ${identifier('_categories')} ORDER BY ${order} LIMIT ${raw(String(top))}`;
-  const rest = sql`SELECT ${agg} FROM ${input.from}${whereOf(
-    input.where,
-    sql`NOT EXISTS (SELECT 1 FROM ${topAlias} WHERE ${dialect.nullSafeEquals(sql`${topAlias}.${name}`, column)})`,
+  const topRows = sql`${categories}${limitOf(top)}`;
+  const isTop = dialect.nullSafeEquals(sql`${topAlias}.${name}`, column);
+  const rest = sql`SELECT ${agg}${fromWhere(
+    input,
+    sql`NOT EXISTS (SELECT 1 FROM ${topAlias} WHERE ${isTop})`,
   )}`;
+  const others = identifier('_others');
   return {
     statements: [
-      sql`WITH ${topAlias} AS (${topRows}) SELECT ${name}, ${val}, 0 AS ${identifier('_others')} FROM ${topAlias} UNION ALL SELECT NULL, (${rest}), 1`,
+      sql`WITH ${topAlias} AS (${topRows})
+        SELECT ${name}, ${val}, 0 AS ${others} FROM ${topAlias}
+        UNION ALL SELECT NULL, (${rest}), 1`,
     ],
     answer: (results) => {
       const rows = rowsOf(results);
@@ -236,10 +250,8 @@ function histogram(input: ModelInput): ModelPlan {
   const tick = identifier('tick');
   return {
     statements: [
-      sql`SELECT ${dialect.bucketIndex(subject, ticks)} AS ${tick}, ${agg} AS ${identifier('value')} FROM ${input.from}${whereOf(
-        input.where,
-        sql`${subject} IS NOT NULL`,
-      )} GROUP BY 1 ORDER BY 1`,
+      sql`SELECT ${dialect.bucketIndex(subject, ticks)} AS ${tick}, ${agg} AS ${identifier('value')}
+        ${fromWhere(input, sql`${subject} IS NOT NULL`)} GROUP BY 1 ORDER BY 1`,
     ],
     answer: (results) => ({
       rows: rowsOf(results).map((r) => ({ tick: Number(r.tick), value: r.value })),
@@ -261,7 +273,8 @@ function range(input: ModelInput): ModelPlan {
     : columns.ref(params.column);
   return {
     statements: [
-      sql`SELECT MIN(${subject}) AS ${identifier('min')}, MAX(${subject}) AS ${identifier('max')} FROM ${input.from}${whereOf(input.where)}`,
+      sql`SELECT MIN(${subject}) AS ${identifier('min')}, MAX(${subject}) AS ${identifier('max')}
+        ${fromWhere(input)}`,
     ],
     answer: (results) => {
       const row = rowsOf(results)[0] ?? {};
@@ -364,7 +377,8 @@ function timeseries(input: ModelInput): ModelPlan {
   if (split === undefined || split === null || split === '') {
     return {
       statements: [
-        sql`SELECT ${bucket} AS ${name}, ${agg} AS ${val} FROM ${input.from}${whereOf(input.where, notNull)} GROUP BY 1 ORDER BY 1${capped(input.maxRows)}`,
+        sql`SELECT ${bucket} AS ${name}, ${agg} AS ${val}${fromWhere(input, notNull)}
+          GROUP BY 1 ORDER BY 1${capped(input.maxRows)}`,
       ],
       answer: (results) => {
         const rows = rowsOf(results);
@@ -384,16 +398,14 @@ function timeseries(input: ModelInput): ModelPlan {
     chosen = sql`${categoryRef} IN (${join(values.map((v) => value(v)))})`;
   } else {
     const limit = integerParam(params, 'splitByCategoryLimit', 1_000, 1, 1_000);
-    const top = sql`SELECT ${categoryRef} FROM ${input.from}${whereOf(input.where, notNull)} GROUP BY ${categoryRef} ORDER BY COUNT(*) DESC LIMIT ${raw(String(limit))}`;
+    const top = sql`SELECT ${categoryRef}${fromWhere(input, notNull)}
+      GROUP BY ${categoryRef} ORDER BY COUNT(*) DESC${limitOf(limit)}`;
     chosen = sql`${categoryRef} IN (${top})`;
   }
   return {
     statements: [
-      sql`SELECT ${bucket} AS ${name}, ${categoryRef} AS ${categoryAlias}, ${agg} AS ${val} FROM ${input.from}${whereOf(
-        input.where,
-        notNull,
-        chosen,
-      )} GROUP BY 1, 2 ORDER BY 1, 2${capped(input.maxRows)}`,
+      sql`SELECT ${bucket} AS ${name}, ${categoryRef} AS ${categoryAlias}, ${agg} AS ${val}
+        ${fromWhere(input, notNull, chosen)} GROUP BY 1, 2 ORDER BY 1, 2${capped(input.maxRows)}`,
     ],
     answer: (results) => {
       const rows = rowsOf(results);
@@ -426,7 +438,8 @@ function table(input: ModelInput): ModelPlan {
     if (direction !== 'asc' && direction !== 'desc') {
       throw errors.invalidParameter('sortDirection', "expected 'asc' or 'desc'");
     }
-    order = sql` ORDER BY ${columns.ref(params.sortBy, 'sortBy')} ${raw(direction === 'asc' ? 'ASC NULLS LAST' : 'DESC NULLS LAST')}`;
+    const sortBy = columns.ref(params.sortBy, 'sortBy');
+    order = sql` ORDER BY ${sortBy} ${raw(direction === 'asc' ? 'ASC' : 'DESC')} NULLS LAST`;
   }
   let search: Sql | null = null;
   const searchColumn = params.searchFilterColumn;
@@ -450,7 +463,8 @@ function table(input: ModelInput): ModelPlan {
   const where = whereOf(input.where, search);
   return {
     statements: [
-      sql`SELECT ${join(selected.map((c) => identifier(c)))} FROM ${input.from}${where}${order} ${dialect.paging(limit, offset)}`,
+      sql`SELECT ${join(selected.map((c) => identifier(c)))} FROM ${input.from}${where}${order}
+        ${dialect.paging(limit, offset)}`,
       sql`SELECT COUNT(*) AS ${identifier('total')} FROM ${input.from}${where}`,
     ],
     answer: (results) => ({
@@ -481,7 +495,9 @@ function aggregations(input: ModelInput): ModelPlan {
       if (typeof alias !== 'string' || !ALIAS.test(alias)) {
         throw errors.invalidParameter(`aggregations[${i}].alias`, 'expected a simple name');
       }
-      return sql`${aggregate(input, operation, entry.column, undefined, `aggregations[${i}].column`)} AS ${identifier(alias)}`;
+      const column = `aggregations[${i}].column`;
+      const agg = aggregate(input, operation, entry.column, undefined, column);
+      return sql`${agg} AS ${identifier(alias)}`;
     });
     select = join(items);
   } else {

@@ -209,7 +209,8 @@ export class PreparedSource {
     const srid = this.dialect.srid(ref);
     if (!srid) return 4326;
     const result = await this.run(
-      sql`SELECT ${srid} AS ${identifier('srid')} FROM ${this.from} WHERE ${ref} IS NOT NULL LIMIT 1`,
+      sql`SELECT ${srid} AS ${identifier('srid')} FROM ${this.from}
+        WHERE ${ref} IS NOT NULL LIMIT 1`,
     );
     const value = Number(result.rows[0]?.srid ?? 0);
     return value > 0 ? value : 4326;

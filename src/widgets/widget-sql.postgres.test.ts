@@ -15,7 +15,7 @@ const FIXTURE = `
     id int4, "Name" text, "pop 2020" int8, v float8, t timestamptz, geom geometry(Point, 4326)
   );
   INSERT INTO widget_golden.fixture VALUES
-    (1, 'A Coruña', 250000, 0.5, '2024-01-01 10:00+00', ST_SetSRID(ST_MakePoint(-8.4, 43.4), 4326)),
+    (1, 'A Coruña', 250000, 0.5, '2024-01-01 10:00+00', 'SRID=4326;POINT(-8.4 43.4)'),
     (2, 'Madrid', 3300000, 1.5, '2024-01-01 20:00+00', ST_SetSRID(ST_MakePoint(-3.7, 40.4), 4326)),
     (3, 'Madrid', 10, 'NaN', '2024-02-15 00:00+00', ST_SetSRID(ST_MakePoint(-3.6, 40.5), 4326)),
     (4, 'A', 20, 'Infinity', '2024-05-01 00:00+00', ST_SetSRID(ST_MakePoint(2.2, 41.4), 4326)),

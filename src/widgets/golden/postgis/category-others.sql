@@ -1,2 +1,6 @@
-WITH "_top" AS (SELECT "name", "value" FROM (SELECT "Name" AS "name", COUNT("Name") AS "value" FROM "widgets"."golden" GROUP BY "Name") AS "_categories" ORDER BY "value" ASC NULLS LAST, "name" ASC LIMIT 2) SELECT "name", "value", 0 AS "_others" FROM "_top" UNION ALL SELECT NULL, (SELECT COUNT("Name") FROM "widgets"."golden" WHERE NOT EXISTS (SELECT 1 FROM "_top" WHERE "_top"."name" IS NOT DISTINCT FROM "Name")), 1;
+WITH "_top" AS (SELECT "name", "value" FROM (SELECT "Name" AS "name", COUNT(*) AS "value" FROM "widgets"."golden"
+    GROUP BY "Name") AS "_categories"
+    ORDER BY "value" ASC NULLS LAST, "name" ASC LIMIT 2)
+        SELECT "name", "value", 0 AS "_others" FROM "_top"
+        UNION ALL SELECT NULL, (SELECT COUNT(*) FROM "widgets"."golden" WHERE NOT EXISTS (SELECT 1 FROM "_top" WHERE "_top"."name" IS NOT DISTINCT FROM "Name")), 1;
 -- params: []

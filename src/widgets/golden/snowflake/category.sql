@@ -1,2 +1,4 @@
-SELECT "name", "value" FROM (SELECT "Name" AS "name", SUM("pop 2020") AS "value" FROM "WIDGETS"."GOLDEN" GROUP BY "Name") AS "_categories" ORDER BY "value" DESC NULLS LAST, "name" ASC LIMIT 1001;
+SELECT "name", "value" FROM (SELECT "Name" AS "name", SUM("pop 2020") AS "value" FROM "WIDGETS"."GOLDEN"
+    GROUP BY "Name") AS "_categories"
+    ORDER BY "value" DESC NULLS LAST, "name" ASC LIMIT 1001;
 -- params: []

@@ -1,2 +1,3 @@
-SELECT MIN(IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v")) AS "min", MAX(IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v")) AS "max" FROM "WIDGETS"."GOLDEN";
+SELECT MIN(IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v")) AS "min", MAX(IFF("v" IN ('NaN'::FLOAT, 'inf'::FLOAT, '-inf'::FLOAT), NULL, "v")) AS "max"
+         FROM "WIDGETS"."GOLDEN";
 -- params: []
