@@ -240,7 +240,8 @@ async function addTimeColumn(info) {
     // Two years of timestamps, spread by id, so day and week series have hundreds of buckets.
     await client.query(`ALTER TABLE points ADD COLUMN t timestamptz`);
     await client.query(
-      `UPDATE points SET t = timestamptz '2023-01-01 00:00+00' + (cartodb_id * 63) * interval '1 second'`,
+      `UPDATE points
+       SET t = timestamptz '2023-01-01 00:00+00' + (cartodb_id * 63) * interval '1 second'`,
     );
     await client.query('VACUUM ANALYZE points');
   } finally {
@@ -314,7 +315,8 @@ async function main() {
   );
   const maxRss = Math.max(...results.map((r) => r.rssMb));
   console.log(
-    `\nServer RSS: ${rssBefore.toFixed(0)} MB before, at most ${maxRss.toFixed(0)} MB after a widget`,
+    `\nServer RSS: ${rssBefore.toFixed(0)} MB before, ` +
+      `at most ${maxRss.toFixed(0)} MB after a widget`,
   );
   const outDir = path.join(BENCH_DIR, 'out');
   mkdirSync(outDir, { recursive: true });

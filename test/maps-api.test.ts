@@ -203,10 +203,14 @@ describe('Maps API bad input', () => {
       country: { in: { values: ['ES'] } },
       population: { between: { values: [[1e6, null]] } },
     };
-    const query = `name=demo.populated_places&formatTiles=mvt&filters=${encodeURIComponent(JSON.stringify(filters))}`;
+    const encoded = encodeURIComponent(JSON.stringify(filters));
+    const query = `name=demo.populated_places&formatTiles=mvt&filters=${encoded}`;
     const { tilejson } = await tileJsonFor(query);
     const sql = await call(
-      `/v3/sql/carto_dw/query?q=${encodeURIComponent("SELECT name FROM demo.populated_places WHERE country = 'ES' AND population >= 1000000 ORDER BY name")}`,
+      `/v3/sql/carto_dw/query?q=${encodeURIComponent(
+        "SELECT name FROM demo.populated_places WHERE country = 'ES' AND population >= 1000000 " +
+          'ORDER BY name',
+      )}`,
     );
     const expected = sql.body.rows.map((r: { name: string }) => r.name);
     expect(expected.length).toBeGreaterThan(0);
@@ -222,12 +226,14 @@ describe('Maps API bad input', () => {
     expect(names.sort()).toEqual(expected);
 
     const widget = await call(
-      `/v3/sql/carto_dw/model/formula?type=table&source=demo.populated_places&params=${encodeURIComponent('{"operation":"count"}')}&filters=${encodeURIComponent(JSON.stringify(filters))}`,
+      `/v3/sql/carto_dw/model/formula?type=table&source=demo.populated_places` +
+        `&params=${encodeURIComponent('{"operation":"count"}')}&filters=${encoded}`,
     );
     expect(widget.body.rows[0].value).toBe(expected.length);
 
     const missing = await call(
-      `/v3/maps/carto_dw/table?name=demo.countries&filters=${encodeURIComponent('{"nope":{"in":{"values":[1]}}}')}`,
+      '/v3/maps/carto_dw/table?name=demo.countries&filters=' +
+        encodeURIComponent('{"nope":{"in":{"values":[1]}}}'),
     );
     expect(missing.body).toMatchObject({
       status: 400,
