@@ -141,28 +141,26 @@ const WIDGETS = [
 async function loadStatementBuilder() {
   const module = (name) => pathToFileURL(path.join(path.dirname(MAIN_JS), name));
   const { dialectNamed } = await import(module('sql-builder/dialect.js'));
-  const { render, allOf } = await import(module('sql-builder/sql.js'));
+  const { render } = await import(module('sql-builder/sql.js'));
   const { SourceColumns } = await import(module('widgets/columns.js'));
-  const { filtersCondition } = await import(module('widgets/filters.js'));
-  const { spatialFiltersCondition } = await import(module('widgets/spatial-filter.js'));
+  const { sourceCondition } = await import(module('widgets/widget-source.js'));
   const { planModel } = await import(module('widgets/models.js'));
   const dialect = dialectNamed('postgis');
   const columns = new SourceColumns(FIELDS);
   return async (widget) => {
-    const ctx = { dialect, columns };
-    const conditions = [
-      filtersCondition(widget.filters, 'and', ctx),
-      await spatialFiltersCondition(widget.spatialFilters, {
-        ...ctx,
-        spatialDataType: 'geo',
-        sridOf: async () => 4326,
-      }),
-    ].filter(Boolean);
+    const where = await sourceCondition(
+      {
+        filters: widget.filters,
+        filtersLogicalOperator: 'and',
+        spatialFilters: widget.spatialFilters,
+      },
+      { dialect, columns, spatialDataType: 'geo', sridOf: async () => 4326 },
+    );
     const plan = planModel(widget.model, {
       dialect,
       columns,
       from: dialect.table('points'),
-      where: allOf(conditions),
+      where,
       params: widget.params,
       maxRows: 200_000,
     });

@@ -18,3 +18,19 @@ export function cacheControlFor(request: FastifyRequest, maxAgeSeconds: number):
   }
   return seconds > 0 ? `private, max-age=${seconds}` : 'no-store';
 }
+
+/**
+ * `Cache-Control` of an answer computed from a source (widgets, stats). A GET names everything
+ * the answer depends on, so it may be cached like a SQL API GET; tables change under it, so
+ * they get the maps' shorter table lifetime. POST answers are never cached.
+ */
+export function sourceAnswerCacheControl(
+  request: FastifyRequest,
+  sourceType: 'table' | 'query',
+  lifetimes: { tileMaxAgeSeconds: number; sqlGetMaxAgeSeconds: number },
+): string {
+  if (request.method !== 'GET') return 'no-store';
+  const maxAge =
+    sourceType === 'table' ? lifetimes.tileMaxAgeSeconds : lifetimes.sqlGetMaxAgeSeconds;
+  return cacheControlFor(request, maxAge);
+}

@@ -1,4 +1,4 @@
-import { errors } from '../http/errors.js';
+import { splitTableName } from '../sql-builder/dialect.js';
 
 /** A table reference split into schema and table, with PostgreSQL's case rules applied. */
 export interface TableName {
@@ -12,41 +12,7 @@ export interface TableName {
  * The database part, when present, names the connection's own database and is dropped.
  */
 export function parseTableName(text: string): TableName {
-  const parts: string[] = [];
-  let i = 0;
-  while (i <= text.length) {
-    let part = '';
-    if (text[i] === '"') {
-      i += 1;
-      while (i < text.length) {
-        if (text[i] === '"' && text[i + 1] === '"') {
-          part += '"';
-          i += 2;
-        } else if (text[i] === '"') {
-          break;
-        } else {
-          part += text[i];
-          i += 1;
-        }
-      }
-      if (text[i] !== '"') throw errors.invalidParameter('name', 'unterminated quoted identifier');
-      i += 1;
-    } else {
-      const end = text.indexOf('.', i);
-      const raw = text.slice(i, end < 0 ? text.length : end).trim();
-      if (/["\s]/.test(raw)) throw errors.invalidParameter('name', `bad identifier '${raw}'`);
-      part = raw.toLowerCase();
-      i = end < 0 ? text.length : end;
-    }
-    if (part === '') throw errors.invalidParameter('name', 'empty identifier');
-    parts.push(part);
-    if (i >= text.length) break;
-    if (text[i] !== '.') throw errors.invalidParameter('name', `unexpected '${text[i]}'`);
-    i += 1;
-  }
-  if (parts.length < 1 || parts.length > 3) {
-    throw errors.invalidParameter('name', 'expected table, schema.table or database.schema.table');
-  }
+  const parts = splitTableName(text, '"', (part) => part.toLowerCase(), 3, 'name');
   const table = parts[parts.length - 1]!;
   const schema = parts.length >= 2 ? parts[parts.length - 2]! : null;
   return { schema, table };

@@ -58,6 +58,7 @@ export function splitTableName(
   quote: string,
   fold: (part: string) => string,
   maxParts: number,
+  parameter = 'source',
 ): string[] {
   const parts: string[] = [];
   let i = 0;
@@ -66,7 +67,7 @@ export function splitTableName(
     if (text[i] === quote) {
       i += 1;
       for (;;) {
-        if (i >= text.length) throw errors.invalidParameter('source', 'unterminated quoted name');
+        if (i >= text.length) throw errors.invalidParameter(parameter, 'unterminated quoted name');
         if (text[i] === quote && text[i + 1] === quote) {
           part += quote;
           i += 2;
@@ -82,19 +83,19 @@ export function splitTableName(
       const end = text.indexOf('.', i);
       const rawPart = text.slice(i, end < 0 ? text.length : end).trim();
       if (/["`\s;]/.test(rawPart)) {
-        throw errors.invalidParameter('source', `bad table name part '${rawPart}'`);
+        throw errors.invalidParameter(parameter, `bad table name part '${rawPart}'`);
       }
       part = fold(rawPart);
       i = end < 0 ? text.length : end;
     }
-    if (part === '') throw errors.invalidParameter('source', 'empty table name part');
+    if (part === '') throw errors.invalidParameter(parameter, 'empty table name part');
     parts.push(part);
     if (i >= text.length) break;
-    if (text[i] !== '.') throw errors.invalidParameter('source', `unexpected '${text[i]}'`);
+    if (text[i] !== '.') throw errors.invalidParameter(parameter, `unexpected '${text[i]}'`);
     i += 1;
   }
   if (parts.length > maxParts) {
-    throw errors.invalidParameter('source', `a table name has at most ${maxParts} parts`);
+    throw errors.invalidParameter(parameter, `a table name has at most ${maxParts} parts`);
   }
   return parts;
 }

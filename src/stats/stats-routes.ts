@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
-import { cacheControlFor } from '../http/cache-control.js';
+import { sourceAnswerCacheControl } from '../http/cache-control.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { readParameters } from '../http/request-params.js';
@@ -111,15 +111,7 @@ export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies)
       call.column === undefined
         ? await sourceStats(source)
         : await columnStats(source, call.column);
-    // As for widgets: a GET names everything the answer depends on; tables change under it.
-    const maxAge =
-      call.source.type === 'table'
-        ? deps.config.tileMaxAgeSeconds
-        : deps.config.sqlGetMaxAgeSeconds;
-    reply.header(
-      'Cache-Control',
-      request.method === 'GET' ? cacheControlFor(request, maxAge) : 'no-store',
-    );
+    reply.header('Cache-Control', sourceAnswerCacheControl(request, call.source.type, deps.config));
     return reply.type('application/json; charset=utf-8').send(stats);
   };
 

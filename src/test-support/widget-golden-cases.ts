@@ -3,12 +3,11 @@
  * family, run for real against a fixture table of the same columns.
  */
 import { dialectNamed, type DialectName } from '../sql-builder/dialect.js';
-import { allOf, render, type Sql } from '../sql-builder/sql.js';
+import { render } from '../sql-builder/sql.js';
 import type { WarehouseField } from '../warehouses/driver.js';
 import { SourceColumns } from '../widgets/columns.js';
-import { filtersCondition } from '../widgets/filters.js';
 import { planModel, type ModelName } from '../widgets/models.js';
-import { spatialFiltersCondition } from '../widgets/spatial-filter.js';
+import { sourceCondition } from '../widgets/widget-source.js';
 
 export const GOLDEN_FIELDS: WarehouseField[] = [
   { name: 'id', nativeType: 'int4', cartoType: 'number' },
@@ -145,19 +144,19 @@ export async function renderGoldenCase(
 ) {
   const dialect = dialectNamed(dialectName);
   const columns = new SourceColumns(GOLDEN_FIELDS);
-  const ctx = { dialect, columns };
-  const filters = filtersCondition(golden.filters, golden.filtersLogicalOperator ?? 'and', ctx);
-  const spatial = await spatialFiltersCondition(golden.spatialFilters, {
-    ...ctx,
-    spatialDataType: 'geo',
-    sridOf: () => Promise.resolve(4326),
-  });
-  const conditions = [filters, spatial].filter((c): c is Sql => c !== null);
+  const where = await sourceCondition(
+    {
+      filters: golden.filters,
+      filtersLogicalOperator: golden.filtersLogicalOperator ?? 'and',
+      spatialFilters: golden.spatialFilters,
+    },
+    { dialect, columns, spatialDataType: 'geo', sridOf: () => Promise.resolve(4326) },
+  );
   const plan = planModel(golden.model, {
     dialect,
     columns,
     from: dialect.table(table),
-    where: allOf(conditions),
+    where,
     params: golden.params,
     maxRows: 1000,
   });

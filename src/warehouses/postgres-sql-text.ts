@@ -13,7 +13,11 @@ export interface SqlShape {
   hasMultipleStatements: boolean;
 }
 
-function skipQuoted(text: string, start: number, quote: string): number {
+/**
+ * Index just past the quoted text opening at `start` (a doubled quote stands for itself), or
+ * -1 when it never closes.
+ */
+export function quotedEnd(text: string, start: number, quote: string): number {
   let i = start + 1;
   while (i < text.length) {
     if (text[i] === quote) {
@@ -25,7 +29,13 @@ function skipQuoted(text: string, start: number, quote: string): number {
     }
     i += 1;
   }
-  return text.length;
+  return -1;
+}
+
+/** `quotedEnd`, reading an unclosed quote as running to the end, for PostgreSQL to reject. */
+function skipQuoted(text: string, start: number, quote: string): number {
+  const end = quotedEnd(text, start, quote);
+  return end < 0 ? text.length : end;
 }
 
 /** Index just past the block comment opening at `start` (they nest); -1 when it never closes. */

@@ -7,23 +7,9 @@
  */
 import { errors } from '../http/errors.js';
 import { raw, type Sql } from '../sql-builder/sql.js';
+import { quotedEnd } from '../warehouses/postgres-sql-text.js';
 
 const MAX_EXPRESSION_LENGTH = 10_000;
-
-function skipQuoted(text: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < text.length) {
-    if (text[i] === quote) {
-      if (text[i + 1] === quote) {
-        i += 2;
-        continue;
-      }
-      return i + 1;
-    }
-    i += 1;
-  }
-  return -1;
-}
 
 /** The expression as trusted text, once it is known to stay in its place; 400 otherwise. */
 export function checkedExpression(text: unknown, parameter: string): Sql {
@@ -42,7 +28,7 @@ export function checkedExpression(text: unknown, parameter: string): Sql {
   while (i < text.length) {
     const ch = text[i]!;
     if (ch === "'" || ch === '"' || ch === '`') {
-      const end = skipQuoted(text, i, ch);
+      const end = quotedEnd(text, i, ch);
       if (end < 0) throw errors.invalidParameter(parameter, 'unterminated quote');
       i = end;
       continue;

@@ -6,7 +6,7 @@
 import { errors } from '../http/errors.js';
 import { TIME_STEPS, type Dialect, type TimeStep } from '../sql-builder/dialect.js';
 import { allOf, identifier, join, raw, sql, value, EMPTY, type Sql } from '../sql-builder/sql.js';
-import { aggregate, readOperation, type Operation } from './aggregation.js';
+import { aggregate, readOperation } from './aggregation.js';
 import { finiteValue, isNumeric, timeKindOf, type SourceColumns } from './columns.js';
 import { checkedSelectList } from './expression.js';
 
@@ -95,6 +95,19 @@ function integerParam(
   return number;
 }
 
+/** The aggregate of each group: `operation` over `operationColumn`, which defaults to `column`. */
+function groupAggregate(input: ModelInput): Sql {
+  const { params } = input;
+  const column = params.operationColumn ?? params.column;
+  return aggregate(
+    input,
+    readOperation(params.operation),
+    column,
+    params.operationExp,
+    'operationColumn',
+  );
+}
+
 function formula(input: ModelInput): ModelPlan {
   const { params } = input;
   const operation = readOperation(params.operation);
@@ -136,14 +149,7 @@ function categoryOrder(orderBy: unknown): Sql {
 function category(input: ModelInput): ModelPlan {
   const { params, columns, dialect } = input;
   const column = columns.ref(params.column);
-  const operation = readOperation(params.operation);
-  const agg = aggregate(
-    input,
-    operation,
-    params.operationColumn ?? params.column,
-    params.operationExp,
-    'operationColumn',
-  );
+  const agg = groupAggregate(input);
   const order = categoryOrder(params.orderBy);
   const name = identifier('name');
   const val = identifier('value');
@@ -354,14 +360,7 @@ function timeseries(input: ModelInput): ModelPlan {
   const multiplier = integerParam(params, 'stepMultiplier', 1, 1, 10_000);
   const timezone = readTimezone(params.timezone);
   checkJoinOperation(params, 'joinOperation');
-  const operation: Operation = readOperation(params.operation);
-  const agg = aggregate(
-    input,
-    operation,
-    params.operationColumn ?? params.column,
-    params.operationExp,
-    'operationColumn',
-  );
+  const agg = groupAggregate(input);
   const ref = columns.ref(params.column);
   const bucket = dialect.timeBucket(
     dialect.instant(ref, kind),

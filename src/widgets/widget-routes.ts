@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
-import { cacheControlFor } from '../http/cache-control.js';
+import { sourceAnswerCacheControl } from '../http/cache-control.js';
 import { ApiError, errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { optionalJson, readParameters } from '../http/request-params.js';
@@ -60,15 +60,9 @@ export function registerWidgetRoutes(app: FastifyInstance, deps: AppDependencies
       }
     };
     const answer = await run(false);
-    // A GET names everything the answer depends on, so it may be cached like a SQL API GET;
-    // table sources change under it, so they get the maps' shorter table lifetime.
-    const maxAge =
-      sourceRequest.type === 'table'
-        ? deps.config.tileMaxAgeSeconds
-        : deps.config.sqlGetMaxAgeSeconds;
     reply.header(
       'Cache-Control',
-      request.method === 'GET' ? cacheControlFor(request, maxAge) : 'no-store',
+      sourceAnswerCacheControl(request, sourceRequest.type, deps.config),
     );
     return reply.type('application/json; charset=utf-8').send(answer);
   };

@@ -11,7 +11,7 @@ import {
 } from '../http/request-params.js';
 import { analyzeSql } from '../warehouses/postgres-sql-text.js';
 import { dialectForProvider, type Dialect } from '../sql-builder/dialect.js';
-import { identifier, render, sql, type Sql } from '../sql-builder/sql.js';
+import { allOf, identifier, render, sql, type Sql } from '../sql-builder/sql.js';
 import { LRUCache } from 'lru-cache';
 import { WarehouseError, type WarehouseDriver, type WarehouseField } from '../warehouses/driver.js';
 import { SourceColumns } from './columns.js';
@@ -20,6 +20,7 @@ import {
   SPATIAL_DATA_TYPES,
   spatialFiltersCondition,
   type SpatialDataType,
+  type SpatialFilterContext,
 } from './spatial-filter.js';
 
 export interface WidgetSourceRequest {
@@ -91,6 +92,22 @@ export interface Execution {
   cacheKey?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+}
+
+/** What a request narrows its source by. */
+export type SourceFilters = Pick<
+  WidgetSourceRequest,
+  'filters' | 'filtersLogicalOperator' | 'spatialFilters'
+>;
+
+/** The condition of a request's filters and spatial filters together, or null. */
+export async function sourceCondition(
+  request: SourceFilters,
+  ctx: SpatialFilterContext,
+): Promise<Sql | null> {
+  const filters = filtersCondition(request.filters, request.filtersLogicalOperator, ctx);
+  const spatial = await spatialFiltersCondition(request.spatialFilters, ctx);
+  return allOf([filters, spatial].filter((c): c is Sql => c !== null));
 }
 
 /**
@@ -179,19 +196,12 @@ export class PreparedSource {
 
   /** The condition of the request's filters and spatial filters, or null. */
   async condition(): Promise<Sql | null> {
-    const ctx = { dialect: this.dialect, columns: this.columns };
-    const filters = filtersCondition(
-      this.request.filters,
-      this.request.filtersLogicalOperator,
-      ctx,
-    );
-    const spatial = await spatialFiltersCondition(this.request.spatialFilters, {
-      ...ctx,
+    return sourceCondition(this.request, {
+      dialect: this.dialect,
+      columns: this.columns,
       spatialDataType: this.request.spatialDataType,
       sridOf: (column) => this.sridOf(column),
     });
-    if (filters && spatial) return sql`${filters} AND ${spatial}`;
-    return filters ?? spatial;
   }
 
   /** The SRID of a geometry column, read from its first non-null value (4326 if unknown). */
