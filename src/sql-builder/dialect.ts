@@ -6,7 +6,7 @@
  */
 import { errors } from '../http/errors.js';
 import { wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
-import { raw, sql, type Sql, type SqlRenderer } from './sql.js';
+import { join, raw, sql, value, type Sql, type SqlRenderer } from './sql.js';
 
 export type DialectName = 'postgis' | 'redshift' | 'bigquery' | 'snowflake' | 'databricks';
 
@@ -50,6 +50,17 @@ export interface Dialect extends SqlRenderer {
   extent(column: Sql, srid: number): Sql[];
   nullSafeEquals(a: Sql, b: Sql): Sql;
   paging(limit: number, offset: number): Sql;
+  /**
+   * `expr` is one of `cells` (spatial-index ids: hex or decimal digits only, checked by the
+   * caller), which may be many: one bound array where the warehouse binds arrays.
+   */
+  inCells(expr: Sql, cells: readonly string[], numeric: boolean): Sql;
+}
+
+/** `expr IN ($1, $2, ...)`, for warehouses that bind no arrays. */
+function inBoundList(expr: Sql, cells: readonly string[]): Sql {
+  if (cells.length === 0) return raw('1 = 0');
+  return sql`${expr} IN (${join(cells.map((cell) => value(cell)))})`;
 }
 
 /** Splits a dotted name, honouring the dialect's quote character; unquoted parts are folded. */
@@ -276,6 +287,12 @@ class PostgresFamilyDialect implements Dialect {
   paging(limit: number, offset: number): Sql {
     return raw(`LIMIT ${limit} OFFSET ${offset}`);
   }
+
+  inCells(expr: Sql, cells: readonly string[], numeric: boolean): Sql {
+    if (this.name === 'redshift') return inBoundList(expr, cells);
+    const list = `{${cells.join(',')}}`;
+    return sql`${expr} = ANY(CAST(${list} AS ${raw(numeric ? 'BIGINT[]' : 'TEXT[]')}))`;
+  }
 }
 
 /** Backquoted identifiers, as BigQuery and Databricks write them. */
@@ -380,6 +397,13 @@ class BigQueryDialect implements Dialect {
   paging(limit: number, offset: number): Sql {
     return raw(`LIMIT ${limit} OFFSET ${offset}`);
   }
+
+  inCells(expr: Sql, cells: readonly string[], numeric: boolean): Sql {
+    const list = numeric ? cells.map((cell) => BigInt(cell).toString()) : [...cells];
+    return numeric
+      ? sql`${expr} IN UNNEST(ARRAY(SELECT CAST(c AS INT64) FROM UNNEST(${list}) AS c))`
+      : sql`${expr} IN UNNEST(${list})`;
+  }
 }
 
 class SnowflakeDialect implements Dialect {
@@ -473,6 +497,10 @@ class SnowflakeDialect implements Dialect {
 
   paging(limit: number, offset: number): Sql {
     return raw(`LIMIT ${limit} OFFSET ${offset}`);
+  }
+
+  inCells(expr: Sql, cells: readonly string[]): Sql {
+    return inBoundList(expr, cells);
   }
 }
 
@@ -585,6 +613,10 @@ class DatabricksDialect implements Dialect {
 
   paging(limit: number, offset: number): Sql {
     return raw(`LIMIT ${limit} OFFSET ${offset}`);
+  }
+
+  inCells(expr: Sql, cells: readonly string[]): Sql {
+    return inBoundList(expr, cells);
   }
 }
 

@@ -7,6 +7,7 @@ import { errors } from '../http/errors.js';
 import type { Dialect } from '../sql-builder/dialect.js';
 import { join, sql, value, type Sql } from '../sql-builder/sql.js';
 import type { SourceColumns } from './columns.js';
+import { coverShape, type CellType, type CoverMode } from './cell-cover.js';
 
 export type SpatialDataType = 'geo' | 'h3' | 'h3int' | 'quadbin';
 export const SPATIAL_DATA_TYPES: readonly SpatialDataType[] = ['geo', 'h3', 'h3int', 'quadbin'];
@@ -74,11 +75,12 @@ export function checkedGeoJson(geometry: unknown, name: string): string {
 }
 
 function cellCondition(
+  ctx: SpatialFilterContext,
   ref: Sql,
   filter: { indexes?: unknown; type?: unknown },
-  spatialDataType: SpatialDataType,
   name: string,
 ): Sql {
+  const { spatialDataType } = ctx;
   const indexes = filter.indexes;
   if (!Array.isArray(indexes) || !indexes.every((i) => typeof i === 'string' && i !== '')) {
     throw errors.invalidParameter(name, "'indexes' must be a list of cell ids");
@@ -92,22 +94,44 @@ function cellCondition(
       `cells of type '${String(filter.type)}' on a ${spatialDataType} source`,
     );
   }
-  if (spatialDataType !== 'h3' && !indexes.every((i) => /^(0x)?[0-9a-fA-F]+$|^\d+$/.test(i))) {
-    throw errors.invalidParameter(name, 'cell ids must be numbers');
+  const pattern = spatialDataType === 'h3' ? /^[0-9a-fA-F]{15,16}$/ : /^(0x[0-9a-fA-F]+|\d+)$/;
+  if (!indexes.every((i) => pattern.test(i))) {
+    throw errors.invalidParameter(name, `not ${spatialDataType} cell ids`);
   }
-  if (indexes.length === 0) return sql`1 = 0`;
-  const ids = indexes.map((i) =>
-    spatialDataType !== 'h3' && i.startsWith('0x') ? BigInt(i).toString() : i,
-  );
-  return sql`${ref} IN (${join(ids.map((id) => value(id)))})`;
+  const ids = spatialDataType === 'h3' ? indexes : indexes.map((i) => BigInt(i).toString());
+  return ctx.dialect.inCells(ref, ids, spatialDataType !== 'h3');
+}
+
+/** The cells of an h3 or quadbin source that a shape selects, as a condition. */
+async function shapeCellsCondition(
+  ctx: SpatialFilterContext,
+  column: string,
+  ref: Sql,
+  filter: object,
+  name: string,
+): Promise<Sql> {
+  const shape = JSON.parse(checkedGeoJson(filter, name)) as { type: string; coordinates: unknown };
+  if (!ctx.cellResolutionOf) {
+    throw errors.unsupportedParameter(name, 'shapes cannot filter this spatial-index source');
+  }
+  const resolution = await ctx.cellResolutionOf(column);
+  if (resolution < 0) return sql`1 = 0`;
+  const type = ctx.spatialDataType as CellType;
+  const mode = ctx.spatialFiltersMode ?? 'intersects';
+  const cells = coverShape(shape, type, resolution, mode, MAX_FILTER_CELLS, name);
+  return ctx.dialect.inCells(ref, cells, type !== 'h3');
 }
 
 export interface SpatialFilterContext {
   dialect: Dialect;
   columns: SourceColumns;
   spatialDataType: SpatialDataType;
+  /** How a shape selects cells of an h3 or quadbin source; `intersects` by default. */
+  spatialFiltersMode?: CoverMode;
   /** The SRID of a geometry column, learned on demand. */
   sridOf(column: string): Promise<number>;
+  /** The resolution of the cells of a spatial-index column, learned on demand. */
+  cellResolutionOf?(column: string): Promise<number>;
 }
 
 /** The condition of a `spatialFilters` object (one entry per spatial column), or null. */
@@ -131,14 +155,12 @@ export async function spatialFiltersCondition(
       if (ctx.spatialDataType === 'geo') {
         throw errors.invalidParameter(name, 'cell lists filter h3 and quadbin sources only');
       }
-      conditions.push(cellCondition(ref, filter, ctx.spatialDataType, name));
+      conditions.push(cellCondition(ctx, ref, filter, name));
       continue;
     }
     if (ctx.spatialDataType !== 'geo') {
-      throw errors.unsupportedParameter(
-        name,
-        'shapes filter geometry sources; send the cells of the shape for h3 and quadbin sources',
-      );
+      conditions.push(await shapeCellsCondition(ctx, column, ref, filter, name));
+      continue;
     }
     if (field.cartoType !== 'geometry') {
       throw errors.noGeometryColumn(column);

@@ -14,6 +14,7 @@ import { dialectForProvider, type Dialect } from '../sql-builder/dialect.js';
 import { allOf, identifier, render, sql, type Sql } from '../sql-builder/sql.js';
 import { LRUCache } from 'lru-cache';
 import { WarehouseError, type WarehouseDriver, type WarehouseField } from '../warehouses/driver.js';
+import { cellResolution, type CellType, type CoverMode } from './cell-cover.js';
 import { SourceColumns } from './columns.js';
 import { filtersCondition, readLogicalOperator } from './filters.js';
 import {
@@ -35,6 +36,7 @@ export interface WidgetSourceRequest {
   spatialDataType: SpatialDataType;
   spatialDataColumn: string;
   spatialFilters: unknown;
+  spatialFiltersMode: CoverMode;
 }
 
 /** Reads the source fields every model and stats call shares. */
@@ -76,6 +78,7 @@ export function readWidgetSource(
     spatialDataType,
     spatialDataColumn: optionalString(params, 'spatialDataColumn') ?? 'geom',
     spatialFilters: optionalJson(params, 'spatialFilters'),
+    spatialFiltersMode: (mode ?? 'intersects') as CoverMode,
   };
 }
 
@@ -200,8 +203,22 @@ export class PreparedSource {
       dialect: this.dialect,
       columns: this.columns,
       spatialDataType: this.request.spatialDataType,
+      spatialFiltersMode: this.request.spatialFiltersMode,
       sridOf: (column) => this.sridOf(column),
+      cellResolutionOf: (column) => this.cellResolutionOf(column),
     });
+  }
+
+  /** The resolution of a spatial-index column's cells, from its first value; -1 if none. */
+  async cellResolutionOf(column: string): Promise<number> {
+    const ref = identifier(column);
+    const result = await this.run(
+      sql`SELECT ${ref} AS ${identifier('cell')} FROM ${this.from}
+        WHERE ${ref} IS NOT NULL LIMIT 1`,
+    );
+    const cell = result.rows[0]?.cell;
+    if (cell === undefined || cell === null) return -1;
+    return cellResolution(this.request.spatialDataType as CellType, cell);
   }
 
   /** The SRID of a geometry column, read from its first non-null value (4326 if unknown). */
