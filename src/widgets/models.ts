@@ -490,7 +490,8 @@ function aggregations(input: ModelInput): ModelPlan {
           `aggregations[${i}].operation`,
           'use the string form for custom expressions',
         );
-      const alias = entry.alias ?? `${operation}_${String(entry.column ?? 'rows')}`;
+      const alias =
+        entry.alias ?? `${operation}_${String(entry.column ?? 'rows')}`.replace(/\W/g, '_');
       if (typeof alias !== 'string' || !ALIAS.test(alias)) {
         throw errors.invalidParameter(`aggregations[${i}].alias`, 'expected a simple name');
       }
