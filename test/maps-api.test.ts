@@ -242,6 +242,55 @@ describe('Maps API bad input', () => {
     });
   });
 
+  it('offers geojson, json and ndjson data for small sources only', async () => {
+    const filters = { country: { in: { values: ['AD'] } } };
+    const encoded = encodeURIComponent(JSON.stringify(filters));
+    const small = await call(
+      `/v3/maps/carto_dw/table?name=demo.populated_places&columns=name,population&filters=${encoded}`,
+    );
+    expect(small.status).toBe(200);
+    const sql = await call(
+      `/v3/sql/carto_dw/query?q=${encodeURIComponent(
+        'SELECT name, population, ST_X(geom) AS x, ST_Y(geom) AS y FROM demo.populated_places ' +
+          "WHERE country = 'AD' ORDER BY name",
+      )}`,
+    );
+    const expected = sql.body.rows as { name: string; population: number; x: number; y: number }[];
+    expect(expected.length).toBeGreaterThan(0);
+
+    const geojson = await call(small.body.geojson.url[0]);
+    expect(geojson.status).toBe(200);
+    expect(geojson.headers.get('content-type')).toMatch(/^application\/geo\+json/);
+    expect(geojson.body.type).toBe('FeatureCollection');
+    const features = [...geojson.body.features].sort((a, b) =>
+      a.properties.name < b.properties.name ? -1 : 1,
+    );
+    expect(features.map((f) => f.properties)).toEqual(
+      expected.map(({ name, population }) => ({ name, population })),
+    );
+    expect(features[0].geometry).toEqual({
+      type: 'Point',
+      coordinates: [expected[0]!.x, expected[0]!.y],
+    });
+
+    const json = await call(small.body.json.url[0]);
+    expect(json.body.rows).toHaveLength(expected.length);
+    expect(json.body.rows[0]).toHaveProperty('geom.type', 'Point');
+    const ndjson = await fetch(small.body.ndjson.url[0], {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const lines = (await ndjson.text()).trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line).name).sort()).toEqual(expected.map((r) => r.name));
+
+    const large = await call('/v3/maps/carto_dw/table?name=demo.populated_places');
+    expect(large.body.geojson).toBeUndefined();
+    const refused = await call('/v3/maps/carto_dw/table?name=demo.populated_places&format=geojson');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatch(/tilejson/);
+    const unknown = await call('/v3/maps/carto_dw/table?name=demo.countries&format=kml');
+    expect(unknown.status).toBe(400);
+  });
+
   it('answers 400 naming the coordinate for out-of-range or malformed tiles', async () => {
     const base = '/v3/maps/carto_dw/table';
     const query = '?name=demo.countries&formatTiles=mvt';

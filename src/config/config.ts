@@ -55,6 +55,12 @@ const SETTINGS = {
     default: 10_000,
     min: 1,
   },
+  mapsSmallSourceRows: {
+    env: 'GRATICULE_MAPS_SMALL_SOURCE_ROWS',
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+  },
   tileCacheMegabytes: { env: 'GRATICULE_TILE_CACHE_MB', type: 'integer', default: 128, min: 0 },
   tileMaxAgeSeconds: {
     env: 'GRATICULE_TILE_MAX_AGE_SECONDS',

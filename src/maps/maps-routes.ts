@@ -13,6 +13,12 @@ import { TileCache, acceptsGzip, etagOfTileKey, type CachedTile } from './tile-c
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
 import { buildTile } from './tiles/build-tile.js';
+import {
+  DATA_CONTENT_TYPES,
+  DATA_FORMATS,
+  readSourceData,
+  type DataFormat,
+} from './source-data.js';
 
 const gzip = promisify(gzipCallback);
 /** Smaller tiles are not worth compressing. */
@@ -70,14 +76,24 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   };
 
   const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
-    const { params, source, inspection } = await loadSource(request);
+    const { params, source, inspection, driver } = await loadSource(request);
 
     const format = optionalString(params, 'format');
     reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
-    if (format === undefined) return buildInstantiation(baseUrlOf(request), source, inspection);
+    if (format === undefined) {
+      const offered = inspection.rowCount <= config.mapsSmallSourceRows ? DATA_FORMATS : [];
+      return buildInstantiation(baseUrlOf(request), source, inspection, offered);
+    }
     if (format === 'tilejson') return buildTileJson(baseUrlOf(request), source, inspection);
-    // TODO: answer geojson, json and ndjson formats; they get 400 for now.
-    throw errors.unsupportedParameter('format', `'${format}' is not served; use tilejson`);
+    if (!(DATA_FORMATS as readonly string[]).includes(format)) {
+      throw errors.invalidParameter('format', `expected tilejson, ${DATA_FORMATS.join(', ')}`);
+    }
+    const body = await readSourceData(driver, source, inspection, format as DataFormat, {
+      maxRows: config.mapsSmallSourceRows,
+      timeoutMs: config.queryTimeoutMs,
+      signal: abortOnDisconnect(reply),
+    });
+    return reply.type(DATA_CONTENT_TYPES[format as DataFormat]).send(body);
   };
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {

@@ -24,18 +24,26 @@ function versionedParameters(source: SourceDefinition, inspection: SourceInspect
   return params;
 }
 
-/** Step one of CARTO's two-step protocol: where to fetch the TileJSON, and the schema. */
+/**
+ * Step one of CARTO's two-step protocol: where to fetch the TileJSON (and, for small sources,
+ * the whole data in `dataFormats`), and the schema.
+ */
 export function buildInstantiation(
   baseUrl: string,
   source: SourceDefinition,
   inspection: SourceInspection,
+  dataFormats: readonly string[] = [],
 ) {
-  const params = versionedParameters(source, inspection);
-  params.set('format', 'tilejson');
+  const urlFor = (format: string) => {
+    const params = versionedParameters(source, inspection);
+    params.set('format', format);
+    return { url: [endpointUrl(baseUrl, source, `?${params.toString()}`)] };
+  };
   return {
     nrows: inspection.rowCount,
     schema: schemaOf(inspection),
-    tilejson: { url: [endpointUrl(baseUrl, source, `?${params.toString()}`)] },
+    tilejson: urlFor('tilejson'),
+    ...Object.fromEntries(dataFormats.map((format) => [format, urlFor(format)])),
   };
 }
 
