@@ -46,7 +46,10 @@ export interface Dialect extends SqlRenderer {
   intersects(column: Sql, filter: Sql): Sql;
   /** The SRID of one geometry, or null where geometries carry none (spherical only). */
   srid(column: Sql): Sql | null;
-  /** `[xmin, ymin, xmax, ymax]` select items of the WGS84 extent of a geometry column. */
+  /**
+   * `[xmin, ymin, xmax, ymax]` select items of the WGS84 extent of a geometry column; SRID 0
+   * (unknown) is read as longitude and latitude.
+   */
   extent(column: Sql, srid: number): Sql[];
   nullSafeEquals(a: Sql, b: Sql): Sql;
   paging(limit: number, offset: number): Sql;
@@ -256,12 +259,13 @@ class PostgresFamilyDialect implements Dialect {
 
   geometryFromGeoJson(geojson: Sql, srid: number): Sql {
     const wgs84 = sql`ST_SetSRID(ST_GeomFromGeoJSON(${geojson}), 4326)`;
-    if (this.name === 'redshift') {
-      return srid === 4326 ? wgs84 : sql`ST_Transform(${wgs84}, ${num(srid)})`;
-    }
     // Parts past ±180° (a viewport across the antimeridian) are moved onto the other side.
-    const wrapped = sql`ST_WrapX(ST_WrapX(${wgs84}, 180, -360), -180, 360)`;
-    return srid === 4326 ? wrapped : sql`ST_Transform(${wrapped}, ${num(srid)})`;
+    const shape =
+      this.name === 'redshift' ? wgs84 : sql`ST_WrapX(ST_WrapX(${wgs84}, 180, -360), -180, 360)`;
+    if (srid === 4326) return shape;
+    // SRID 0 marks coordinates of unknown system, read as longitude and latitude.
+    if (srid === 0) return sql`ST_SetSRID(${shape}, 0)`;
+    return sql`ST_Transform(${shape}, ${num(srid)})`;
   }
 
   srid(column: Sql): Sql | null {
@@ -274,7 +278,9 @@ class PostgresFamilyDialect implements Dialect {
 
   extent(column: Sql, srid: number): Sql[] {
     const box =
-      srid === 4326 ? sql`ST_Extent(${column})` : sql`ST_Extent(ST_Transform(${column}, 4326))`;
+      srid === 4326 || srid === 0
+        ? sql`ST_Extent(${column})`
+        : sql`ST_Extent(ST_Transform(${column}, 4326))`;
     return [sql`ST_XMin(${box})`, sql`ST_YMin(${box})`, sql`ST_XMax(${box})`, sql`ST_YMax(${box})`];
   }
 
@@ -598,7 +604,7 @@ class DatabricksDialect implements Dialect {
   }
 
   extent(column: Sql, srid: number): Sql[] {
-    const geom = srid === 4326 ? column : sql`st_transform(${column}, 4326)`;
+    const geom = srid === 4326 || srid === 0 ? column : sql`st_transform(${column}, 4326)`;
     return [
       sql`min(st_xmin(${geom}))`,
       sql`min(st_ymin(${geom}))`,

@@ -153,10 +153,11 @@ function searchCondition(
   if (values.length === 0) return sql`1 = 0`;
   const fold = !options.keepSpecialCharacters;
   const patterns = values.map((v) => {
-    let text = String(v);
-    if (fold) text = foldDiacriticsInText(text);
+    const text = String(v);
+    // As the clients do: an expression is used as written, only values lose their accents.
     if (options.useRegExp) return text;
-    let pattern = text.replace(REGEXP_SPECIAL, '\\$&');
+    const plain = fold ? foldDiacriticsInText(text) : text;
+    let pattern = plain.replace(REGEXP_SPECIAL, '\\$&');
     if (options.mustStart) pattern = `^${pattern}`;
     if (options.mustEnd) pattern = `${pattern}$`;
     return pattern;

@@ -171,11 +171,13 @@ function category(input: ModelInput): ModelPlan {
   const top = integerParam(params, 'othersThreshold', 0, 1, input.maxRows);
   const topAlias = identifier('_top');
   const topRows = sql`${categories}${limitOf(top)}`;
-  const isTop = dialect.nullSafeEquals(sql`${topAlias}.${name}`, column);
-  const rest = sql`SELECT ${agg}${fromWhere(
-    input,
-    sql`NOT EXISTS (SELECT 1 FROM ${topAlias} WHERE ${isTop})`,
-  )}`;
+  // The source's rows are named apart, so a source column called `name` or `value` is not
+  // read as the top list's own column.
+  const rowsAlias = identifier('_rows');
+  const rows = sql`(SELECT *${fromWhere(input)}) AS ${rowsAlias}`;
+  const isTop = dialect.nullSafeEquals(sql`${topAlias}.${name}`, sql`${rowsAlias}.${column}`);
+  const rest = sql`SELECT ${agg} FROM ${rows}
+    WHERE NOT EXISTS (SELECT 1 FROM ${topAlias} WHERE ${isTop})`;
   const others = identifier('_others');
   return {
     statements: [

@@ -221,7 +221,7 @@ export class PreparedSource {
     return cellResolution(this.request.spatialDataType as CellType, cell);
   }
 
-  /** The SRID of a geometry column, read from its first non-null value (4326 if unknown). */
+  /** The SRID of a geometry column, read from its first non-null value (4326 if none). */
   sridOf(column: string): Promise<number> {
     let pending = this.srids.get(column);
     if (!pending) {
@@ -239,7 +239,9 @@ export class PreparedSource {
       sql`SELECT ${srid} AS ${identifier('srid')} FROM ${this.from}
         WHERE ${ref} IS NOT NULL LIMIT 1`,
     );
-    const value = Number(result.rows[0]?.srid ?? 0);
-    return value > 0 ? value : 4326;
+    // SRID 0 (unknown) is kept: the shape must carry the column's SRID to be compared with it,
+    // and its coordinates are read as longitude and latitude, as tiles read such columns.
+    const first = result.rows[0]?.srid;
+    return first === undefined || first === null ? 4326 : Number(first);
   }
 }

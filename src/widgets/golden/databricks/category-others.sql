@@ -2,5 +2,6 @@ WITH `_top` AS (SELECT `name`, `value` FROM (SELECT `Name` AS `name`, COUNT(*) A
     GROUP BY `Name`) AS `_categories`
     ORDER BY `value` ASC NULLS LAST, `name` ASC LIMIT 2)
         SELECT `name`, `value`, 0 AS `_others` FROM `_top`
-        UNION ALL SELECT NULL, (SELECT COUNT(*) FROM `widgets`.`golden` WHERE NOT EXISTS (SELECT 1 FROM `_top` WHERE `_top`.`name` <=> `Name`)), 1;
+        UNION ALL SELECT NULL, (SELECT COUNT(*) FROM (SELECT * FROM `widgets`.`golden`) AS `_rows`
+    WHERE NOT EXISTS (SELECT 1 FROM `_top` WHERE `_top`.`name` <=> `_rows`.`Name`)), 1;
 -- params: []
