@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { query, vectorQuerySource, vectorTableSource, type Filters } from '@carto/api-client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
-import { describeWithPostgres, runAsSuperuser, type PostgresInfo } from './support/postgres.js';
+import { describeWithPostgres } from './support/postgres.js';
+import { embeddedTarget, postgresTarget, type WidgetTarget } from './support/widget-targets.js';
 import { createPostgresConnection, ensurePostgresDemoData } from './support/postgres-demo.js';
 
 /**
@@ -22,37 +23,7 @@ beforeAll(async () => {
 type Row = Record<string, any>;
 type Fields = Record<string, unknown>;
 
-interface Target {
-  connectionName: string;
-  /** Runs fixture statements as a role that may create tables, then lets the API read them. */
-  setUp(statements: string[], tables: string[]): Promise<void>;
-}
-
-const embedded: Target = {
-  connectionName: 'carto_dw',
-  async setUp(statements) {
-    for (const q of statements) {
-      const response = await fetch(`${baseUrl}/v3/sql/carto_dw/query`, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ q }),
-      });
-      if (response.status !== 200) throw new Error(`${q}: ${await response.text()}`);
-    }
-  },
-};
-
-function postgresTarget(info: PostgresInfo, connectionName: string): Target {
-  return {
-    connectionName,
-    async setUp(statements, tables) {
-      for (const statement of statements) await runAsSuperuser(info, statement);
-      for (const table of tables) {
-        await runAsSuperuser(info, `GRANT SELECT ON ${table} TO ${info.username}`);
-      }
-    },
-  };
-}
+const embedded = embeddedTarget(baseUrl, () => accessToken);
 
 /** A Stats API call as CARTO's client sends it: JSON values in the query string, or a body. */
 async function callStats(path: string, fields: Fields = {}, method: 'GET' | 'POST' = 'GET') {
@@ -106,7 +77,7 @@ function quantileRanks(count: number): Record<string, number[]> {
 
 const NON_FINITE = `('NaN', 'Infinity', '-Infinity')`;
 
-function statsSuite(target: Target, prepare?: () => Promise<void>) {
+function statsSuite(target: WidgetTarget, prepare?: () => Promise<void>) {
   const { connectionName } = target;
   const suffix = randomBytes(4).toString('hex');
   const fixture = `public."StatsPoints_${suffix}"`;

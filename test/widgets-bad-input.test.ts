@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
+import { embeddedTarget } from './support/widget-targets.js';
 
 const { baseUrl, clientId, clientSecret } = sharedServer();
 let token = '';
@@ -73,14 +74,8 @@ describe('widget API answers', () => {
   });
 });
 
-async function runSql(q: string) {
-  const response = await fetch(`${baseUrl}/v3/sql/carto_dw/query`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ q }),
-  });
-  expect(response.status).toBe(200);
-}
+/** Runs a fixture statement on the embedded warehouse through the SQL API. */
+const runSql = (q: string) => embeddedTarget(baseUrl, () => token).setUp([q], []);
 
 describe('widget API columns', () => {
   it('finds a column added after the source was first used', async () => {

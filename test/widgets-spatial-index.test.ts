@@ -3,6 +3,7 @@ import { cellToBoundary, cellToLatLng, latLngToCell } from 'h3-js';
 import { cellToTile, tileToCell } from 'quadbin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
+import { embeddedTarget } from './support/widget-targets.js';
 
 const { baseUrl, clientId, clientSecret } = sharedServer();
 const table = `public.widget_cells_${randomBytes(4).toString('hex')}`;
@@ -60,14 +61,8 @@ function quadbinBounds(cell: string) {
   return { west: lon(x), east: lon(x + 1), north: lat(y), south: lat(y + 1) };
 }
 
-async function runSql(q: string) {
-  const response = await fetch(`${baseUrl}/v3/sql/carto_dw/query`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ q }),
-  });
-  expect(response.status).toBe(200);
-}
+/** Runs a fixture statement on the embedded warehouse through the SQL API. */
+const runSql = (q: string) => embeddedTarget(baseUrl, () => token).setUp([q], []);
 
 async function count(spatialDataType: string, column: string, filter: unknown, mode?: string) {
   const search = new URLSearchParams({
