@@ -34,10 +34,10 @@ describe('configured limits', () => {
     expect(over.body.error).toContain('10 rows');
   });
 
-  it('stops a statement at the timeout with a 504 naming it, then serves the next one', async () => {
+  it('stops a statement at the timeout with a 400 naming it, then serves the next one', async () => {
     const slow = await sql('SELECT pg_sleep(30)');
-    expect(slow.status).toBe(504);
-    expect(slow.body).toMatchObject({ code: 'query_timeout', status: 504 });
+    expect(slow.status).toBe(400);
+    expect(slow.body).toMatchObject({ code: 'query_timeout', status: 400 });
     expect(slow.body.error).toMatch(/timed out after 1500 ms/);
     const next = await sql('SELECT 1 AS one');
     expect(next.status).toBe(200);
@@ -50,7 +50,7 @@ describe('configured limits', () => {
       `${server.baseUrl}/v3/maps/carto_dw/query/0/0/0?${new URLSearchParams({ q, formatTiles: 'mvt' })}`,
       { headers: { Authorization: `Bearer ${token}` } },
     );
-    expect(response.status).toBe(504);
+    expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'query_timeout' });
   });
 });

@@ -50,9 +50,9 @@ describeWithPostgres('PostgreSQL connection faults through the HTTP API', (pg) =
   };
   const healthy = async () => (await sql('SELECT 1 AS x')).status === 200;
 
-  it('ends a statement past the timeout with 504 JSON and stops it in the database', async () => {
+  it('ends a statement past the timeout with 400 JSON and stops it in the database', async () => {
     const response = await sql('SELECT pg_sleep(30) AS timeout_probe');
-    expect(response.status).toBe(504);
+    expect(response.status).toBe(400);
     const body = (await response.json()) as { code: string; error: string };
     expect(body.code).toBe('query_timeout');
     expect(body.error).toMatch(/timed out/);

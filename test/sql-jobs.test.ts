@@ -46,7 +46,8 @@ async function queryWhenServed(q: string) {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const { status, body } = await call('POST', '/v3/sql/carto_dw/query', { q });
-    if (status !== 503 && status !== 504) return { status, body };
+    const timedOut = (body as { code?: string } | null)?.code === 'query_timeout';
+    if (status !== 503 && !timedOut) return { status, body };
     if (Date.now() > deadline) throw new Error(`the warehouse still answers ${status}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

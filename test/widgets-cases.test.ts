@@ -731,7 +731,8 @@ describeWithPostgres('B10 widget timeouts on a PostgreSQL connection', (pg) => {
       queryParameters: '',
       filters: {},
     });
-    expect(answer.status).toBe(504);
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('query_timeout');
     expect(answer.body.error).toMatch(/timed out|timeout/i);
     expect(await pollUntil(async () => (await running('b10_widget_probe')) === 0, 5_000)).toBe(
       true,
@@ -800,7 +801,8 @@ describe('B10 widget timeouts on the embedded warehouse', () => {
       queryParameters: '',
       filters: {},
     });
-    expect(answer.status).toBe(504);
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('query_timeout');
     expect(answer.body.error).toMatch(/timed out|timeout/i);
     await expect(widgetSource.getFormula({ operation: 'count' })).rejects.toThrow(
       /timed out|timeout/i,

@@ -87,8 +87,9 @@ export const errors = {
     new ApiError(400, 'sql_error', message, {}, { cause }),
   sqlPermission: (message: string, cause: unknown) =>
     new ApiError(403, 'sql_permission', message, {}, { cause }),
+  /** A 4xx: the same statement would time out again; it needs to be cheaper, or a job. */
   queryTimeout: (timeoutMs: number) =>
-    new ApiError(504, 'query_timeout', `Query timed out after ${timeoutMs} ms`, {
+    new ApiError(400, 'query_timeout', `Query timed out after ${timeoutMs} ms`, {
       hint: 'Make the query cheaper or run it as a job',
     }),
   tooManyRows: (maxRows: number) =>
