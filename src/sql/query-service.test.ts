@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { WarehouseDriver, WarehouseRowStream } from '../warehouses/driver.js';
+import type {
+  WarehouseArrayRowStream,
+  WarehouseDriver,
+  WarehouseRowStream,
+} from '../warehouses/driver.js';
 import { runUserQuery } from './query-service.js';
 
 type Row = Record<string, unknown>;
@@ -25,6 +29,27 @@ function driverYielding(batches: Row[][], asked: number[] = []): WarehouseDriver
     stream: () => Promise.resolve(stream),
     test: () => Promise.reject(new Error('not used')),
     close: async () => undefined,
+  };
+}
+
+/** A driver that reads rows as arrays, its cells being the values themselves. */
+function driverYieldingArrays(names: string[], batches: unknown[][][]): WarehouseDriver {
+  const reader = {
+    valueOf: (cell: unknown) => cell,
+    jsonOf: (cell: unknown) => JSON.stringify(cell),
+  };
+  const stream: WarehouseArrayRowStream = {
+    fields: names.map((name) => ({ name, nativeType: 'unknown', cartoType: 'unknown' })),
+    readers: names.map(() => reader),
+    rows: (async function* () {
+      yield* batches;
+    })(),
+    close: async () => undefined,
+  };
+  return {
+    ...driverYielding([]),
+    stream: () => Promise.reject(new Error('not used')),
+    streamArrays: () => Promise.resolve(stream),
   };
 }
 
@@ -87,6 +112,32 @@ describe('runUserQuery rows', () => {
 
     await rowsTextOf(driverYielding([narrow, wide], asked));
 
-    expect(asked).toEqual([10_000, 1_000]);
+    expect(asked).toEqual([2_500, 1_000]);
+  });
+
+  it('writes array rows as JSON.stringify writes their objects, keys in its order', async () => {
+    const names = ['b', '2', 'quote " and \n', '1', ''];
+    const batches = [
+      [
+        [1.5, 'two', null, [1, { a: true }], 'x'],
+        [null, '', 'line\u2028sep', 0, false],
+      ],
+      [[-7, 'z', 'y', null, null]],
+    ];
+    const objectOf = (row: unknown[]) => Object.fromEntries(names.map((name, i) => [name, row[i]]));
+
+    const text = await rowsTextOf(driverYieldingArrays(names, batches));
+
+    expect(text).toBe(JSON.stringify(batches.flat().map(objectOf)));
+  });
+
+  it('splits a large batch into pieces and still writes every row once', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, `row ${i}`.repeat(i % 7)]);
+    const driver = driverYieldingArrays(['id', 'label'], [rows]);
+
+    const answer = await runUserQuery(driver, 'SELECT 1', [], { ...LIMITS, maxRows: 50_000 });
+    if (answer.kind !== 'whole') throw new Error('expected a whole answer');
+
+    expect(JSON.parse(answer.json).rows).toEqual(rows.map(([id, label]) => ({ id, label })));
   });
 });

@@ -1,17 +1,13 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { errors } from '../http/errors.js';
-import type {
-  CartoFieldType,
-  WarehouseDriver,
-  WarehouseField,
-  WarehouseRowStream,
-} from '../warehouses/driver.js';
+import type { CartoFieldType, WarehouseDriver, WarehouseField } from '../warehouses/driver.js';
 import {
   analyzeSql,
   isRowQuery,
   wrapAsSubquery,
   type SqlShape,
 } from '../warehouses/postgres-sql-text.js';
+import { openJsonRows, type JsonRowSource } from './json-rows.js';
 
 export interface QueryLimits {
   maxRows: number;
@@ -59,63 +55,17 @@ function closingJson(fields: WarehouseField[], location: string, rowCount: numbe
   return `],"schema":${JSON.stringify(schema)},"meta":${JSON.stringify(meta)}}`;
 }
 
-/**
- * One JSON value as `JSON.stringify` writes it inside an object. Numbers, strings, booleans and
- * null, nearly every value, take a short path; anything else goes through `JSON.stringify`.
- */
-function jsonValue(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    default:
-      // undefined for values JSON has no text for (undefined, functions): the key is left out.
-      return value === null ? 'null' : (JSON.stringify(value) as string | undefined);
-  }
-}
-
-/**
- * `JSON.stringify(row)` for every row of a batch, joined by commas, without building a JSON
- * writer per row: the rows of one result share their keys, so each key's `"name":` text is
- * escaped once per batch. Keys come from the first row in the order `JSON.stringify` walks
- * them (integer-like names first), and a value without JSON text leaves its key out, as
- * `JSON.stringify` does.
- */
-function rowsJson(rows: Record<string, unknown>[]): string {
-  const first = rows[0];
-  if (first === undefined) return '';
-  const keys = Object.keys(first);
-  const prefixes = keys.map((key, i) => `${i === 0 ? '' : ','}${JSON.stringify(key)}:`);
-  const texts = new Array<string>(rows.length);
-  for (let r = 0; r < rows.length; r += 1) {
-    const row = rows[r]!;
-    let text = '{';
-    let isFirst = true;
-    for (let i = 0; i < keys.length; i += 1) {
-      const json = jsonValue(row[keys[i]!]);
-      if (json === undefined) continue;
-      // A left-out first key must not leave the next one with a leading comma.
-      const prefix = isFirst && i > 0 ? prefixes[i]!.slice(1) : prefixes[i]!;
-      text += prefix + json;
-      isFirst = false;
-    }
-    texts[r] = `${text}}`;
-  }
-  return texts.join(',');
-}
-
 /** Rows of JSON text per batch aimed at: enough to make reads few, little enough to hold. */
 const TARGET_BATCH_BYTES = 2 * 1024 * 1024;
 const MIN_BATCH_ROWS = 1_000;
-const MAX_BATCH_ROWS = 10_000;
+const MAX_BATCH_ROWS = 2_500;
 
 /**
  * The batch size that makes about `TARGET_BATCH_BYTES` of JSON, from a batch just written:
- * narrow rows are read 10,000 at a time (fewer round trips to the warehouse), wide ones stay
- * at 1,000 so a batch of large geometries does not sit in memory whole.
+ * narrow rows are read 2,500 at a time, wide ones 1,000 so a batch of large geometries does
+ * not sit in memory whole. Larger batches of narrow rows measured slower: the driver reads the
+ * next batch while this one is written, so round trips cost little, while rows held longer
+ * survive into V8's old generation and cost full collections.
  */
 function nextBatchRows(rows: number, jsonChars: number): number {
   const charsPerRow = Math.max(1, jsonChars / Math.max(1, rows));
@@ -123,34 +73,64 @@ function nextBatchRows(rows: number, jsonChars: number): number {
   return Math.min(MAX_BATCH_ROWS, Math.max(MIN_BATCH_ROWS, fitting));
 }
 
-/** Reads rows into JSON text, counting against the row limit. */
+/**
+ * Characters of JSON text per piece written. A piece stays well under V8's limit for objects
+ * in the young generation (128 KiB), where a short-lived string is cheapest to collect; one
+ * large string per batch would be allocated in old space and kept until a full collection.
+ */
+const TARGET_PIECE_CHARS = 32 * 1024;
+
+/** Reads rows into JSON text pieces, counting against the row limit. */
 class RowWriter {
   rowCount = 0;
-  private chunks: string[] = [];
+  private pieces: string[] = [];
+  private pieceRows = 100;
   bufferedBytes = 0;
 
   constructor(
     private readonly maxRows: number,
-    private readonly stream?: WarehouseRowStream,
+    private readonly source: JsonRowSource,
   ) {}
 
-  add(rows: Record<string, unknown>[]): void {
+  add(rows: readonly unknown[]): void {
     if (this.rowCount + rows.length > this.maxRows) throw errors.tooManyRows(this.maxRows);
     if (rows.length === 0) return;
-    const json = rowsJson(rows);
-    const text = this.rowCount === 0 ? json : `,${json}`;
+    let chars = 0;
+    for (let start = 0, end = 0; start < rows.length; start = end) {
+      end = Math.min(rows.length, start + this.pieceRows);
+      const json = this.source.rowsJson(rows, start, end);
+      const text = this.rowCount === 0 && start === 0 ? json : `,${json}`;
+      this.pieces.push(text);
+      chars += text.length;
+      this.pieceRows = Math.max(1, Math.floor((TARGET_PIECE_CHARS * (end - start)) / text.length));
+    }
     this.rowCount += rows.length;
-    this.chunks.push(text);
-    this.bufferedBytes += text.length;
-    this.stream?.setBatchRows?.(nextBatchRows(rows.length, text.length));
+    this.bufferedBytes += chars;
+    this.source.setBatchRows?.(nextBatchRows(rows.length, chars));
   }
 
+  /** The text written since the last call, as one string. */
   take(): string {
-    const text = this.chunks.join('');
-    this.chunks = [];
+    const text = this.pieces.join('');
+    this.pieces = [];
     this.bufferedBytes = 0;
     return text;
   }
+
+  /** The pieces written since the last call. */
+  takePieces(): string[] {
+    const pieces = this.pieces;
+    this.pieces = [];
+    this.bufferedBytes = 0;
+    return pieces;
+  }
+}
+
+/** Writes pieces of text; false when the reader wants no more for now. */
+function writePieces(out: PassThrough, pieces: string[]): boolean {
+  let wantsMore = true;
+  for (const piece of pieces) wantsMore = out.write(piece);
+  return wantsMore;
 }
 
 /** Waits until the reader wants more, or has gone away (then nothing will drain). */
@@ -173,24 +153,23 @@ function drainedOrClosed(out: PassThrough): Promise<void> {
  */
 async function pumpRest(
   out: PassThrough,
-  batches: AsyncIterator<Record<string, unknown>[]>,
+  source: JsonRowSource,
   writer: RowWriter,
   finish: () => string,
-  stream: WarehouseRowStream,
 ): Promise<void> {
   try {
     for (;;) {
-      const next = await batches.next();
+      const next = await source.batches.next();
       if (next.done) break;
       writer.add(next.value);
       if (out.destroyed) return;
-      if (!out.write(writer.take())) await drainedOrClosed(out);
+      if (!writePieces(out, writer.takePieces())) await drainedOrClosed(out);
     }
     out.end(finish());
   } catch (error) {
     out.destroy(error as Error);
   } finally {
-    await stream.close().catch(() => undefined);
+    await source.close().catch(() => undefined);
   }
 }
 
@@ -211,32 +190,32 @@ export async function runUserQuery(
     ? `SELECT * FROM ${wrapAsSubquery(shape.body, '_q')} LIMIT ${limits.maxRows + 1}`
     : shape.body;
 
-  const stream = await driver.stream({ sql, params, timeoutMs: limits.timeoutMs, signal });
+  const source = await openJsonRows(driver, { sql, params, timeoutMs: limits.timeoutMs, signal });
   const location = driver.provider;
-  const writer = new RowWriter(limits.maxRows, stream);
-  const batches = stream.rows[Symbol.asyncIterator]();
+  const writer = new RowWriter(limits.maxRows, source);
   try {
-    checkColumnNames(stream.fields);
+    checkColumnNames(source.fields);
     for (;;) {
-      const next = await batches.next();
+      const next = await source.batches.next();
       if (next.done) {
-        const closing = closingJson(stream.fields, location, writer.rowCount);
+        const closing = closingJson(source.fields, location, writer.rowCount);
         const json = `{"rows":[${writer.take()}${closing}`;
-        await stream.close();
+        await source.close();
         return { kind: 'whole', json, isRowQuery: rowQuery };
       }
       writer.add(next.value);
       if (writer.bufferedBytes > limits.bufferBytes) break;
     }
   } catch (error) {
-    await stream.close().catch(() => undefined);
+    await source.close().catch(() => undefined);
     throw error;
   }
 
   const out = new PassThrough();
-  out.write(`{"rows":[${writer.take()}`);
-  const finish = () => closingJson(stream.fields, location, writer.rowCount);
-  void pumpRest(out, batches, writer, finish, stream);
+  out.write('{"rows":[');
+  writePieces(out, writer.takePieces());
+  const finish = () => closingJson(source.fields, location, writer.rowCount);
+  void pumpRest(out, source, writer, finish);
   return { kind: 'stream', body: out, isRowQuery: rowQuery };
 }
 

@@ -108,6 +108,27 @@ export interface WarehouseRowStream {
   setBatchRows?(rows: number): void;
 }
 
+/** How a consumer reads the cells of one column of a `WarehouseArrayRowStream`. */
+export interface WarehouseColumnReader {
+  /** The cell's JSON-safe value, as `WarehouseResult` describes it. */
+  valueOf(cell: unknown): unknown;
+  /** The JSON text `JSON.stringify` writes for that value, often without building it. */
+  jsonOf(cell: unknown): string;
+}
+
+/**
+ * A result read in batches of rows as arrays of cells in column order, which spares building
+ * an object per row. A cell is null for SQL NULL, else in the driver's own form, read only
+ * through `readers[column]`. Closing and batch sizes work as in `WarehouseRowStream`.
+ */
+export interface WarehouseArrayRowStream {
+  fields: WarehouseField[];
+  readers: WarehouseColumnReader[];
+  rows: AsyncIterable<unknown[][]>;
+  close(): Promise<void>;
+  setBatchRows?(rows: number): void;
+}
+
 /** What `test()` found: reachable, which server, and what it offers. */
 export interface WarehouseTestReport {
   /** Server version string, e.g. `PostgreSQL 15.18 on x86_64-pc-linux-gnu`. */
@@ -131,6 +152,8 @@ export interface WarehouseDriver {
   query(query: WarehouseQuery): Promise<WarehouseResult>;
   /** Runs one statement and reads its rows in batches of about `batchRows` (default 1,000). */
   stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream>;
+  /** `stream` with rows as arrays, for drivers that can read them so more cheaply. */
+  streamArrays?(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseArrayRowStream>;
   /** Connects and inspects the server; fails with a `WarehouseError` when it cannot. */
   test(): Promise<WarehouseTestReport>;
   close(): Promise<void>;

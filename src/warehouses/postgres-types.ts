@@ -117,7 +117,8 @@ export function parseTimestampText(text: string): string {
   return Number.isNaN(time) || Math.abs(time) > 8.64e15 ? text : new Date(time).toISOString();
 }
 
-function keepText(text: string): string {
+/** The parser of every type whose values keep PostgreSQL's text as they are. */
+export function keepText(text: string): string {
   return text;
 }
 

@@ -1,18 +1,23 @@
 /**
  * A result read through a server-side cursor (pg-cursor), one batch at a time, so memory holds
- * at most one batch whatever the result size. Redshift keeps portals only inside a
- * transaction, so there the cursor is wrapped in BEGIN/COMMIT.
+ * at most two batches whatever the result size: the one the consumer has, and the next, which
+ * is read meanwhile so that the server and the consumer work at the same time. Redshift keeps
+ * portals only inside a transaction, so there the cursor is wrapped in BEGIN/COMMIT.
  */
 
 import Cursor from 'pg-cursor';
-import type { WarehouseField, WarehouseRowStream } from '../driver.js';
+import type pg from 'pg';
+import type { WarehouseColumnReader, WarehouseField } from '../driver.js';
+import { keepText } from '../postgres-types.js';
+import { columnReaderOf } from './column-readers.js';
 import { cancelledError, timeoutError, type PooledSession } from './pooled-session.js';
 import type { ResultColumn, TypeCatalog } from './type-catalog.js';
 
-type Row = Record<string, unknown>;
+/** A row as an object keyed by column name, or as an array of text cells in column order. */
+type Row = Record<string, unknown> | unknown[];
 
-interface Batch {
-  rows: Row[];
+interface Batch<R extends Row> {
+  rows: R[];
   columns: ResultColumn[];
 }
 
@@ -28,7 +33,12 @@ export interface CursorStreamOptions {
   needsReset: boolean;
 }
 
-function readBatch(cursor: Cursor<Row>, batchRows: number): Promise<Batch> {
+/** Array rows keep every value as text; the column readers parse or copy it. */
+const TEXT_CELLS: pg.CustomTypesConfig = {
+  getTypeParser: (() => keepText) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+function readBatch<R extends Row>(cursor: Cursor<R>, batchRows: number): Promise<Batch<R>> {
   return new Promise((resolve, reject) => {
     cursor.read(batchRows, (error, rows, result) => {
       if (error) reject(error);
@@ -40,11 +50,17 @@ function readBatch(cursor: Cursor<Row>, batchRows: number): Promise<Batch> {
 /** Limit on closing the cursor or ending the transaction when the stream ends. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-export class CursorRowStream implements WarehouseRowStream {
+type RowMode = 'object' | 'array';
+
+export class CursorRowStream<R extends Row> {
   fields: WarehouseField[] = [];
-  readonly rows: AsyncIterable<Row[]>;
-  private cursor: Cursor<Row> | undefined;
-  private firstBatch: Row[] = [];
+  /** Per column, how to read array cells; empty for object rows. */
+  readers: WarehouseColumnReader[] = [];
+  readonly rows: AsyncIterable<R[]>;
+  private cursor: Cursor<R> | undefined;
+  private firstBatch: R[] = [];
+  /** The next batch, asked for as soon as the previous one arrived. */
+  private nextBatch: Promise<Batch<R>> | undefined;
   private isExhausted = false;
   private isReading = false;
   private hasFailed = false;
@@ -56,6 +72,7 @@ export class CursorRowStream implements WarehouseRowStream {
     private readonly session: PooledSession,
     private readonly catalog: TypeCatalog,
     private readonly options: CursorStreamOptions,
+    private readonly rowMode: RowMode,
   ) {
     this.deadline = Date.now() + options.timeoutMs;
     this.batchRows = options.batchRows;
@@ -63,15 +80,29 @@ export class CursorRowStream implements WarehouseRowStream {
   }
 
   /**
-   * Starts the statement and reads its first batch, which tells the columns. On failure the
-   * session is released and the error rethrown.
+   * Starts the statement and reads its first batch, which tells the columns; rows are objects
+   * keyed by column name. On failure the session is released and the error rethrown.
    */
-  static async open(
+  static open(
     session: PooledSession,
     catalog: TypeCatalog,
     options: CursorStreamOptions,
-  ): Promise<CursorRowStream> {
-    const stream = new CursorRowStream(session, catalog, options);
+  ): Promise<CursorRowStream<Record<string, unknown>>> {
+    return CursorRowStream.start(new CursorRowStream(session, catalog, options, 'object'));
+  }
+
+  /** As `open`, with rows as arrays of text cells that `readers` read. */
+  static openArrays(
+    session: PooledSession,
+    catalog: TypeCatalog,
+    options: CursorStreamOptions,
+  ): Promise<CursorRowStream<unknown[]>> {
+    return CursorRowStream.start(new CursorRowStream(session, catalog, options, 'array'));
+  }
+
+  private static async start<R extends Row>(
+    stream: CursorRowStream<R>,
+  ): Promise<CursorRowStream<R>> {
     try {
       await stream.start();
     } catch (error) {
@@ -80,7 +111,7 @@ export class CursorRowStream implements WarehouseRowStream {
       void stream.close();
       throw error;
     }
-    options.signal?.addEventListener('abort', stream.onAbort, { once: true });
+    stream.options.signal?.addEventListener('abort', stream.onAbort, { once: true });
     return stream;
   }
 
@@ -98,6 +129,7 @@ export class CursorRowStream implements WarehouseRowStream {
     const { session, options } = this;
     await session.run(async (client) => {
       await session.applyStatementTimeout(options.timeoutMs);
+      await session.applyGenericPlans(false);
       if (options.needsTransaction) await client.query('BEGIN');
     }, this.limits());
 
@@ -107,14 +139,21 @@ export class CursorRowStream implements WarehouseRowStream {
       first = await this.openCursor();
     }
     this.fields = this.catalog.fieldsOf(first.columns);
+    if (this.rowMode === 'array') {
+      this.readers = first.columns.map((column) =>
+        columnReaderOf(column.dataTypeID, this.catalog.parserOf(column.dataTypeID)),
+      );
+    }
     this.firstBatch = first.rows;
   }
 
-  private openCursor(): Promise<Batch> {
+  private openCursor(): Promise<Batch<R>> {
     const { sql, params } = this.options;
-    this.cursor = this.session.client.query(
-      new Cursor<Row>(sql, params, { types: this.catalog.pgTypes }),
-    );
+    const config =
+      this.rowMode === 'array'
+        ? { rowMode: 'array' as const, types: TEXT_CELLS }
+        : { types: this.catalog.pgTypes };
+    this.cursor = this.session.client.query(new Cursor<R>(sql, params, config));
     return this.read();
   }
 
@@ -124,18 +163,18 @@ export class CursorRowStream implements WarehouseRowStream {
    * once they are learnt; any other statement must not run twice, so there they stay
    * `unknown` and their values text.
    */
-  private hasUnknownTypes(batch: Batch): boolean {
+  private hasUnknownTypes(batch: Batch<R>): boolean {
     return batch.columns.some((column) => !this.catalog.knows(column.dataTypeID));
   }
 
-  private async learnTypes(batch: Batch): Promise<void> {
+  private async learnTypes(batch: Batch<R>): Promise<void> {
     await this.session.run(async (client) => {
       await this.cursor?.close();
       await this.catalog.describe(client, batch.columns);
     }, this.limits());
   }
 
-  private async read(): Promise<Batch> {
+  private async read(): Promise<Batch<R>> {
     const cursor = this.cursor;
     if (!cursor) return { rows: [], columns: [] };
     this.isReading = true;
@@ -152,14 +191,32 @@ export class CursorRowStream implements WarehouseRowStream {
     }
   }
 
-  private async *iterate(): AsyncGenerator<Row[]> {
+  /** Asks for the next batch now, unless the result has ended or the stream stopped. */
+  private readAhead(): void {
+    if (this.isExhausted || this.closing || this.options.signal?.aborted) return;
+    const next = this.read();
+    // Awaited by the next step of the loop; a failure must not count as unhandled meanwhile.
+    next.catch(() => undefined);
+    this.nextBatch = next;
+  }
+
+  private async takeBatch(): Promise<Batch<R>> {
+    const next = this.nextBatch ?? this.read();
+    this.nextBatch = undefined;
+    const batch = await next;
+    this.readAhead();
+    return batch;
+  }
+
+  private async *iterate(): AsyncGenerator<R[]> {
     try {
       const first = this.firstBatch;
       this.firstBatch = [];
+      this.readAhead();
       if (first.length > 0) yield first;
-      while (!this.isExhausted) {
+      while (this.nextBatch || !this.isExhausted) {
         this.throwIfStopped();
-        const { rows } = await this.read();
+        const { rows } = await this.takeBatch();
         if (rows.length > 0) yield rows;
       }
     } finally {

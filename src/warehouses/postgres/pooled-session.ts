@@ -26,6 +26,11 @@ interface SessionMemory {
   statementTimeoutMs?: number;
   /** Names of the statements this driver prepared in the session; all go at a reset. */
   preparedNames?: Set<string>;
+  /**
+   * `generic` while the session plans prepared statements once for all bind values,
+   * `unknown` while that is being changed; absent means the server's default.
+   */
+  planCache?: 'generic' | 'unknown';
 }
 
 /** Most statements kept prepared in one session; texts beyond it are parsed every time. */
@@ -192,6 +197,23 @@ export class PooledSession {
   }
 
   /**
+   * Makes prepared statements use one generic plan (`plan_cache_mode`, PostgreSQL 12+) or
+   * the server's default again. PostgreSQL otherwise plans a tile statement anew for each
+   * tile, as its generic plan looks costlier on paper, and planning takes longer than
+   * running it for a small tile; unnamed statements, user SQL among them, would be affected
+   * too, so every other statement runs with the default.
+   */
+  async applyGenericPlans(isGeneric: boolean): Promise<void> {
+    const current = this.memory.planCache;
+    if (isGeneric ? current === 'generic' : current === undefined) return;
+    this.memory.planCache = 'unknown';
+    await this.client.query(
+      isGeneric ? 'SET plan_cache_mode = force_generic_plan' : 'RESET plan_cache_mode',
+    );
+    this.memory.planCache = isGeneric ? 'generic' : undefined;
+  }
+
+  /**
    * `name` when its statement may be kept prepared in this session, or undefined to parse the
    * text unnamed: when the session holds too many already, or pg's record of parsed statements
    * is not where it is expected.
@@ -264,6 +286,7 @@ export class PooledSession {
     }
     if (!needsReset) return;
     this.memory.statementTimeoutMs = undefined;
+    this.memory.planCache = undefined;
     await this.run((client) => client.query(resetSessionSql(this.context.provider)), limits);
     this.forgetPreparedStatements();
   }

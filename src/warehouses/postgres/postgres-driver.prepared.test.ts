@@ -53,4 +53,22 @@ describeWithPostgres('PostgresDriver with repeated texts', (info) => {
 
     expect((await repeat(5)).rows[0]?.['next']).toBe(6);
   });
+
+  it('plans a repeated text once for all values, and other statements as usual', async () => {
+    for (let value = 0; value < 3; value += 1) await repeat(value);
+    const plans = await driver.query({
+      sql: `SELECT generic_plans::int AS "generic", custom_plans::int AS "custom"
+              FROM pg_prepared_statements WHERE statement = $1`,
+      params: [REPEATED],
+      timeoutMs: TIMEOUT_MS,
+    });
+    const mode = await driver.query({
+      sql: 'SELECT current_setting(\'plan_cache_mode\') AS "mode"',
+      timeoutMs: TIMEOUT_MS,
+    });
+
+    expect(plans.rows[0]).toMatchObject({ custom: 0 });
+    expect(plans.rows[0]?.['generic']).toBeGreaterThanOrEqual(3);
+    expect(mode.rows).toEqual([{ mode: 'auto' }]);
+  });
 });

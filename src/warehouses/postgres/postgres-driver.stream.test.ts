@@ -233,4 +233,40 @@ describeWithPostgres('PostgresDriver.stream', (info) => {
     expect(error).toMatchObject({ kind: 'timeout' });
     expect(await pollUntil(() => areAllIdle(info, applicationName))).toBe(true);
   });
+
+  it('reads rows as arrays whose readers give the values and JSON of object rows', async () => {
+    const { driver } = driverWith();
+    const sql = `SELECT g AS id, g::int8 * 4000000000000 AS big, g / 3.0 AS ratio,
+                        (g * 0.1)::float8 AS f8, (g * 0.1)::float4 AS f4,
+                        CASE WHEN g = 2 THEN 'NaN'::float8 END AS nan,
+                        'say "hi" ' || g AS label, g % 2 = 0 AS even,
+                        '2024-03-30 23:30:00+05:30'::timestamptz AS at,
+                        json_build_object('g', g) AS doc, ARRAY[g, NULL] AS list,
+                        NULL::text AS nothing, 1 AS "2"
+                   FROM generate_series(1, 5) AS g`;
+    const objects: Record<string, unknown>[] = [];
+    for await (const batch of (await driver.stream({ sql, timeoutMs: 10_000 })).rows) {
+      objects.push(...batch);
+    }
+
+    const stream = await driver.streamArrays({ sql, timeoutMs: 10_000, batchRows: 2 });
+    const values: Record<string, unknown>[] = [];
+    const jsonTexts: string[] = [];
+    for await (const batch of stream.rows) {
+      for (const row of batch) {
+        const cells = stream.fields.map((field, i) => [field.name, row[i]] as const);
+        const value = (cell: unknown, i: number) =>
+          cell === null ? null : stream.readers[i]!.valueOf(cell);
+        const json = (cell: unknown, i: number) =>
+          cell === null ? 'null' : stream.readers[i]!.jsonOf(cell);
+        values.push(Object.fromEntries(cells.map(([name, cell], i) => [name, value(cell, i)])));
+        jsonTexts.push(`[${cells.map(([, cell], i) => json(cell, i)).join(',')}]`);
+      }
+    }
+
+    expect(values).toEqual(objects);
+    expect(jsonTexts).toEqual(
+      objects.map((row) => JSON.stringify(stream.fields.map((field) => row[field.name]))),
+    );
+  });
 });

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import {
   WarehouseError,
+  type WarehouseArrayRowStream,
   type WarehouseCapabilities,
   type WarehouseDriver,
   type WarehouseProvider,
@@ -16,7 +17,7 @@ import {
   type WarehouseRowStream,
   type WarehouseTestReport,
 } from '../driver.js';
-import { CursorRowStream } from './cursor-row-stream.js';
+import { CursorRowStream, type CursorStreamOptions } from './cursor-row-stream.js';
 import { endpointOf, type PostgresDriverOptions } from './postgres-driver-options.js';
 import { connectFailure, describeError } from './postgres-failures.js';
 import { createPostgresPool } from './postgres-pool.js';
@@ -107,6 +108,15 @@ function statementNameOf(sql: string): string {
   return name;
 }
 
+/**
+ * True when the server is PostgreSQL 12 or later, which has `plan_cache_mode`; false for
+ * version strings of other shapes (Redshift, forks), which keep their default planning.
+ */
+function hasPlanCacheMode(serverVersion: string): boolean {
+  const major = /^PostgreSQL (\d+)/.exec(serverVersion)?.[1];
+  return major !== undefined && Number(major) >= 12;
+}
+
 /** Waits for `work`, but no longer than `ms`; the timer never keeps the process alive. */
 async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -127,6 +137,8 @@ export class PostgresDriver implements WarehouseDriver {
   private poolCreation: Promise<pg.Pool> | undefined;
   private inspection: Promise<ServerFacts> | undefined;
   private inspected: WarehouseCapabilities | undefined;
+  /** Prepared statements run with one generic plan (see `applyGenericPlans`). */
+  private usesGenericPlans = false;
   private isClosing = false;
 
   constructor(options: PostgresDriverOptions) {
@@ -175,6 +187,7 @@ export class PostgresDriver implements WarehouseDriver {
     try {
       return await session.run(async (client) => {
         await session.applyStatementTimeout(query.timeoutMs);
+        await session.applyGenericPlans(name !== undefined && this.usesGenericPlans);
         const result = await client.query<Row>(extendedQuery(query.sql, query.params, name));
         const columns = result.fields ?? [];
         const described = await this.catalog.describe(client, columns);
@@ -190,7 +203,20 @@ export class PostgresDriver implements WarehouseDriver {
   async stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream> {
     refuseCopy(query.sql);
     const session = await this.openSession(query.signal);
-    return CursorRowStream.open(session, this.catalog, {
+    return CursorRowStream.open(session, this.catalog, this.cursorOptionsOf(query));
+  }
+
+  /** `stream` with rows as arrays of PostgreSQL's text, read per column by `readers`. */
+  async streamArrays(
+    query: WarehouseQuery & { batchRows?: number },
+  ): Promise<WarehouseArrayRowStream> {
+    refuseCopy(query.sql);
+    const session = await this.openSession(query.signal);
+    return CursorRowStream.openArrays(session, this.catalog, this.cursorOptionsOf(query));
+  }
+
+  private cursorOptionsOf(query: WarehouseQuery & { batchRows?: number }): CursorStreamOptions {
+    return {
       sql: query.sql,
       params: [...(query.params ?? [])],
       batchRows: Math.max(1, query.batchRows ?? DEFAULT_BATCH_ROWS),
@@ -198,7 +224,7 @@ export class PostgresDriver implements WarehouseDriver {
       signal: query.signal,
       needsTransaction: this.provider === 'redshift',
       needsReset: mayLeaveSessionState(query.sql),
-    });
+    };
   }
 
   async test(): Promise<WarehouseTestReport> {
@@ -226,6 +252,8 @@ export class PostgresDriver implements WarehouseDriver {
     this.inspection ??= this.withSession((session) => this.inspect(session)).then(
       (facts) => {
         this.inspected = this.capabilitiesOf(facts);
+        this.usesGenericPlans =
+          this.provider === 'postgres' && hasPlanCacheMode(facts.serverVersion);
         return facts;
       },
       (error: unknown) => {

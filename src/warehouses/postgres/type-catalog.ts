@@ -10,6 +10,7 @@ import {
   PG_TEXT_PARSERS,
   PG_TYPE_OID,
   cartoTypeOf,
+  keepText,
   parseNumericTextKeepingIntegerDigits,
   type PgTextParser,
   type PgTypeInfo,
@@ -40,10 +41,6 @@ const DRIVER_TEXT_PARSERS: Readonly<Record<number, PgTextParser>> = {
   ...PG_TEXT_PARSERS,
   [PG_TYPE_OID.numeric]: parseNumericTextKeepingIntegerDigits,
 };
-
-function keepText(text: string): string {
-  return text;
-}
 
 /** A column description as pg reports it. */
 export interface ResultColumn {
