@@ -27,6 +27,7 @@
  *   BENCH_PG_BURST (200)          concurrent statements in the pool burst
  *   BENCH_PG_SEED (20240601)      seed of the tile draw and of the load's tile choice
  *   BENCH_PG_BIN_DIR (/usr/lib/postgresql/15/bin)  initdb, pg_ctl, postgres, psql, pgbench
+ *   BENCH_PG_SERVER_NODE_ARGS ("")  extra node flags for the server, e.g. "--cpu-prof"
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -28,9 +28,9 @@ function serverEnvironment(settings) {
   return { ...env, ...settings };
 }
 
-function isHealthy(baseUrl) {
+function answersOk(baseUrl, route) {
   return new Promise((resolve) => {
-    const req = http.get(`${baseUrl}/health`, { agent: false, timeout: 1000 }, (res) => {
+    const req = http.get(`${baseUrl}${route}`, { agent: false, timeout: 1000 }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode === 200));
     });
@@ -41,7 +41,9 @@ function isHealthy(baseUrl) {
 
 /**
  * Spawns `node dist/main.js` with `settings` (GRATICULE_* variables) on a free port and
- * resolves once /health answers; output goes to `logPath`.
+ * resolves once /ready answers: /health answers while the embedded warehouse still starts in
+ * a worker, which takes a core for many seconds and would weigh on the first measurements.
+ * Output goes to `logPath`.
  */
 export async function startGraticule({ dataDir, logPath, settings }) {
   const port = await findFreePort();
@@ -57,7 +59,12 @@ export async function startGraticule({ dataDir, logPath, settings }) {
   });
   const log = createWriteStream(logPath, { flags: 'a' });
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // For profiling the server, e.g. BENCH_PG_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.BENCH_PG_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -67,10 +74,10 @@ export async function startGraticule({ dataDir, logPath, settings }) {
   );
   exited.then(() => children.delete(child));
 
-  while (!(await isHealthy(baseUrl))) {
-    if (exit) throw new Error(`server exited before /health (${JSON.stringify(exit)})`);
+  while (!(await answersOk(baseUrl, '/health')) || !(await answersOk(baseUrl, '/ready'))) {
+    if (exit) throw new Error(`server exited before /ready (${JSON.stringify(exit)})`);
     if (performance.now() - startedAt > START_TIMEOUT_MS) {
-      throw new Error(`server not healthy after ${START_TIMEOUT_MS} ms`);
+      throw new Error(`server not ready after ${START_TIMEOUT_MS} ms`);
     }
     await delay(50);
   }
