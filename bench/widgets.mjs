@@ -7,7 +7,8 @@
  * in one long-lived psql session (`\timing`, rows printed to /dev/null), so the baseline is the
  * server's work plus libpq and psql reading every row, without psql's start-up. Graticule is
  * timed end to end over HTTP (token verification, inspection of the source's columns, SQL,
- * JSON). Both sides run each widget once to warm up, then BENCH_WIDGET_REPS times; medians.
+ * JSON). Rounds alternate between the two sides, so both meet the same background load; one
+ * warm-up round each, then BENCH_WIDGET_REPS rounds; medians.
  * A widget with two statements (table: page and total) is run by the server concurrently and
  * by psql one after the other; the baseline adds both.
  *
@@ -18,6 +19,7 @@
  * Settings (environment):
  *   BENCH_PG_POINTS (1000000)   rows in the points table
  *   BENCH_WIDGET_REPS (7)       timed repetitions per widget and side
+ *   BENCH_WIDGET_ONLY ("")      comma-separated words; only widgets whose label has one run
  *   BENCH_PG_BIN_DIR (/usr/lib/postgresql/15/bin)
  */
 import { spawn } from 'node:child_process';
@@ -44,6 +46,7 @@ const TARGET_RATIO = 1.2;
 const settings = {
   points: Number(process.env.BENCH_PG_POINTS ?? 1_000_000),
   reps: Number(process.env.BENCH_WIDGET_REPS ?? 7),
+  only: (process.env.BENCH_WIDGET_ONLY ?? '').split(',').filter(Boolean),
 };
 const progress = (message) => process.stderr.write(`[bench:widgets] ${message}\n`);
 
@@ -172,38 +175,58 @@ async function loadStatementBuilder() {
 }
 
 /**
- * Times `statements` `reps + 1` times in one psql session (the first round warms up) and
- * answers the milliseconds of each round, all statements of a round added.
+ * One long-lived psql session (`\timing`, rows printed to /dev/null) that runs statements
+ * when asked and answers the milliseconds psql reports for them, so its rounds can alternate
+ * with Graticule's and both sides meet the same background load.
  */
-function timeInPsql(info, statements, reps) {
-  const psql = existsSync(path.join(PG_BIN_DIR, 'psql')) ? path.join(PG_BIN_DIR, 'psql') : 'psql';
-  const script = ['\\timing on', '\\o /dev/null'];
-  for (let round = 0; round <= reps; round += 1) script.push(...statements.map((s) => `${s};`));
-  const args = ['-X', '-q', '--csv', '-v', 'ON_ERROR_STOP=1', '-h', info.host, '-p'];
-  args.push(String(info.port), '-U', info.username, '-d', info.database);
-  return new Promise((resolve, reject) => {
-    const child = spawn(psql, args, {
+class PsqlSession {
+  constructor(info) {
+    const psql = existsSync(path.join(PG_BIN_DIR, 'psql')) ? path.join(PG_BIN_DIR, 'psql') : 'psql';
+    const args = ['-X', '-q', '--csv', '-h', info.host, '-p', String(info.port)];
+    args.push('-U', info.username, '-d', info.database);
+    this.child = spawn(psql, args, {
       env: { ...process.env, PGPASSWORD: info.password, PGAPPNAME: 'bench' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`psql exited ${code}: ${err.slice(-500)}`));
-      const times = [...out.matchAll(/Time: ([\d.]+) ms/g)].map((m) => Number(m[1]));
-      const rounds = [];
-      for (let i = 0; i + statements.length <= times.length; i += statements.length) {
-        rounds.push(times.slice(i, i + statements.length).reduce((a, b) => a + b, 0));
+    this.times = [];
+    this.waiters = [];
+    this.errors = '';
+    let pending = '';
+    this.child.stdout.on('data', (chunk) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop();
+      for (const line of lines) {
+        const match = /^Time: ([\d.]+) ms/.exec(line);
+        if (match) this.times.push(Number(match[1]));
       }
-      if (rounds.length !== reps + 1)
-        return reject(new Error(`psql timed ${rounds.length} rounds`));
-      resolve(rounds.slice(1));
+      this.settle();
     });
-    child.stdin.end(`${script.join('\n')}\n`);
-  });
+    this.child.stderr.on('data', (chunk) => {
+      this.errors += chunk;
+      for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(this.errors));
+    });
+    this.child.stdin.write('\\timing on\n\\o /dev/null\n');
+  }
+
+  settle() {
+    while (this.waiters.length > 0 && this.times.length >= this.waiters[0].count) {
+      const waiter = this.waiters.shift();
+      waiter.resolve(this.times.splice(0, waiter.count).reduce((a, b) => a + b, 0));
+    }
+  }
+
+  /** Milliseconds of the statements, run one after the other, as psql reports them. */
+  run(statements) {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ count: statements.length, resolve, reject });
+      this.child.stdin.write(`${statements.map((s) => `${s};`).join('\n')}\n`);
+    });
+  }
+
+  close() {
+    this.child.stdin.end();
+  }
 }
 
 function widgetPath(widget) {
@@ -218,18 +241,29 @@ function widgetPath(widget) {
   return `/v3/sql/${CONNECTION}/model/${widget.model}?${search}`;
 }
 
-async function timeOverHttp(client, token, widget, reps) {
-  const times = [];
+/** One widget request over HTTP: milliseconds to the last byte, and the answer's size. */
+async function requestWidget(client, token, widget) {
+  const response = await client.request(widgetPath(widget), { headers: bearer(token) });
+  if (response.status !== 200) {
+    throw new Error(`${widget.label} answered ${response.status}: ${response.errorText}`);
+  }
+  return response;
+}
+
+/** Alternating rounds of psql and Graticule, after one warm-up round of each. */
+async function timeBothSides(session, client, token, widget, statements, reps) {
+  const psql = [];
+  const http = [];
   let bytes = 0;
   for (let round = 0; round <= reps; round += 1) {
-    const response = await client.request(widgetPath(widget), { headers: bearer(token) });
-    if (response.status !== 200) {
-      throw new Error(`${widget.label} answered ${response.status}: ${response.errorText}`);
-    }
+    const psqlMs = await session.run(statements);
+    const response = await requestWidget(client, token, widget);
     bytes = response.bytes;
-    if (round > 0) times.push(response.ms);
+    if (round === 0) continue;
+    psql.push(psqlMs);
+    http.push(response.ms);
   }
-  return { times, bytes };
+  return { psql, http, bytes };
 }
 
 async function addTimeColumn(info) {
@@ -273,21 +307,27 @@ async function main() {
   const server = await startGraticule({
     dataDir: path.join(tempRoot, 'data'),
     logPath: path.join(tempRoot, 'server.log'),
-    settings: { GRATICULE_TILE_CACHE_MB: '0' },
+    // The embedded warehouse's demo data would load in the background during the first widgets.
+    settings: { GRATICULE_TILE_CACHE_MB: '0', GRATICULE_DEMO_DATA: 'false' },
   });
   const client = new StreamingClient(server.baseUrl, 4);
   const token = await issueToken(client, CLIENT_ID, CLIENT_SECRET);
   await createConnection(client, token, info, { name: CONNECTION, maxConnections: 10 });
 
+  const session = new PsqlSession(info);
   const rssBefore = readMemory(server.pid).rssMb;
   const rows = [];
   const results = [];
-  for (const widget of WIDGETS) {
+  const chosen = WIDGETS.filter(
+    (w) => settings.only.length === 0 || settings.only.some((word) => w.label.includes(word)),
+  );
+  for (const widget of chosen) {
     progress(widget.label);
     const statements = await build(widget);
-    const psql = summarize(await timeInPsql(info, statements, settings.reps));
-    const http = await timeOverHttp(client, token, widget, settings.reps);
-    const graticule = summarize(http.times);
+    const both = await timeBothSides(session, client, token, widget, statements, settings.reps);
+    const psql = summarize(both.psql);
+    const graticule = summarize(both.http);
+    const http = { bytes: both.bytes };
     const ratio = graticule.p50 / psql.p50;
     const rss = readMemory(server.pid).rssMb;
     results.push({ ...widget, psql, graticule, ratio, bytes: http.bytes, rssMb: rss });
@@ -301,6 +341,7 @@ async function main() {
       rss.toFixed(0),
     ]);
   }
+  session.close();
   client.close();
   await stopGraticule(server);
 
