@@ -353,7 +353,7 @@ describeWithPostgres('Connections through the CLI, and secrets in logs', (pg) =>
   });
   afterAll(async () => server?.stop());
 
-  it('adds, lists, tests and removes a connection; the server follows within a second', async () => {
+  it('adds, lists, tests and removes a connection; the server follows within 1 s', async () => {
     const add = runCli(
       [
         'connections',

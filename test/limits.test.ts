@@ -34,7 +34,7 @@ describe('configured limits', () => {
     expect(over.body.error).toContain('10 rows');
   });
 
-  it('stops a statement at the timeout with a 400 naming it, then serves the next one', async () => {
+  it('stops a statement at the timeout with a 400 naming it, then serves the next', async () => {
     const slow = await sql('SELECT pg_sleep(30)');
     expect(slow.status).toBe(400);
     expect(slow.body).toMatchObject({ code: 'query_timeout', status: 400 });

@@ -246,7 +246,8 @@ describe('Maps API bad input', () => {
     const filters = { country: { in: { values: ['AD'] } } };
     const encoded = encodeURIComponent(JSON.stringify(filters));
     const small = await call(
-      `/v3/maps/carto_dw/table?name=demo.populated_places&columns=name,population&filters=${encoded}`,
+      '/v3/maps/carto_dw/table?name=demo.populated_places&columns=name,population' +
+        `&filters=${encoded}`,
     );
     expect(small.status).toBe(200);
     const sql = await call(

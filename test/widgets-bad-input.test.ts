@@ -220,7 +220,7 @@ describe('widget API bad input', () => {
     expect(typeof body.code).toBe('string');
   });
 
-  it('answers a missing column with the error clients map to their invalid-column error', async () => {
+  it('answers a missing column with the error clients map to invalid-column errors', async () => {
     const { status, body } = await getModel({
       ...TABLE,
       params: { operation: 'sum', column: 'no_such_column' },

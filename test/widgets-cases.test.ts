@@ -437,9 +437,8 @@ function caseSuite(target: () => WidgetTarget, prepare?: () => Promise<void>) {
           columns: ['名前', 'población'],
           filters: { 名前: { in: { values: ['東京'] } } },
         });
-        const expected = await rows(`SELECT "名前", "población" FROM ${table} WHERE "名前" = $1`, [
-          '東京',
-        ]);
+        const sql = `SELECT "名前", "población" FROM ${table} WHERE "名前" = $1`;
+        const expected = await rows(sql, ['東京']);
         expect(tokyo.rows).toEqual(expected);
       });
     });
