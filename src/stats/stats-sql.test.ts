@@ -1,14 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeWithPostgres,
-  driverOptionsFor,
-  runAsSuperuser,
-} from '../../test/support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { describeWithPostgres, useFixtureSchema } from '../../test/support/postgres.js';
 import { QUANTILE_FRACTIONS } from '../maps/tilestats.js';
 import { dialectNamed, type DialectName } from '../sql-builder/dialect.js';
 import { identifier, render, sql, value } from '../sql-builder/sql.js';
 import type { WarehouseField } from '../warehouses/driver.js';
-import { PostgresDriver } from '../warehouses/postgres/postgres-driver.js';
 import { PreparedSource, readWidgetSource } from '../widgets/widget-source.js';
 import { quantileSqlFor } from './stats-dialect.js';
 import { columnStats, sourceStats, type AttributeStats } from './stats-service.js';
@@ -134,25 +129,10 @@ function expectedQuantiles(values: number[]): Record<string, number[]> {
 }
 
 describeWithPostgres('stats SQL on PostGIS, run for real', (info) => {
-  let driver: PostgresDriver;
-
-  beforeAll(async () => {
-    await runAsSuperuser(info, FIXTURE);
-    await runAsSuperuser(
-      info,
-      `GRANT USAGE ON SCHEMA stats_golden TO ${info.username};
-       GRANT SELECT ON ALL TABLES IN SCHEMA stats_golden TO ${info.username};`,
-    );
-    driver = new PostgresDriver(driverOptionsFor(info));
-  });
-
-  afterAll(async () => {
-    await driver?.close();
-    await runAsSuperuser(info, 'DROP SCHEMA IF EXISTS stats_golden CASCADE');
-  });
+  const driverOf = useFixtureSchema(info, 'stats_golden', FIXTURE);
 
   async function run({ text, params }: { text: string; params: unknown[] }) {
-    return (await driver.query({ sql: text, params, timeoutMs: 10_000 })).rows;
+    return (await driverOf().query({ sql: text, params, timeoutMs: 10_000 })).rows;
   }
 
   it('runs the golden summary and skips NaN, infinities and rows outside the filter', async () => {
@@ -200,7 +180,7 @@ describeWithPostgres('stats SQL on PostGIS, run for real', (info) => {
       { type: 'table', source: table, ...extra },
       { type: 'type', source: 'source' },
     );
-    return PreparedSource.open(request, { driver, timeoutMs: 10_000 });
+    return PreparedSource.open(request, { driver: driverOf(), timeoutMs: 10_000 });
   }
 
   it('answers a number column as a tilestats attribute, with every quantile', async () => {

@@ -1,11 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  describeWithPostgres,
-  driverOptionsFor,
-  runAsSuperuser,
-} from '../../test/support/postgres.js';
+import { expect, it } from 'vitest';
+import { describeWithPostgres, useFixtureSchema } from '../../test/support/postgres.js';
 import { GOLDEN_CASES, renderGoldenCase } from '../test-support/widget-golden-cases.js';
-import { PostgresDriver } from '../warehouses/postgres/postgres-driver.js';
 
 /** Rows of the golden fixture: names with accents, NULLs, NaN and infinities, two years. */
 const FIXTURE = `
@@ -28,29 +23,14 @@ const FIXTURE = `
 const NOT_PORTABLE_TO_POSTGRES = new Set(['timeseries-quarter-split']);
 
 describeWithPostgres('widget SQL of the PostgreSQL family, run for real', (info) => {
-  let driver: PostgresDriver;
-
-  beforeAll(async () => {
-    await runAsSuperuser(info, FIXTURE);
-    await runAsSuperuser(
-      info,
-      `GRANT USAGE ON SCHEMA widget_golden TO ${info.username};
-      GRANT SELECT ON ALL TABLES IN SCHEMA widget_golden TO ${info.username};`,
-    );
-    driver = new PostgresDriver(driverOptionsFor(info));
-  });
-
-  afterAll(async () => {
-    await driver?.close();
-    await runAsSuperuser(info, 'DROP SCHEMA IF EXISTS widget_golden CASCADE');
-  });
+  const driverOf = useFixtureSchema(info, 'widget_golden', FIXTURE);
 
   async function run(dialect: 'postgis' | 'redshift', name: string) {
     const golden = GOLDEN_CASES.find((c) => c.name === name)!;
     const statements = await renderGoldenCase(dialect, golden, 'widget_golden.fixture');
     const results = [];
     for (const { text, params } of statements) {
-      results.push((await driver.query({ sql: text, params, timeoutMs: 10_000 })).rows);
+      results.push((await driverOf().query({ sql: text, params, timeoutMs: 10_000 })).rows);
     }
     return results;
   }

@@ -6,8 +6,11 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, inject } from 'vitest';
-import type { PostgresDriverOptions } from '../../src/warehouses/postgres/postgres-driver.js';
+import { afterAll, beforeAll, describe, inject } from 'vitest';
+import {
+  PostgresDriver,
+  type PostgresDriverOptions,
+} from '../../src/warehouses/postgres/postgres-driver.js';
 import { restartCluster, type PostgresInfo } from './postgres-cluster.js';
 
 export type { PostgresInfo } from './postgres-cluster.js';
@@ -140,4 +143,30 @@ export function driverOptionsFor(
     applicationName: `graticule-test-${randomBytes(4).toString('hex')}`,
     ...overrides,
   };
+}
+
+/**
+ * Creates a fixture schema with the superuser before the suite (the application role may read
+ * it) and a driver for the application role, and removes both after it. Answers the driver.
+ */
+export function useFixtureSchema(
+  info: PostgresInfo,
+  schema: string,
+  fixtureSql: string,
+): () => PostgresDriver {
+  let driver: PostgresDriver | undefined;
+  beforeAll(async () => {
+    await runAsSuperuser(info, fixtureSql);
+    await runAsSuperuser(
+      info,
+      `GRANT USAGE ON SCHEMA ${schema} TO ${info.username};
+       GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${info.username};`,
+    );
+    driver = new PostgresDriver(driverOptionsFor(info));
+  });
+  afterAll(async () => {
+    await driver?.close();
+    await runAsSuperuser(info, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+  return () => driver!;
 }
