@@ -229,6 +229,98 @@ describe('widget API bad input', () => {
     expect(body).toMatchObject({ error: 'Column not found', column_name: 'no_such_column' });
   });
 
+  it('takes thousands of intervals without failing', async () => {
+    const values = Array.from({ length: 9_000 }, (_, i) => [i * 10, i * 10 + 5]);
+    const { status, body } = await postModel({
+      ...TABLE,
+      params: { operation: 'count' },
+      filters: { population: { between: { values } } },
+    });
+    expect(status).toBe(200);
+    expect(typeof (body.rows as { value: number }[])[0]!.value).toBe('number');
+  });
+
+  it('compares decimal and huge bounds with integer columns', async () => {
+    const count = async (filters: unknown) =>
+      (await getModel({ ...TABLE, params: { operation: 'count' }, filters })).body;
+    const decimal = await count({ population: { between: { values: [[1000, 5000.5]] } } });
+    const whole = await count({ population: { between: { values: [[1000, 5000]] } } });
+    expect(decimal).toEqual(whole);
+    expect(await count({ population: { in: { values: [1052.5] } } })).toEqual({
+      rows: [{ value: 0 }],
+    });
+    const huge = await count({ population: { between: { values: [[0, 1e20]] } } });
+    const all = await count({ population: { between: { values: [[0, null]] } } });
+    expect(huge).toEqual(all);
+  });
+
+  it('reads search flags sent as text', async () => {
+    const search = (mustStart: unknown) =>
+      getModel({
+        ...TABLE,
+        params: { operation: 'count' },
+        filters: { name: { stringSearch: { values: ['drid'], params: { mustStart } } } },
+      });
+    expect((await search('false')).body).toEqual((await search(false)).body);
+    expect((await search('maybe')).status).toBe(400);
+  });
+
+  it.each([
+    ['an unknown logical operator', { filtersLogicalOperator: 'xor' }, /filtersLogicalOperator/],
+    [
+      'too many search texts',
+      { filters: { name: { stringSearch: { values: Array(101).fill('a') } } } },
+      /search texts/,
+    ],
+    [
+      'h3 cells asked of a geometry column',
+      {
+        spatialDataType: 'h3',
+        spatialFilters: { geom: { indexes: ['8a2a1072b59ffff'], type: 'h3' } },
+      },
+      /not h3 cells/,
+    ],
+    [
+      'an h3 shape on a text column without cells',
+      {
+        spatialDataType: 'h3',
+        spatialDataColumn: 'name',
+        spatialFilters: {
+          name: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [0, 40],
+                [1, 40],
+                [1, 41],
+                [0, 40],
+              ],
+            ],
+          },
+        },
+      },
+      /h3 cells/,
+    ],
+  ])('answers 400 for %s', async (_name, extra, message) => {
+    const { status, body } = await getModel({ ...TABLE, params: { operation: 'count' }, ...extra });
+    expect(status).toBe(400);
+    expect(body.error).toMatch(message);
+  });
+
+  it('answers 400 for aggregations sharing an alias', async () => {
+    const aggregations = [
+      { column: 'population', operation: 'sum', alias: 'a' },
+      { column: 'population', operation: 'avg', alias: 'a' },
+    ];
+    const { status, body } = await getModel({
+      ...TABLE,
+      model: 'aggregations',
+      params: { aggregations },
+    });
+    expect(status).toBe(400);
+    expect(body.error).toMatch(/alias/);
+  });
+
   it('answers 404 for a connection it does not have', async () => {
     const response = await fetch(
       `${baseUrl}/v3/sql/nowhere/model/formula?${searchOf({ ...TABLE, params: {} })}`,

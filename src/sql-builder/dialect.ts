@@ -26,6 +26,8 @@ export interface Dialect extends SqlRenderer {
   finite(expr: Sql): Sql;
   /** The value as text. */
   text(expr: Sql): Sql;
+  /** A bound number that may not fit the column's integer type, compared exactly. */
+  decimal(expr: Sql): Sql;
   /** Text with the accents of Latin letters removed, as CARTO's clients match searches. */
   foldDiacritics(expr: Sql): Sql;
   /** A regular-expression match of `expr` against the bound `pattern`. */
@@ -197,6 +199,13 @@ class PostgresFamilyDialect implements Dialect {
     return sql`CAST(${expr} AS VARCHAR)`;
   }
 
+  decimal(expr: Sql): Sql {
+    // Redshift's NUMERIC defaults to no decimals; a double keeps 5000.5 as it is.
+    return this.name === 'redshift'
+      ? sql`CAST(${expr} AS DOUBLE PRECISION)`
+      : sql`CAST(${expr} AS NUMERIC)`;
+  }
+
   foldDiacritics(expr: Sql): Sql {
     return translateDiacritics('translate', expr);
   }
@@ -334,6 +343,10 @@ class BigQueryDialect implements Dialect {
     return sql`CAST(${expr} AS STRING)`;
   }
 
+  decimal(expr: Sql): Sql {
+    return sql`CAST(${expr} AS FLOAT64)`;
+  }
+
   foldDiacritics(expr: Sql): Sql {
     return sql`REGEXP_REPLACE(NORMALIZE(${expr}, NFD), r'\\pM', '')`;
   }
@@ -440,6 +453,10 @@ class SnowflakeDialect implements Dialect {
     return sql`TO_VARCHAR(${expr})`;
   }
 
+  decimal(expr: Sql): Sql {
+    return sql`CAST(${expr} AS DOUBLE)`;
+  }
+
   foldDiacritics(expr: Sql): Sql {
     return translateDiacritics('TRANSLATE', expr);
   }
@@ -537,6 +554,10 @@ class DatabricksDialect implements Dialect {
 
   text(expr: Sql): Sql {
     return sql`CAST(${expr} AS STRING)`;
+  }
+
+  decimal(expr: Sql): Sql {
+    return sql`CAST(${expr} AS DOUBLE)`;
   }
 
   foldDiacritics(expr: Sql): Sql {

@@ -17,6 +17,11 @@ export class Sql {
   }
 }
 
+/** Appends one by one: spreading a long list into `push` overflows the call stack. */
+function appendPieces(into: SqlPiece[], from: Sql): void {
+  for (const piece of from.pieces) into.push(piece);
+}
+
 /**
  * Template tag: literal parts are trusted text, an interpolated `Sql` is inlined, anything
  * else becomes a bound value.
@@ -27,7 +32,7 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
     if (text !== '') pieces.push({ kind: 'text', text });
     if (i >= values.length) return;
     const value = values[i];
-    if (value instanceof Sql) pieces.push(...value.pieces);
+    if (value instanceof Sql) appendPieces(pieces, value);
     else pieces.push({ kind: 'value', value });
   });
   return new Sql(pieces);
@@ -52,7 +57,7 @@ export function join(items: readonly Sql[], separator = ', '): Sql {
   const pieces: SqlPiece[] = [];
   items.forEach((item, i) => {
     if (i > 0) pieces.push({ kind: 'text', text: separator });
-    pieces.push(...item.pieces);
+    appendPieces(pieces, item);
   });
   return new Sql(pieces);
 }

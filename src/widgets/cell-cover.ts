@@ -9,6 +9,7 @@ import {
   POLYGON_TO_CELLS_FLAGS,
   getHexagonAreaAvg,
   getResolution,
+  isValidCell,
   polygonToCellsExperimental,
 } from 'h3-js';
 import { geometryToCells, getResolution as quadbinResolution } from 'quadbin';
@@ -27,6 +28,7 @@ export function cellResolution(type: CellType, cell: unknown): number {
   try {
     if (type === 'quadbin') return Number(quadbinResolution(BigInt(String(cell))));
     const text = type === 'h3' ? String(cell) : BigInt(String(cell)).toString(16);
+    if (!isValidCell(text)) throw new Error('not a cell');
     return getResolution(text);
   } catch {
     throw errors.badRequest(`The spatial column does not hold ${type} cells`);
@@ -45,10 +47,15 @@ function wrapped(rings: Rings): Rings {
 }
 
 function boundsOf(polygons: Rings[]): [number, number, number, number] {
-  const positions = polygons.flat(2);
-  const lons = positions.map((p) => p[0]!);
-  const lats = positions.map((p) => p[1]!);
-  return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+  const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+  // A loop, not Math.min(...list): a shape may have more vertices than a call has arguments.
+  for (const [lon, lat] of polygons.flat(2)) {
+    box[0] = Math.min(box[0], lon!);
+    box[1] = Math.min(box[1], lat!);
+    box[2] = Math.max(box[2], lon!);
+    box[3] = Math.max(box[3], lat!);
+  }
+  return box;
 }
 
 /** Square kilometres of a lon/lat box, on a sphere. */

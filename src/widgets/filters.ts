@@ -46,7 +46,25 @@ function isScalar(item: unknown): item is string | number | boolean | null {
   );
 }
 
-function inCondition(field: WarehouseField, ref: Sql, values: unknown[], name: string): Sql {
+/** Integers an `int4` column can hold; other numbers are compared as decimals. */
+const INT4_MAX = 2_147_483_647;
+
+/**
+ * A number bound for comparison with a number column: plain when any integer column can take
+ * it, else as a decimal, so 5000.5 or 1e20 compare with an `int4` column instead of failing.
+ */
+function boundNumber(dialect: Dialect, number: number): Sql {
+  if (Number.isInteger(number) && Math.abs(number) <= INT4_MAX) return value(number);
+  return dialect.decimal(value(number));
+}
+
+function inCondition(
+  dialect: Dialect,
+  field: WarehouseField,
+  ref: Sql,
+  values: unknown[],
+  name: string,
+): Sql {
   if (!values.every(isScalar)) {
     throw errors.invalidParameter(name, 'values must be strings, numbers, booleans or null');
   }
@@ -58,7 +76,9 @@ function inCondition(field: WarehouseField, ref: Sql, values: unknown[], name: s
   }
   const present = values.filter((v) => v !== null);
   const options: Sql[] = [];
-  if (present.length > 0) options.push(sql`${ref} IN (${join(present.map((v) => value(v)))})`);
+  const bind = (v: unknown) =>
+    typeof v === 'number' && isNumeric(field) ? boundNumber(dialect, v) : value(v);
+  if (present.length > 0) options.push(sql`${ref} IN (${join(present.map(bind))})`);
   if (present.length < values.length) options.push(sql`${ref} IS NULL`);
   return anyOf(options) ?? raw('1 = 0');
 }
@@ -105,7 +125,7 @@ function rangeCondition(
     bound = (end) => dialect.instantFromEpochMs(value(end));
   } else if (isNumeric(field)) {
     subject = finiteValue(field, (e) => dialect.finite(e));
-    bound = (end) => value(end);
+    bound = (end) => boundNumber(dialect, end as number);
   } else if (timeKind) {
     // Range widgets over dates send epoch milliseconds.
     subject = dialect.instant(ctx.columns.ref(field.name), timeKind);
@@ -136,6 +156,31 @@ interface SearchOptions {
 
 const REGEXP_SPECIAL = /[.*+?^${}()|[\]\\]/g;
 
+/** Texts one `stringSearch` may hold: each is a branch of one regular expression. */
+export const MAX_SEARCH_VALUES = 100;
+
+const SEARCH_FLAGS = [
+  'useRegExp',
+  'mustStart',
+  'mustEnd',
+  'caseSensitive',
+  'keepSpecialCharacters',
+] as const;
+
+/** The search flags, each a boolean (or its text, as a query string carries it). */
+function searchOptions(given: Record<string, unknown>, name: string): SearchOptions {
+  const options: SearchOptions = {};
+  for (const flag of SEARCH_FLAGS) {
+    const raw = given[flag];
+    if (raw === undefined || raw === null) continue;
+    if (raw !== true && raw !== false && raw !== 'true' && raw !== 'false') {
+      throw errors.invalidParameter(`${name}.params.${flag}`, 'expected true or false');
+    }
+    options[flag] = raw === true || raw === 'true';
+  }
+  return options;
+}
+
 function searchCondition(
   ctx: FilterContext,
   field: WarehouseField,
@@ -146,10 +191,14 @@ function searchCondition(
   if (!values.every((v) => typeof v === 'string' || typeof v === 'number')) {
     throw errors.invalidParameter(name, 'values must be strings');
   }
-  const options = ((raw as { params?: unknown }).params ?? {}) as SearchOptions;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+  if (values.length > MAX_SEARCH_VALUES) {
+    throw errors.invalidParameter(name, `more than ${MAX_SEARCH_VALUES} search texts`);
+  }
+  const given = (raw as { params?: unknown }).params ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
     throw errors.invalidParameter(name, "'params' must be an object");
   }
+  const options = searchOptions(given as Record<string, unknown>, name);
   if (values.length === 0) return sql`1 = 0`;
   const fold = !options.keepSpecialCharacters;
   const patterns = values.map((v) => {
@@ -179,7 +228,7 @@ function operatorCondition(
   }
   switch (operator) {
     case 'in':
-      return inCondition(field, ctx.columns.ref(field.name), listOf(raw, name), name);
+      return inCondition(ctx.dialect, field, ctx.columns.ref(field.name), listOf(raw, name), name);
     case 'between':
     case 'closed_open':
     case 'time':

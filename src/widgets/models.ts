@@ -501,6 +501,10 @@ function aggregations(input: ModelInput): ModelPlan {
       const agg = aggregate(input, operation, entry.column, undefined, column);
       return sql`${agg} AS ${identifier(alias)}`;
     });
+    const aliases = spec.map((item: { alias?: unknown } | null, i) => item?.alias ?? i);
+    if (new Set(aliases).size !== aliases.length) {
+      throw errors.invalidParameter('aggregations', 'each aggregation needs its own alias');
+    }
     select = join(items);
   } else {
     throw errors.invalidParameter(

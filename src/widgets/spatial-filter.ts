@@ -6,7 +6,8 @@
 import { errors } from '../http/errors.js';
 import type { Dialect } from '../sql-builder/dialect.js';
 import { join, sql, value, type Sql } from '../sql-builder/sql.js';
-import type { SourceColumns } from './columns.js';
+import type { WarehouseField } from '../warehouses/driver.js';
+import { isNumeric, type SourceColumns } from './columns.js';
 import { coverShape, type CellType, type CoverMode } from './cell-cover.js';
 
 export type SpatialDataType = 'geo' | 'h3' | 'h3int' | 'quadbin';
@@ -102,6 +103,17 @@ function cellCondition(
   return ctx.dialect.inCells(ref, ids, spatialDataType !== 'h3');
 }
 
+/** H3 cells are text; H3 integers and quadbin cells are 64-bit numbers. */
+function checkCellColumn(field: WarehouseField, type: SpatialDataType, name: string): void {
+  const fits = type === 'h3' ? field.cartoType === 'string' : isNumeric(field);
+  if (!fits) {
+    throw errors.invalidParameter(
+      name,
+      `'${field.name}' is a ${field.nativeType}, not ${type} cells`,
+    );
+  }
+}
+
 /** The cells of an h3 or quadbin source that a shape selects, as a condition. */
 async function shapeCellsCondition(
   ctx: SpatialFilterContext,
@@ -151,6 +163,7 @@ export async function spatialFiltersCondition(
     if (filter === null || typeof filter !== 'object') {
       throw errors.invalidParameter(name, 'expected GeoJSON or a list of cells');
     }
+    if (ctx.spatialDataType !== 'geo') checkCellColumn(field, ctx.spatialDataType, name);
     if ('indexes' in filter) {
       if (ctx.spatialDataType === 'geo') {
         throw errors.invalidParameter(name, 'cell lists filter h3 and quadbin sources only');
