@@ -307,6 +307,17 @@ describe('widget API bad input', () => {
     expect(body.error).toMatch(message);
   });
 
+  it('answers 400 for expressions that do not aggregate', async () => {
+    const formula = await getModel({
+      ...TABLE,
+      params: { operation: 'custom', operationExp: 'population' },
+    });
+    expect(formula.status).toBe(400);
+    expect(formula.body.error).toMatch(/aggregate/);
+    const list = await getModel({ ...TABLE, model: 'aggregations', params: { aggregations: '*' } });
+    expect(list.status).toBe(400);
+  });
+
   it('answers 400 for aggregations sharing an alias', async () => {
     const aggregations = [
       { column: 'population', operation: 'sum', alias: 'a' },

@@ -66,6 +66,18 @@ function limitOf(count: number): Sql {
   return raw(` LIMIT ${count}`);
 }
 
+/**
+ * The rows of a statement that must aggregate to one row; an expression that does not
+ * aggregate (`population` instead of `sum(population)`) answers 400, not a row per feature.
+ */
+function oneRow(results: Record<string, unknown>[][], parameter: string) {
+  const rows = rowsOf(results);
+  if (rows.length > 1) {
+    throw errors.invalidParameter(parameter, 'the expression must aggregate the rows to one value');
+  }
+  return rows;
+}
+
 function rowsOf(results: Record<string, unknown>[][], index = 0): Record<string, unknown>[] {
   return results[index] ?? [];
 }
@@ -113,10 +125,11 @@ function formula(input: ModelInput): ModelPlan {
   const operation = readOperation(params.operation);
   const agg = aggregate(input, operation, params.column, params.operationExp);
   return {
-    statements: [
-      sql`SELECT ${agg} AS ${identifier('value')} FROM ${input.from}${whereOf(input.where)}`,
-    ],
-    answer: (results) => ({ rows: [{ value: rowsOf(results)[0]?.value ?? null }] }),
+    statements: [sql`SELECT ${agg} AS ${identifier('value')}${fromWhere(input)}${limitOf(2)}`],
+    answer: (results) => {
+      const rows = oneRow(results, 'operationExp');
+      return { rows: [{ value: rows[0]?.value ?? null }] };
+    },
   };
 }
 
@@ -513,8 +526,8 @@ function aggregations(input: ModelInput): ModelPlan {
     );
   }
   return {
-    statements: [sql`SELECT ${select} FROM ${input.from}${whereOf(input.where)}`],
-    answer: (results) => ({ rows: rowsOf(results) }),
+    statements: [sql`SELECT ${select}${fromWhere(input)}${limitOf(2)}`],
+    answer: (results) => ({ rows: oneRow(results, 'aggregations') }),
   };
 }
 

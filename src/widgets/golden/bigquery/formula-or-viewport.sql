@@ -1,2 +1,2 @@
-SELECT COUNT(*) AS `value` FROM `widgets`.`golden` WHERE ((`id` IN (@p1, @p2) OR (IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) IS NOT NULL AND IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) >= @p3 AND IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) <= @p4)) AND ST_INTERSECTS(`geom`, ST_GEOGFROMGEOJSON(@p5, make_valid => TRUE)));
+SELECT COUNT(*) AS `value` FROM `widgets`.`golden` WHERE ((`id` IN (@p1, @p2) OR (IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) IS NOT NULL AND IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) >= @p3 AND IF(IS_NAN(`v`) OR IS_INF(`v`), NULL, `v`) <= @p4)) AND ST_INTERSECTS(`geom`, ST_GEOGFROMGEOJSON(@p5, make_valid => TRUE))) LIMIT 2;
 -- params: [1,2,1,2,"{\"type\":\"Polygon\",\"coordinates\":[[[-10,35],[5,35],[5,44],[-10,44],[-10,35]]]}"]

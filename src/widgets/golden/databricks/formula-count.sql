@@ -1,2 +1,2 @@
-SELECT COUNT(*) AS `value` FROM `widgets`.`golden`;
+SELECT COUNT(*) AS `value` FROM `widgets`.`golden` LIMIT 2;
 -- params: []

@@ -1,2 +1,2 @@
-SELECT (sum(id) * 2) AS "value" FROM "widgets"."golden";
+SELECT (sum(id) * 2) AS "value" FROM "widgets"."golden" LIMIT 2;
 -- params: []

@@ -1,2 +1,2 @@
-SELECT COUNT(*) AS "value" FROM "WIDGETS"."GOLDEN";
+SELECT COUNT(*) AS "value" FROM "WIDGETS"."GOLDEN" LIMIT 2;
 -- params: []

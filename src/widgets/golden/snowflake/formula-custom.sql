@@ -1,2 +1,2 @@
-SELECT (sum(id) * 2) AS "value" FROM "WIDGETS"."GOLDEN";
+SELECT (sum(id) * 2) AS "value" FROM "WIDGETS"."GOLDEN" LIMIT 2;
 -- params: []

@@ -1,2 +1,2 @@
-SELECT SUM("pop 2020") AS "value" FROM "WIDGETS"."GOLDEN";
+SELECT SUM("pop 2020") AS "value" FROM "WIDGETS"."GOLDEN" LIMIT 2;
 -- params: []
