@@ -79,7 +79,11 @@ function cartoClientSuite(connectionName: string, prepare?: () => Promise<void>)
       expect(features.length).toBe(await countPlacesInTile(z, x, y));
       const madrid = features.find((f) => f.properties.name === 'Madrid');
       expect(madrid?.properties.population).toBeGreaterThan(3_000_000);
-      expect(Object.keys(madrid!.properties).sort()).toEqual(['name', 'population']);
+      expect(Object.keys(madrid!.properties).sort()).toEqual([
+        '_carto_feature_id',
+        'name',
+        'population',
+      ]);
       const [lon, lat] = (madrid!.geometry as { coordinates: number[] }).coordinates;
       expect(lon).toBeCloseTo(-3.7, 1);
       expect(lat).toBeCloseTo(40.42, 1);

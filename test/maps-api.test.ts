@@ -116,7 +116,7 @@ describe('Maps API instantiation and TileJSON', () => {
     expect(tile.status).toBe(200);
     const decoded = decodeMvt(await tile.arrayBuffer(), 8, 125, 96);
     expect(decoded.extent).toBe(2048);
-    expect(Object.keys(decoded.features[0]!.properties)).toEqual(['label']);
+    expect(Object.keys(decoded.features[0]!.properties)).toEqual(['label', '_carto_feature_id']);
   });
 
   it('answers 204 with cache headers for an empty tile, and 304 for a known ETag', async () => {

@@ -200,7 +200,7 @@ describe('widget API bad input', () => {
       /single statement/,
     ],
     [
-      'features by id, not served yet',
+      'feature ids that are not geometry hashes',
       { ...TABLE, params: { featureIds: ['a'], geometryType: 'points' } },
       400,
       /featureIds/,

@@ -886,14 +886,14 @@ function widgetSuite(target: () => WidgetTarget, prepare?: () => Promise<void>) 
         expect(answer.body.metadata.total).toBe(expected.length);
       });
 
-      it('answers 400 "not served yet" for pick and featureIds', async () => {
+      it('answers 400 naming featureIds for ids that no tile gave', async () => {
         const w = sources.table!.and;
         await expect(
           w.getFeatures({ columns: ['id'], dataType: 'points', featureIds: ['1'], z: 3 }),
-        ).rejects.toThrow(/not served yet/);
+        ).rejects.toThrow(/featureIds/);
         await expect(
           w.getFormula({ operation: 'count', featureIds: ['1'], geometryType: 'points' }),
-        ).rejects.toThrow(/not served yet/);
+        ).rejects.toThrow(/featureIds/);
       });
     });
 

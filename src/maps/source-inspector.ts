@@ -5,7 +5,7 @@ import type { SourceDefinition } from './source-definition.js';
 import { computeTilestats, type Tilestats } from './tilestats.js';
 import { tilePropertyOf } from './tiles/tile-properties.js';
 import { dialectForProvider } from '../sql-builder/dialect.js';
-import { render } from '../sql-builder/sql.js';
+import { identifier, render } from '../sql-builder/sql.js';
 import { SourceColumns } from '../widgets/columns.js';
 import { filtersCondition } from '../widgets/filters.js';
 
@@ -198,6 +198,32 @@ function applyFilters(
   };
 }
 
+/** The property every tile feature carries for clients to deduplicate and pick it by. */
+export const FEATURE_ID_FIELD: WarehouseField = {
+  name: '_carto_feature_id',
+  nativeType: 'text',
+  cartoType: 'string',
+};
+
+/**
+ * The drawn rows with CARTO's `_carto_feature_id` (a hash of the geometry, the same in every
+ * tile), unless the source has a column of that name. PostgreSQL folds the wrapper into the
+ * tile query, so only the features of a tile are hashed.
+ */
+function withFeatureIds(
+  driver: WarehouseDriver,
+  source: SourceDefinition,
+  fields: WarehouseField[],
+): SourceDefinition {
+  if (fields.some((f) => f.name === FEATURE_ID_FIELD.name)) return source;
+  const dialect = dialectForProvider(driver.provider);
+  const id = render(dialect.featureId(identifier(source.spatialDataColumn)), dialect).text;
+  return {
+    ...source,
+    fromSql: `(SELECT *, ${id} AS "${FEATURE_ID_FIELD.name}" FROM ${source.fromSql}) AS "_features"`,
+  };
+}
+
 /** Reads columns, bounds, counts and tilestats of a source. */
 export async function inspectSource(
   driver: WarehouseDriver,
@@ -225,6 +251,7 @@ export async function inspectSource(
   }
   const properties = pickProperties(source, fields);
   const drawn = applyFilters(driver, source, fields);
+  const identified = withFeatureIds(driver, drawn, fields);
 
   const { rowCount, bounds, srid } = await readCountAndBounds(driver, drawn, limits.timeoutMs);
   const tilestats = await computeTilestats(driver, drawn, properties, rowCount, limits.timeoutMs);
@@ -238,14 +265,14 @@ export async function inspectSource(
   return {
     fields,
     geometryField,
-    properties,
+    properties: identified === drawn ? properties : [...properties, FEATURE_ID_FIELD],
     rowCount,
     bounds,
     srid,
     tilestats,
     fractionDroppedPerZoom,
     inspectedAt: Math.floor(Date.now() / 1000),
-    fromSql: drawn.fromSql,
-    params: drawn.queryParameters,
+    fromSql: identified.fromSql,
+    params: identified.queryParameters,
   };
 }

@@ -46,6 +46,11 @@ export interface Dialect extends SqlRenderer {
   /** A WGS84 geometry from bound GeoJSON text, in the column's SRID where SRIDs exist. */
   geometryFromGeoJson(geojson: Sql, srid: number): Sql;
   intersects(column: Sql, filter: Sql): Sql;
+  /**
+   * CARTO's `_carto_feature_id`: a hash of a feature's geometry, the same in every tile and
+   * zoom, by which clients deduplicate features and ask for them again (`pick`).
+   */
+  featureId(geometry: Sql): Sql;
   /** The SRID of one geometry, or null where geometries carry none (spherical only). */
   srid(column: Sql): Sql | null;
   /**
@@ -281,6 +286,12 @@ class PostgresFamilyDialect implements Dialect {
     return sql`ST_SRID(${column})`;
   }
 
+  featureId(geometry: Sql): Sql {
+    return this.name === 'redshift'
+      ? sql`MD5(ST_AsHexWKB(${geometry}))`
+      : sql`md5(ST_AsBinary(${geometry}))`;
+  }
+
   intersects(column: Sql, filter: Sql): Sql {
     return sql`ST_Intersects(${column}, ${filter})`;
   }
@@ -394,6 +405,10 @@ class BigQueryDialect implements Dialect {
     return null;
   }
 
+  featureId(geometry: Sql): Sql {
+    return sql`TO_HEX(MD5(ST_ASBINARY(${geometry})))`;
+  }
+
   intersects(column: Sql, filter: Sql): Sql {
     return sql`ST_INTERSECTS(${column}, ${filter})`;
   }
@@ -499,6 +514,10 @@ class SnowflakeDialect implements Dialect {
 
   srid(column: Sql): Sql | null {
     return sql`ST_SRID(${column})`;
+  }
+
+  featureId(geometry: Sql): Sql {
+    return sql`MD5(ST_ASWKB(${geometry}))`;
   }
 
   intersects(column: Sql, filter: Sql): Sql {
@@ -618,6 +637,10 @@ class DatabricksDialect implements Dialect {
 
   srid(column: Sql): Sql | null {
     return sql`st_srid(${column})`;
+  }
+
+  featureId(geometry: Sql): Sql {
+    return sql`md5(st_asbinary(${geometry}))`;
   }
 
   intersects(column: Sql, filter: Sql): Sql {

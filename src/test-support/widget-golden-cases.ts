@@ -40,6 +40,9 @@ const VIEWPORT = {
   ],
 };
 
+/** A feature id as tiles carry it (`md5(ST_AsBinary(geom))`, 32 hex digits). */
+const FEATURE_ID = '0f92f44fe0e1b0ff96ef32696ddb4e9e';
+
 export const GOLDEN_CASES: GoldenCase[] = [
   { name: 'formula-count', model: 'formula', params: { operation: 'count', column: '*' } },
   { name: 'formula-sum', model: 'formula', params: { operation: 'sum', column: 'pop 2020' } },
@@ -123,6 +126,16 @@ export const GOLDEN_CASES: GoldenCase[] = [
       searchFilterColumn: 'Name',
       searchFilterText: 'a',
     },
+  },
+  {
+    name: 'pick',
+    model: 'pick',
+    params: { featureIds: [FEATURE_ID], columns: ['Name', '_carto_feature_id'], limit: 10 },
+  },
+  {
+    name: 'formula-feature-ids',
+    model: 'formula',
+    params: { operation: 'count', featureIds: [FEATURE_ID], geometryType: 'points' },
   },
   {
     name: 'aggregations',

@@ -40,6 +40,8 @@ export interface ModelInput {
   params: Record<string, unknown>;
   /** Most rows a model may return before it answers 400. */
   maxRows: number;
+  /** The source's spatial column, whose geometry hash is `_carto_feature_id`. */
+  spatialColumn?: string;
 }
 
 export interface ModelAnswer {
@@ -552,19 +554,72 @@ export function readModelName(raw: string): ModelName {
   return raw as ModelName;
 }
 
-/** The plan of a model over a prepared source. */
+/** The tile property holding a feature's geometry hash. */
+const FEATURE_ID = '_carto_feature_id';
+
+/** Most feature ids one request may name, as CARTO's clients cap them. */
+export const MAX_FEATURE_IDS = 1_000;
+
+const FEATURE_ID_PATTERN = /^[0-9a-f]{32}$/;
+
+function readFeatureIds(raw: unknown): string[] {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_FEATURE_IDS) {
+    throw errors.invalidParameter('featureIds', `expected 1 to ${MAX_FEATURE_IDS} feature ids`);
+  }
+  if (!raw.every((id) => typeof id === 'string' && FEATURE_ID_PATTERN.test(id))) {
+    throw errors.invalidParameter('featureIds', 'expected the _carto_feature_id values of tiles');
+  }
+  return raw as string[];
+}
+
+/** The hash of each row's geometry, as tiles carry it in `_carto_feature_id`. */
+function featureIdOf(input: ModelInput): Sql {
+  const column = input.columns.field(input.spatialColumn ?? 'geom', 'spatialDataColumn');
+  if (column.cartoType !== 'geometry') throw errors.noGeometryColumn(column.name);
+  return input.dialect.featureId(identifier(column.name));
+}
+
+/**
+ * `pick`: the rows of the features whose `_carto_feature_id` the client took from tiles, in
+ * the order of the ids asked for (features of identical geometry share an id and all come).
+ */
+function pick(input: ModelInput): ModelPlan {
+  const { params, columns } = input;
+  const ids = readFeatureIds(params.featureIds);
+  const id = featureIdOf(input);
+  const asked = Array.isArray(params.columns) ? params.columns : [];
+  const selected = asked
+    .filter((c) => c !== FEATURE_ID)
+    .map((c) => identifier(columns.field(c, 'columns').name));
+  const limit = integerParam(params, 'limit', MAX_FEATURE_IDS, 1, MAX_FEATURE_IDS);
+  const offset = integerParam(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  const chosen = sql`${id} IN (${join(ids.map((v) => value(v)))})`;
+  const items = [...selected, sql`${id} AS ${identifier(FEATURE_ID)}`];
+  return {
+    statements: [
+      sql`SELECT ${join(items)}${fromWhere(input, chosen)}
+        ${input.dialect.paging(limit, offset)}`,
+    ],
+    answer: (results) => {
+      const order = new Map(ids.map((v, i) => [v, i]));
+      const rows = [...rowsOf(results)].sort(
+        (a, b) => order.get(String(a[FEATURE_ID]))! - order.get(String(b[FEATURE_ID]))!,
+      );
+      if (!asked.includes(FEATURE_ID)) for (const row of rows) delete row[FEATURE_ID];
+      return { rows, metadata: { total: rows.length } };
+    },
+  };
+}
+
+/** The plan of a model over a prepared source; `featureIds` narrow any model to those features. */
 export function planModel(model: ModelName, input: ModelInput): ModelPlan {
-  if (model === 'pick') {
-    throw errors.unsupportedParameter(
-      'model',
-      "'pick' (features by tile feature id) is not served yet",
-    );
-  }
-  if (input.params.featureIds !== undefined && input.params.featureIds !== null) {
-    throw errors.unsupportedParameter(
-      'featureIds',
-      'selecting features by tile feature id is not served yet',
-    );
-  }
-  return BUILDERS[model](input);
+  if (model === 'pick') return pick(input);
+  const ids = input.params.featureIds;
+  if (ids === undefined || ids === null) return BUILDERS[model](input);
+  const chosen = sql`${featureIdOf(input)} IN (${join(readFeatureIds(ids).map((v) => value(v)))})`;
+  return BUILDERS[model]({ ...input, where: allOf([input.where, chosen].filter(isSql)) });
+}
+
+function isSql(item: Sql | null): item is Sql {
+  return item !== null;
 }

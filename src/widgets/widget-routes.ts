@@ -49,6 +49,7 @@ export function registerWidgetRoutes(app: FastifyInstance, deps: AppDependencies
           where: await source.condition(),
           params: modelParameters,
           maxRows: deps.config.sqlMaxRows,
+          spatialColumn: sourceRequest.spatialDataColumn,
         });
         const results = await Promise.all(plan.statements.map((s) => source.run(s)));
         return plan.answer(results.map((r) => r.rows));

@@ -19,8 +19,15 @@ const FIXTURE = `
     (7, 'Tokyo', 14000000, '-Infinity', NULL, ST_SetSRID(ST_MakePoint(139.7, 35.7), 4326));
 `;
 
-/** Redshift spells month arithmetic with add_months, which PostgreSQL lacks. */
-const NOT_PORTABLE_TO_POSTGRES = new Set(['timeseries-quarter-split']);
+/**
+ * Redshift spells month arithmetic with add_months and hex WKB with ST_AsHexWKB, which
+ * PostgreSQL lacks.
+ */
+const NOT_PORTABLE_TO_POSTGRES = new Set([
+  'timeseries-quarter-split',
+  'pick',
+  'formula-feature-ids',
+]);
 
 describeWithPostgres('widget SQL of the PostgreSQL family, run for real', (info) => {
   const driverOf = useFixtureSchema(info, 'widget_golden', FIXTURE);

@@ -1,0 +1,3 @@
+SELECT `Name`, TO_HEX(MD5(ST_ASBINARY(`geom`))) AS `_carto_feature_id` FROM `widgets`.`golden` WHERE TO_HEX(MD5(ST_ASBINARY(`geom`))) IN (@p1)
+        LIMIT 10 OFFSET 0;
+-- params: ["0f92f44fe0e1b0ff96ef32696ddb4e9e"]

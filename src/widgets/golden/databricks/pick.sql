@@ -1,0 +1,3 @@
+SELECT `Name`, md5(st_asbinary(`geom`)) AS `_carto_feature_id` FROM `widgets`.`golden` WHERE md5(st_asbinary(`geom`)) IN (:p1)
+        LIMIT 10 OFFSET 0;
+-- params: ["0f92f44fe0e1b0ff96ef32696ddb4e9e"]
