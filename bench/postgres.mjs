@@ -112,11 +112,17 @@ async function loadTileSqlBuilder(tileResolution) {
   try {
     const { buildMvtTileQuery } = await import(module('tile-mvt-sql.js'));
     const { MVT_LAYER_NAME } = await import(module('mvt-encoder.js'));
+    // As the server draws tiles: every feature carries `_carto_feature_id`, its geometry's hash.
     const source = {
-      fromSql: '"points"',
+      fromSql:
+        '(SELECT *, md5(ST_AsBinary("the_geom")) AS "_carto_feature_id" FROM "points") ' +
+        'AS "_features"',
       params: [],
       geomColumn: 'the_geom',
-      properties: POINT_FIELDS,
+      properties: [
+        ...POINT_FIELDS,
+        { name: '_carto_feature_id', nativeType: 'text', cartoType: 'string' },
+      ],
       srid: 4326,
     };
     const build = (tile) =>
