@@ -220,7 +220,8 @@ function withFeatureIds(
   const id = render(dialect.featureId(identifier(source.spatialDataColumn)), dialect).text;
   return {
     ...source,
-    fromSql: `(SELECT *, ${id} AS "${FEATURE_ID_FIELD.name}" FROM ${source.fromSql}) AS "_features"`,
+    fromSql:
+      `(SELECT *, ${id} AS "${FEATURE_ID_FIELD.name}" FROM ${source.fromSql}) ` + 'AS "_features"',
   };
 }
 

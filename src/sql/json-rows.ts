@@ -9,24 +9,7 @@ import type {
   WarehouseField,
   WarehouseQuery,
 } from '../warehouses/driver.js';
-
-/**
- * One JSON value as `JSON.stringify` writes it inside an object. Numbers, strings, booleans and
- * null, nearly every value, take a short path; anything else goes through `JSON.stringify`.
- */
-function jsonValue(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    default:
-      // undefined for values JSON has no text for (undefined, functions): the key is left out.
-      return value === null ? 'null' : (JSON.stringify(value) as string | undefined);
-  }
-}
+import { jsonValue } from '../warehouses/json-text.js';
 
 /**
  * `JSON.stringify(row)` for every row of a batch, joined by commas, without building a JSON

@@ -6,21 +6,8 @@
  */
 
 import type { WarehouseColumnReader } from '../driver.js';
+import { jsonTextOf } from '../json-text.js';
 import { PG_TYPE_OID, keepText, type PgTextParser } from '../postgres-types.js';
-
-/** The JSON text of a JSON-safe value, as `JSON.stringify` writes it inside an array. */
-export function jsonTextOf(value: unknown): string {
-  switch (typeof value) {
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'string':
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    default:
-      return value === null || value === undefined ? 'null' : (JSON.stringify(value) ?? 'null');
-  }
-}
 
 // A decimal without exponent, leading zeros, trailing fraction zeros or a lone minus zero.
 const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
