@@ -193,9 +193,9 @@ describe('Maps API bad input', () => {
   });
 
   it('answers 400 for parameters not served yet instead of ignoring them', async () => {
-    const h3 = await call('/v3/maps/carto_dw/table?name=demo.countries&spatialDataType=h3');
-    expect(h3.status).toBe(400);
-    expect(h3.body.error).toMatch(/spatialDataType/);
+    const bbox = await call('/v3/maps/carto_dw/table?name=demo.countries&featureBbox=true');
+    expect(bbox.status).toBe(400);
+    expect(bbox.body.error).toMatch(/featureBbox/);
   });
 
   it('applies CARTO filters to TileJSON and tiles, as widgets apply them', async () => {

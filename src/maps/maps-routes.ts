@@ -13,6 +13,8 @@ import { TileCache, acceptsGzip, etagOfTileKey, type CachedTile } from './tile-c
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
 import { buildTile } from './tiles/build-tile.js';
+import { parseTileCell } from './spatial-index/cells.js';
+import { SPATIAL_TILE_CONTENT_TYPE, buildSpatialTile } from './spatial-index/spatial-source.js';
 import {
   DATA_CONTENT_TYPES,
   DATA_FORMATS,
@@ -27,6 +29,9 @@ const MIN_GZIP_BYTES = 1024;
 type SourceRequest = FastifyRequest<{ Params: { connection: string; type: string } }>;
 type TileRequest = FastifyRequest<{
   Params: { connection: string; type: string; z: string; x: string; y: string };
+}>;
+type CellTileRequest = FastifyRequest<{
+  Params: { connection: string; type: string; index: string };
 }>;
 
 const sourceParams = {
@@ -49,6 +54,17 @@ const tileParams = {
   required: ['connection', 'type', 'z', 'x', 'y'],
 } as const;
 
+const cellTileParams = {
+  type: 'object',
+  properties: { ...sourceParams.properties, index: { type: 'string', maxLength: 64 } },
+  required: ['connection', 'type', 'index'],
+} as const;
+
+interface TileBody {
+  body: Uint8Array | null;
+  contentType: string;
+}
+
 /** Maps API: source instantiation, TileJSON and vector tiles for table and query sources. */
 export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies): void {
   const { config } = deps;
@@ -62,7 +78,7 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     config.publicUrl || `${request.protocol}://${request.host}`;
 
   /** The source a request names, its warehouse, and what inspecting it found. */
-  const loadSource = async (request: SourceRequest | TileRequest) => {
+  const loadSource = async (request: SourceRequest | TileRequest | CellTileRequest) => {
     const params = readParameters(request);
     const source = readSourceDefinition(request.params.connection, request.params.type, params);
     const connection = await deps.connections.resolve(
@@ -81,11 +97,12 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     const format = optionalString(params, 'format');
     reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
     if (format === undefined) {
-      const offered = inspection.rowCount <= config.mapsSmallSourceRows ? DATA_FORMATS : [];
+      const small = inspection.rowCount <= config.mapsSmallSourceRows;
+      const offered = small && !inspection.spatialIndex ? DATA_FORMATS : [];
       return buildInstantiation(baseUrlOf(request), source, inspection, offered);
     }
     if (format === 'tilejson') return buildTileJson(baseUrlOf(request), source, inspection);
-    if (!(DATA_FORMATS as readonly string[]).includes(format)) {
+    if (!(DATA_FORMATS as readonly string[]).includes(format) || inspection.spatialIndex) {
       throw errors.invalidParameter('format', `expected tilejson, ${DATA_FORMATS.join(', ')}`);
     }
     const body = await readSourceData(driver, source, inspection, format as DataFormat, {
@@ -96,37 +113,16 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     return reply.type(DATA_CONTENT_TYPES[format as DataFormat]).send(body);
   };
 
-  const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
-    const { z, x, y } = parseTileCoordinates(request.params);
-    const { source, connection, driver, inspection } = await loadSource(request);
-    const key = [
-      sourceKey(source, connection.cacheKey),
-      inspection.inspectedAt,
-      source.tileResolution,
-    ];
-    const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
-
+  /** Answers a tile from the cache, building it on a miss; 204 when empty, 304 when unchanged. */
+  const sendTile = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    cacheKey: string,
+    build: () => Promise<TileBody>,
+  ) => {
     let tile: CachedTile | undefined = tiles.get(cacheKey);
     if (!tile) {
-      const built = await buildTile(
-        driver,
-        {
-          fromSql: inspection.fromSql,
-          params: inspection.params,
-          geomColumn: source.spatialDataColumn,
-          properties: inspection.properties,
-          srid: inspection.srid,
-        },
-        {
-          z,
-          x,
-          y,
-          format: source.formatTiles,
-          tileResolution: source.tileResolution,
-          maxFeatures: config.tileMaxFeatures,
-        },
-        { timeoutMs: config.queryTimeoutMs, signal: abortOnDisconnect(reply) },
-      );
+      const built = await build();
       const body = built.body ? Buffer.from(built.body) : null;
       tile = { body, contentType: built.contentType, etag: etagOfTileKey(cacheKey, body) };
       tiles.set(cacheKey, tile);
@@ -145,7 +141,74 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     return reply.send(tile.body);
   };
 
+  const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
+    const { z, x, y } = parseTileCoordinates(request.params);
+    const { source, connection, driver, inspection } = await loadSource(request);
+    if (inspection.spatialIndex) {
+      throw errors.invalidParameter('tile', 'an h3 or quadbin source is tiled by cell: /{i}');
+    }
+    const key = [
+      sourceKey(source, connection.cacheKey),
+      inspection.inspectedAt,
+      source.tileResolution,
+    ];
+    const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
+    return sendTile(request, reply, cacheKey, () =>
+      buildTile(
+        driver,
+        {
+          fromSql: inspection.fromSql,
+          params: inspection.params,
+          geomColumn: source.spatialDataColumn,
+          properties: inspection.properties,
+          srid: inspection.srid,
+        },
+        {
+          z,
+          x,
+          y,
+          format: source.formatTiles,
+          tileResolution: source.tileResolution,
+          maxFeatures: config.tileMaxFeatures,
+        },
+        { timeoutMs: config.queryTimeoutMs, signal: abortOnDisconnect(reply) },
+      ),
+    );
+  };
+
+  /** A tile of an h3 or quadbin source, named by its cell as CARTO's `{i}` templates do. */
+  const cellTileHandler = async (request: CellTileRequest, reply: FastifyReply) => {
+    const { source, connection, driver, inspection } = await loadSource(request);
+    const spatialIndex = inspection.spatialIndex;
+    if (!spatialIndex) {
+      throw errors.invalidParameter('tile', 'a geometry source is tiled by /{z}/{x}/{y}');
+    }
+    const { cell, z } = parseTileCell(spatialIndex.scheme, request.params.index);
+    const key = [sourceKey(source, connection.cacheKey), inspection.inspectedAt];
+    const cacheKey = `${key.join('|')}|cell|${cell.toString(16)}`;
+    return sendTile(request, reply, cacheKey, async () => {
+      const built = await buildSpatialTile(
+        driver,
+        spatialIndex,
+        source,
+        {
+          cell,
+          z,
+          aggregationResLevel: source.aggregationResLevel,
+          maxCells: config.tileMaxFeatures,
+        },
+        { timeoutMs: config.queryTimeoutMs, signal: abortOnDisconnect(reply) },
+      );
+      return { body: built.body, contentType: SPATIAL_TILE_CONTENT_TYPE };
+    });
+  };
+
   app.get('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);
   app.post('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);
   app.get('/v3/maps/:connection/:type/:z/:x/:y', { schema: { params: tileParams } }, tileHandler);
+  app.get(
+    '/v3/maps/:connection/:type/:index',
+    { schema: { params: cellTileParams } },
+    cellTileHandler,
+  );
 }

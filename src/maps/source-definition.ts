@@ -10,9 +10,18 @@ import { readSingleStatement } from '../sql/query-service.js';
 import { wrapAsSubquery } from '../warehouses/postgres-sql-text.js';
 import { readLogicalOperator, type LogicalOperator } from '../widgets/filters.js';
 import { parseTableName, quoteTableName } from './table-name.js';
+import { schemeOf, type SpatialIndexType } from './spatial-index/cells.js';
 
 export type SourceType = 'table' | 'query';
 export type TileFormat = 'mvt' | 'binary';
+export type SpatialDataType = 'geo' | SpatialIndexType;
+
+const SPATIAL_DATA_TYPES: readonly SpatialDataType[] = ['geo', 'h3', 'h3int', 'quadbin'];
+/** CARTO's default cell levels below a tile, and the deepest we aggregate to. */
+const AGGREGATION_RES_LEVEL = {
+  h3: { default: 4, max: 8 },
+  quadbin: { default: 6, max: 12 },
+} as const;
 
 /** `tileResolution` values CARTO's clients send; grid = 1024 × value pixels per tile. */
 export const TILE_RESOLUTIONS = [0.25, 0.5, 1, 2, 4] as const;
@@ -29,6 +38,11 @@ export interface SourceDefinition {
   q?: string;
   queryParameters: unknown[];
   spatialDataColumn: string;
+  spatialDataType: SpatialDataType;
+  /** A select list aggregating the rows of a cell, or of an identical geometry; or null. */
+  aggregationExp: string | null;
+  /** Spatial-index sources: how many resolutions below a tile its cells are. */
+  aggregationResLevel: number;
   tileResolution: number;
   columns: string[] | null;
   /** CARTO filters applied to tiles and TileJSON, or null; checked against the columns later. */
@@ -71,15 +85,6 @@ function readColumns(params: Record<string, unknown>): string[] | null {
 
 /** Rejects parameters we understand but do not honour yet, rather than ignoring them. */
 function rejectUnsupported(params: Record<string, unknown>): void {
-  const spatialDataType = optionalString(params, 'spatialDataType') ?? 'geo';
-  if (spatialDataType !== 'geo') {
-    // TODO: serve h3 and quadbin spatial-index sources; they answer 400 for now.
-    throw errors.unsupportedParameter('spatialDataType', `'${spatialDataType}' is not served yet`);
-  }
-  if (optionalString(params, 'aggregationExp') !== undefined) {
-    // TODO: aggregate identical geometries with aggregationExp; it answers 400 for now.
-    throw errors.unsupportedParameter('aggregationExp', 'not applied to geo sources yet');
-  }
   const featureBbox = optionalString(params, 'featureBbox');
   if (featureBbox !== undefined && featureBbox !== 'false') {
     // TODO: add _carto_bbox to polygon features for label placement; 400 for now.
@@ -87,20 +92,67 @@ function rejectUnsupported(params: Record<string, unknown>): void {
   }
 }
 
-/** The legacy `geo_column` (before API 3.3) names the spatial column. */
-function readSpatialColumn(params: Record<string, unknown>): string {
+/**
+ * The spatial column and its kind: `spatialDataColumn`/`spatialDataType` (API 3.3 on), or the
+ * legacy `geo_column`, `geom` or `<type>:<column>` such as `h3:hex`.
+ */
+function readSpatialColumn(params: Record<string, unknown>): {
+  spatialDataColumn: string;
+  spatialDataType: SpatialDataType;
+} {
   const legacy = optionalString(params, 'geo_column');
   if (legacy !== undefined) {
     const version = Number(optionalString(params, 'v') ?? '0');
     if (version >= 3.3) {
       throw errors.invalidParameter('geo_column', 'use spatialDataColumn and spatialDataType');
     }
-    if (legacy.includes(':')) {
-      throw errors.unsupportedParameter('geo_column', 'spatial-index columns are not served yet');
+    const colon = legacy.indexOf(':');
+    if (colon < 0) return { spatialDataColumn: legacy, spatialDataType: 'geo' };
+    const type = legacy.slice(0, colon);
+    if (type !== 'h3' && type !== 'quadbin') {
+      throw errors.invalidParameter(
+        'geo_column',
+        "expected '<column>', 'h3:<column>' or 'quadbin:<column>'",
+      );
     }
-    return legacy;
+    return { spatialDataColumn: legacy.slice(colon + 1), spatialDataType: type };
   }
-  return optionalString(params, 'spatialDataColumn') ?? 'geom';
+  const type = optionalString(params, 'spatialDataType') ?? 'geo';
+  if (!(SPATIAL_DATA_TYPES as readonly string[]).includes(type)) {
+    throw errors.invalidParameter(
+      'spatialDataType',
+      `expected one of ${SPATIAL_DATA_TYPES.join(', ')}`,
+    );
+  }
+  const spatialDataType = type as SpatialDataType;
+  const fallback = spatialDataType === 'geo' ? 'geom' : schemeOf(spatialDataType);
+  return {
+    spatialDataColumn: optionalString(params, 'spatialDataColumn') ?? fallback,
+    spatialDataType,
+  };
+}
+
+function readAggregationExp(params: Record<string, unknown>, type: SpatialDataType): string | null {
+  const text = optionalString(params, 'aggregationExp');
+  if (text !== undefined && text.trim() !== '') return text;
+  if (type !== 'geo') throw errors.missingParameter('aggregationExp');
+  return null;
+}
+
+/** Cell levels below a tile; fetchMap may send fractions (it rescales by tileResolution). */
+function readAggregationResLevel(params: Record<string, unknown>, type: SpatialDataType): number {
+  if (type === 'geo') return 0;
+  const limits = AGGREGATION_RES_LEVEL[schemeOf(type)];
+  const raw = optionalString(params, 'aggregationResLevel');
+  if (raw === undefined || raw === '') return limits.default;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > limits.max) {
+    throw errors.invalidParameter(
+      'aggregationResLevel',
+      `expected a number from 0 to ${limits.max} for ${type} sources`,
+    );
+  }
+  return Math.floor(value);
 }
 
 /** Reads and validates a map source from request parameters. */
@@ -118,15 +170,19 @@ export function readSourceDefinition(
   if (formatTiles !== 'mvt' && formatTiles !== 'binary') {
     throw errors.invalidParameter('formatTiles', "expected 'mvt' or 'binary'");
   }
+  const spatial = readSpatialColumn(params);
   const base = {
+    // Spatial-index tiles have one format, CARTO's spatial tile.
+    formatTiles: spatial.spatialDataType === 'geo' ? formatTiles : DEFAULT_TILE_FORMAT,
     connection,
     type,
-    spatialDataColumn: readSpatialColumn(params),
+    ...spatial,
+    aggregationExp: readAggregationExp(params, spatial.spatialDataType),
+    aggregationResLevel: readAggregationResLevel(params, spatial.spatialDataType),
     tileResolution: readTileResolution(params),
     columns: readColumns(params),
     filters: readFilters(params),
     filtersLogicalOperator: readLogicalOperator(optionalString(params, 'filtersLogicalOperator')),
-    formatTiles,
   } as const;
 
   if (type === 'table') {
@@ -152,7 +208,11 @@ export function sourceUrlParameters(source: SourceDefinition): URLSearchParams {
     params.set('queryParameters', JSON.stringify(source.queryParameters));
   }
   params.set('spatialDataColumn', source.spatialDataColumn);
-  params.set('spatialDataType', 'geo');
+  params.set('spatialDataType', source.spatialDataType);
+  if (source.aggregationExp !== null) params.set('aggregationExp', source.aggregationExp);
+  if (source.spatialDataType !== 'geo') {
+    params.set('aggregationResLevel', String(source.aggregationResLevel));
+  }
   params.set('tileResolution', String(source.tileResolution));
   if (source.columns) params.set('columns', source.columns.join(','));
   if (source.filters) {
@@ -170,6 +230,9 @@ export function sourceKey(source: SourceDefinition, connectionKey: string): stri
     source.name ?? source.q,
     source.queryParameters,
     source.spatialDataColumn,
+    source.spatialDataType,
+    source.aggregationExp,
+    source.aggregationResLevel,
     source.columns,
     source.filters,
     source.filtersLogicalOperator,

@@ -8,6 +8,11 @@ import { dialectForProvider } from '../sql-builder/dialect.js';
 import { identifier, render } from '../sql-builder/sql.js';
 import { SourceColumns } from '../widgets/columns.js';
 import { filtersCondition } from '../widgets/filters.js';
+import { checkedSelectListText } from '../widgets/expression.js';
+import {
+  inspectSpatialIndexSource,
+  type SpatialIndexInspection,
+} from './spatial-index/spatial-source.js';
 
 /** What a source holds, learned once per source and cached. */
 export interface SourceInspection {
@@ -28,6 +33,8 @@ export interface SourceInspection {
   /** FROM-able SQL of the rows tiles draw (the source with its filters), and its binds. */
   fromSql: string;
   params: unknown[];
+  /** Set for h3 and quadbin sources, whose tiles are cells, not features. */
+  spatialIndex?: SpatialIndexInspection;
 }
 
 export interface InspectionLimits {
@@ -225,6 +232,58 @@ function withFeatureIds(
   };
 }
 
+/** The fields of a source's rows, read without reading rows. */
+async function describe(
+  driver: WarehouseDriver,
+  source: Pick<SourceDefinition, 'fromSql' | 'queryParameters'>,
+  timeoutMs: number,
+): Promise<WarehouseField[]> {
+  const described = await driver.query({
+    sql: `SELECT * FROM ${source.fromSql} LIMIT 0`,
+    params: source.queryParameters,
+    timeoutMs,
+  });
+  return described.fields;
+}
+
+/**
+ * A geometry source with `aggregationExp`: one row per distinct geometry, carrying the
+ * aggregates of the rows that share it.
+ */
+function aggregateGeometries(source: SourceDefinition): SourceDefinition {
+  if (source.aggregationExp === null) return source;
+  const selectList = checkedSelectListText(source.aggregationExp, 'aggregationExp');
+  const geom = quoteIdentifier(source.spatialDataColumn);
+  return {
+    ...source,
+    fromSql: `(SELECT ${geom}, ${selectList} FROM ${source.fromSql} GROUP BY ${geom}) AS "_aggregated"`,
+  };
+}
+
+async function inspectSpatialIndex(
+  driver: WarehouseDriver,
+  source: SourceDefinition,
+  fields: WarehouseField[],
+  limits: InspectionLimits,
+): Promise<SourceInspection> {
+  const drawn = applyFilters(driver, source, fields);
+  const summary = await inspectSpatialIndexSource(driver, source, drawn, fields, limits.timeoutMs);
+  return {
+    fields,
+    geometryField: fields.find((f) => f.name === source.spatialDataColumn)!,
+    properties: summary.spatialIndex.columns,
+    rowCount: summary.rowCount,
+    bounds: summary.bounds,
+    srid: 4326,
+    tilestats: summary.tilestats,
+    fractionDroppedPerZoom: [],
+    inspectedAt: Math.floor(Date.now() / 1000),
+    fromSql: drawn.fromSql,
+    params: drawn.queryParameters,
+    spatialIndex: summary.spatialIndex,
+  };
+}
+
 /** Reads columns, bounds, counts and tilestats of a source. */
 export async function inspectSource(
   driver: WarehouseDriver,
@@ -232,13 +291,11 @@ export async function inspectSource(
   limits: InspectionLimits,
 ): Promise<SourceInspection> {
   if (source.type === 'table') await assertTableExists(driver, source, limits.timeoutMs);
-  const described = await driver.query({
-    sql: `SELECT * FROM ${source.fromSql} LIMIT 0`,
-    params: source.queryParameters,
-    timeoutMs: limits.timeoutMs,
-  });
-  const fields = described.fields;
-  const geometryField = fields.find((f) => f.name === source.spatialDataColumn);
+  const sourceFields = await describe(driver, source, limits.timeoutMs);
+  if (source.spatialDataType !== 'geo') {
+    return inspectSpatialIndex(driver, source, sourceFields, limits);
+  }
+  const geometryField = sourceFields.find((f) => f.name === source.spatialDataColumn);
   if (!geometryField || geometryField.cartoType !== 'geometry') {
     throw errors.noGeometryColumn(source.spatialDataColumn);
   }
@@ -250,8 +307,16 @@ export async function inspectSource(
         'use a query source that casts it to geometry',
     );
   }
-  const properties = pickProperties(source, fields);
-  const drawn = applyFilters(driver, source, fields);
+  const filtered = applyFilters(driver, source, sourceFields);
+  // Filters narrow the rows before identical geometries are aggregated.
+  const drawn = aggregateGeometries(filtered);
+  const fields =
+    drawn === filtered ? sourceFields : await describe(driver, drawn, limits.timeoutMs);
+  // The aggregates are the properties of an aggregated source, whatever `columns` says.
+  const properties = pickProperties(
+    drawn === filtered ? source : { ...drawn, columns: null },
+    fields,
+  );
   const identified = withFeatureIds(driver, drawn, fields);
 
   const { rowCount, bounds, srid } = await readCountAndBounds(driver, drawn, limits.timeoutMs);
@@ -264,7 +329,7 @@ export async function inspectSource(
     limits,
   );
   return {
-    fields,
+    fields: sourceFields,
     geometryField,
     properties: identified === drawn ? properties : [...properties, FEATURE_ID_FIELD],
     rowCount,

@@ -2,6 +2,7 @@ import type { SourceDefinition } from './source-definition.js';
 import { sourceUrlParameters } from './source-definition.js';
 import type { SourceInspection } from './source-inspector.js';
 import { tilestatsType } from './tilestats.js';
+import { tileResolutions } from './spatial-index/spatial-source.js';
 
 /** Highest zoom we announce and serve; deeper views overzoom these tiles. */
 export const MAX_ZOOM = 22;
@@ -60,6 +61,7 @@ export function buildTileJson(
   source: SourceDefinition,
   inspection: SourceInspection,
 ) {
+  if (inspection.spatialIndex) return buildSpatialIndexTileJson(baseUrl, source, inspection);
   const params = versionedParameters(source, inspection);
   const tiles = [endpointUrl(baseUrl, source, `/{z}/{x}/{y}?${params.toString()}`)];
   const bounds = inspection.bounds ?? WORLD_BOUNDS;
@@ -89,6 +91,44 @@ export function buildTileJson(
     tilestats: inspection.tilestats,
     tileResolution: source.tileResolution,
     fraction_dropped_per_zoom: inspection.fractionDroppedPerZoom,
+    schema: schemaOf(inspection),
+  };
+}
+
+/**
+ * TileJSON of an h3 or quadbin source: tiles are cells (`{i}`), and the resolutions a client
+ * may ask them at stop `aggregationResLevel` above the source's own resolution.
+ */
+function buildSpatialIndexTileJson(
+  baseUrl: string,
+  source: SourceDefinition,
+  inspection: SourceInspection,
+) {
+  const spatialIndex = inspection.spatialIndex!;
+  const params = versionedParameters(source, inspection);
+  const tiles = [endpointUrl(baseUrl, source, `/{i}?${params.toString()}`)];
+  const bounds = inspection.bounds ?? WORLD_BOUNDS;
+  const { min, max } = tileResolutions(spatialIndex, source.aggregationResLevel);
+  const maxzoom = spatialIndex.scheme === 'quadbin' ? max : MAX_ZOOM;
+  const fields = Object.fromEntries(inspection.properties.map((f) => [f.name, tilestatsType(f)]));
+  return {
+    tilejson: '3.0.0',
+    name: source.type === 'table' ? source.name : 'query',
+    description: '',
+    version: '1.0.0',
+    attribution: '',
+    scheme: spatialIndex.scheme,
+    tiles,
+    minzoom: 0,
+    maxzoom,
+    minresolution: min,
+    maxresolution: max,
+    bounds,
+    center: centerOf(bounds),
+    vector_layers: [{ id: 'default', minzoom: 0, maxzoom, fields }],
+    tilestats: inspection.tilestats,
+    tileResolution: source.tileResolution,
+    aggregationResLevel: source.aggregationResLevel,
     schema: schemaOf(inspection),
   };
 }

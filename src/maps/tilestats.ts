@@ -131,11 +131,13 @@ export async function computeTilestats(
   properties: WarehouseField[],
   rowCount: number,
   timeoutMs: number,
+  /** False for sources without geometries (spatial-index cells): no geometry type. */
+  hasGeometry = true,
 ): Promise<Tilestats> {
   const run = (sql: string) =>
     driver.query({ sql, params: source.queryParameters, timeoutMs }).then((r) => r.rows);
   const numeric = properties.filter((f) => tilestatsType(f) === 'Number');
-  const geom = quoteIdentifier(source.spatialDataColumn);
+  const geom = hasGeometry ? quoteIdentifier(source.spatialDataColumn) : 'NULL::geometry';
   const [stats = {}] = await run(numericStatsSql(source.fromSql, geom, numeric));
 
   const attributes: TilestatsAttribute[] = [];

@@ -53,3 +53,9 @@ export function checkedSelectList(text: unknown, parameter: string): Sql {
   const inner = piece?.kind === 'text' ? piece.text.slice(1, -1) : '';
   return raw(inner);
 }
+
+/** The checked select list as SQL text, for builders that assemble text. */
+export function checkedSelectListText(text: unknown, parameter: string): string {
+  const piece = checkedSelectList(text, parameter).pieces[0];
+  return piece?.kind === 'text' ? piece.text : '';
+}

@@ -4,7 +4,7 @@
  */
 
 /** Bump when the demo tables change shape or content; an older set is dropped and reloaded. */
-export const DEMO_DATA_VERSION = 1;
+export const DEMO_DATA_VERSION = 2;
 
 export const CREATE_DEMO_SCHEMA = `CREATE SCHEMA IF NOT EXISTS "demo"`;
 
@@ -22,6 +22,8 @@ export const DROP_DEMO_TABLES = `
   DROP TABLE IF EXISTS
     "demo"."_graticule_meta",
     "demo"."populated_places",
+    "demo"."places_h3",
+    "demo"."places_quadbin",
     "demo"."countries",
     "demo"."us_states",
     "demo"."us_counties"`;
@@ -56,6 +58,29 @@ export const INSERT_POPULATED_PLACES = `
     FROM unnest($1::int4[], $2::text[], $3::text[], $4::int4[], $5::text[], $6::text[],
                 $7::float8[], $8::float8[])
          AS place(id, name, country, population, feature_code, admin_code, lon, lat)`;
+
+/** Places summed per H3 cell (hex text) and per quadbin cell (64-bit id). */
+export const CREATE_PLACES_H3 = `
+  CREATE TABLE "demo"."places_h3" (
+    "h3" text NOT NULL,
+    "place_count" int4 NOT NULL,
+    "population" int8 NOT NULL
+  )`;
+
+export const INSERT_PLACES_H3 = `
+  INSERT INTO "demo"."places_h3" ("h3", "place_count", "population")
+  SELECT * FROM unnest($1::text[], $2::int4[], $3::int8[])`;
+
+export const CREATE_PLACES_QUADBIN = `
+  CREATE TABLE "demo"."places_quadbin" (
+    "quadbin" int8 NOT NULL,
+    "place_count" int4 NOT NULL,
+    "population" int8 NOT NULL
+  )`;
+
+export const INSERT_PLACES_QUADBIN = `
+  INSERT INTO "demo"."places_quadbin" ("quadbin", "place_count", "population")
+  SELECT * FROM unnest($1::int8[], $2::int4[], $3::int8[])`;
 
 // Polygons from TopoJSON can self-intersect after quantization; ST_MakeValid may then return
 // a collection with stray lines or points, of which only the polygonal parts are kept.
@@ -106,10 +131,12 @@ export const INSERT_US_COUNTIES = `
  * planner statistics. Keys and indexes are built after the load, which is faster than
  * maintaining them row by row. `table` and `key` are constants of this module, never input.
  */
-export function finishTableStatements(table: string, key: string): string[] {
+export function finishTableStatements(table: string, key: string, spatial = true): string[] {
   return [
     `ALTER TABLE "demo"."${table}" ADD PRIMARY KEY ("${key}")`,
-    `CREATE INDEX "${table}_geom_idx" ON "demo"."${table}" USING gist ("geom")`,
+    ...(spatial
+      ? [`CREATE INDEX "${table}_geom_idx" ON "demo"."${table}" USING gist ("geom")`]
+      : []),
     `ANALYZE "demo"."${table}"`,
   ];
 }

@@ -11,7 +11,9 @@ let firstLoad: DemoDataResult;
 const progress: DemoDataProgress[] = [];
 
 const POLYGON_TABLES = ['countries', 'us_states', 'us_counties'];
-const ALL_TABLES = ['populated_places', ...POLYGON_TABLES];
+const CELL_TABLES = ['places_h3', 'places_quadbin'];
+const GEOMETRY_TABLES = ['populated_places', ...POLYGON_TABLES];
+const ALL_TABLES = ['populated_places', ...CELL_TABLES, ...POLYGON_TABLES];
 
 async function rowsOf(sql: string, params?: unknown[]) {
   return (await warehouse.query({ sql, params, timeoutMs: 60_000 })).rows;
@@ -70,8 +72,24 @@ describe('ensureDemoData', () => {
       { table: 'us_counties', type: 'MULTIPOLYGON', srid: 4326 },
       { table: 'us_states', type: 'MULTIPOLYGON', srid: 4326 },
     ]);
-    expect(gistIndexed.map((row) => row.table)).toEqual([...ALL_TABLES].sort());
+    expect(gistIndexed.map((row) => row.table)).toEqual([...GEOMETRY_TABLES].sort());
     expect(wrongSrids).toEqual([{ n: 0 }]);
+  });
+
+  it('sums places and population per H3 and quadbin cell, every place in one cell', async () => {
+    const [totals] = await rowsOf(`
+      SELECT (SELECT count(*) FROM demo.populated_places)::int4 AS places,
+             (SELECT sum(coalesce(population, 0)) FROM demo.populated_places)::float8 AS population,
+             (SELECT sum(place_count) FROM demo.places_h3)::int4 AS h3_places,
+             (SELECT sum(population) FROM demo.places_h3)::float8 AS h3_population,
+             (SELECT sum(place_count) FROM demo.places_quadbin)::int4 AS quadbin_places,
+             (SELECT count(DISTINCT length(h3)) FROM demo.places_h3)::int4 AS h3_lengths,
+             (SELECT count(DISTINCT (quadbin >> 52) & 31) FROM demo.places_quadbin)::int4 AS zooms`);
+    expect(totals!.h3_places).toBe(totals!.places);
+    expect(totals!.quadbin_places).toBe(totals!.places);
+    expect(totals!.h3_population).toBe(totals!.population);
+    expect(totals!.h3_lengths).toBe(1);
+    expect(totals!.zooms).toBe(1);
   });
 
   it('keeps the source attributes: names, ISO and FIPS codes, populations', async () => {
@@ -105,7 +123,14 @@ describe('ensureDemoData', () => {
     const steps = [...new Set(progress.map((event) => event.step))];
     const lastOfStep = (step: string) => progress.filter((event) => event.step === step).at(-1);
 
-    expect(steps).toEqual(['populated places', 'countries', 'US states', 'US counties']);
+    expect(steps).toEqual([
+      'populated places',
+      'places per H3 cell',
+      'places per quadbin cell',
+      'countries',
+      'US states',
+      'US counties',
+    ]);
     for (const step of steps) {
       const last = lastOfStep(step);
       expect(last?.done, step).toBe(last?.total);

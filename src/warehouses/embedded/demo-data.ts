@@ -8,6 +8,8 @@ import {
   CREATE_COUNTRIES,
   CREATE_DEMO_MARKER,
   CREATE_DEMO_SCHEMA,
+  CREATE_PLACES_H3,
+  CREATE_PLACES_QUADBIN,
   CREATE_POPULATED_PLACES,
   CREATE_US_COUNTIES,
   CREATE_US_STATES,
@@ -15,6 +17,8 @@ import {
   DROP_DEMO_TABLES,
   HAS_DEMO_MARKER,
   INSERT_COUNTRIES,
+  INSERT_PLACES_H3,
+  INSERT_PLACES_QUADBIN,
   INSERT_POPULATED_PLACES,
   INSERT_US_COUNTIES,
   INSERT_US_STATES,
@@ -24,7 +28,9 @@ import {
   finishTableStatements,
 } from './demo-data.sql.js';
 import {
+  placesByCell,
   readPopulatedPlaces,
+  type CellSummary,
   readUsStatesAndCounties,
   readWorldCountries,
   type PolygonFeature,
@@ -67,6 +73,8 @@ interface TableLoad<T> {
   insertSql: string;
   rowsPerStatement: number;
   toColumns: (batch: T[]) => unknown[];
+  /** False for tables without a geometry column (spatial-index cells). */
+  spatial?: boolean;
 }
 
 /**
@@ -86,7 +94,7 @@ async function loadTable<T>(
     await run(load.insertSql, load.toColumns(batch));
     report(start + batch.length, items.length);
   }
-  for (const sql of finishTableStatements(load.table, load.key)) await run(sql);
+  for (const sql of finishTableStatements(load.table, load.key, load.spatial)) await run(sql);
 
   const [count] = await run(countRowsStatement(load.table));
   const rows = Number(count?.rows);
@@ -127,6 +135,34 @@ const POPULATED_PLACES: TableLoad<PopulatedPlace> = {
   toColumns: placeColumns,
 };
 
+function cellColumns(cells: CellSummary[]): unknown[] {
+  return [
+    cells.map((cell) => cell.cell),
+    cells.map((cell) => cell.placeCount),
+    cells.map((cell) => cell.population),
+  ];
+}
+
+const PLACES_H3: TableLoad<CellSummary> = {
+  table: 'places_h3',
+  key: 'h3',
+  createSql: CREATE_PLACES_H3,
+  insertSql: INSERT_PLACES_H3,
+  rowsPerStatement: PLACES_PER_STATEMENT,
+  toColumns: cellColumns,
+  spatial: false,
+};
+
+const PLACES_QUADBIN: TableLoad<CellSummary> = {
+  table: 'places_quadbin',
+  key: 'quadbin',
+  createSql: CREATE_PLACES_QUADBIN,
+  insertSql: INSERT_PLACES_QUADBIN,
+  rowsPerStatement: PLACES_PER_STATEMENT,
+  toColumns: cellColumns,
+  spatial: false,
+};
+
 // Some Natural Earth units (Kosovo, Somaliland, ...) have no ISO code, so the key is a stable
 // sequence number and the code is a nullable column.
 const COUNTRIES: TableLoad<PolygonFeature & { index: number }> = {
@@ -158,18 +194,22 @@ const US_COUNTIES: TableLoad<PolygonFeature> = {
 
 /** Reads each source just before its table loads, so only one is held in memory at a time. */
 async function loadAllTables(run: Run, reporter: (step: string) => Report): Promise<DemoTable[]> {
-  const places = await loadTable(
+  const placeList = readPopulatedPlaces();
+  const places = await loadTable(run, POPULATED_PLACES, placeList, reporter('populated places'));
+  const cells = placesByCell(placeList);
+  const h3 = await loadTable(run, PLACES_H3, cells.h3, reporter('places per H3 cell'));
+  const quadbin = await loadTable(
     run,
-    POPULATED_PLACES,
-    readPopulatedPlaces(),
-    reporter('populated places'),
+    PLACES_QUADBIN,
+    cells.quadbin,
+    reporter('places per quadbin cell'),
   );
   const countryFeatures = (await readWorldCountries()).map((item, index) => ({ ...item, index }));
   const countries = await loadTable(run, COUNTRIES, countryFeatures, reporter('countries'));
   const us = await readUsStatesAndCounties();
   const states = await loadTable(run, US_STATES, us.states, reporter('US states'));
   const counties = await loadTable(run, US_COUNTIES, us.counties, reporter('US counties'));
-  return [places, countries, states, counties];
+  return [places, h3, quadbin, countries, states, counties];
 }
 
 function isDemoTableList(value: unknown): value is DemoTable[] {
@@ -186,8 +226,8 @@ function isDemoTableList(value: unknown): value is DemoTable[] {
 }
 
 /**
- * Loads the demo tables (`demo.populated_places`, `demo.countries`, `demo.us_states`,
- * `demo.us_counties`) unless this version of them is already loaded. An interrupted or older
+ * Loads the demo tables (`demo.populated_places`, `demo.places_h3`, `demo.places_quadbin`,
+ * `demo.countries`, `demo.us_states`, `demo.us_counties`) unless this version of them is already loaded. An interrupted or older
  * load is dropped and redone, since the marker is written last.
  */
 export async function ensureDemoData(

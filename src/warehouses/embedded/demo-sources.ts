@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Geometry, Position } from 'geojson';
+import { latLngToCell } from 'h3-js';
+import { tileToCell } from 'quadbin';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 
@@ -106,4 +108,48 @@ export async function readUsStatesAndCounties(): Promise<{
     states: polygonFeatures(topology, 'states'),
     counties: polygonFeatures(topology, 'counties'),
   };
+}
+
+/** One cell of a spatial-index demo table: its id as stored, and what its places sum to. */
+export interface CellSummary {
+  cell: string;
+  placeCount: number;
+  population: number;
+}
+
+/** H3 resolution and quadbin zoom of the demo cell tables (~60k cells each). */
+export const DEMO_H3_RESOLUTION = 5;
+export const DEMO_QUADBIN_RESOLUTION = 11;
+
+function quadbinOf(lon: number, lat: number, z: number): bigint {
+  const n = 2 ** z;
+  const sin = Math.sin((Math.max(-85.0511, Math.min(85.0511, lat)) * Math.PI) / 180);
+  const x = Math.min(n - 1, Math.floor(((lon + 180) / 360) * n));
+  const y = Math.min(
+    n - 1,
+    Math.floor((0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)) * n),
+  );
+  return tileToCell({ x, y, z });
+}
+
+/** The places counted and their population summed per H3 cell and per quadbin cell. */
+export function placesByCell(places: PopulatedPlace[]): {
+  h3: CellSummary[];
+  quadbin: CellSummary[];
+} {
+  const h3 = new Map<string, CellSummary>();
+  const quadbin = new Map<string, CellSummary>();
+  const add = (map: Map<string, CellSummary>, cell: string, population: number) => {
+    const entry = map.get(cell) ?? { cell, placeCount: 0, population: 0 };
+    entry.placeCount += 1;
+    entry.population += population;
+    map.set(cell, entry);
+  };
+  for (const place of places) {
+    const [lon, lat] = place.loc.coordinates;
+    const population = place.population || 0;
+    add(h3, latLngToCell(lat, lon, DEMO_H3_RESOLUTION), population);
+    add(quadbin, quadbinOf(lon, lat, DEMO_QUADBIN_RESOLUTION).toString(), population);
+  }
+  return { h3: [...h3.values()], quadbin: [...quadbin.values()] };
 }
