@@ -105,8 +105,8 @@ const AGGREGATION = 'sum(population) AS population, sum(place_count) AS places';
 function spatialIndexSuite(connectionName: string, prepare?: () => Promise<void>) {
   const common = () => ({ apiBaseUrl: baseUrl, accessToken, connectionName });
 
-  async function rowsOf(sqlQuery: string, queryParameters?: unknown[]) {
-    const result = await query({ ...common(), sqlQuery, queryParameters });
+  async function rowsOf(sqlQuery: string) {
+    const result = await query({ ...common(), sqlQuery });
     return result.rows as Record<string, unknown>[];
   }
 
@@ -192,7 +192,8 @@ function spatialIndexSuite(connectionName: string, prepare?: () => Promise<void>
       const tile = latLngToCell(40.4, -3.7, 1);
       const { cells } = await fetchCells(h3.tiles[0]!, tile, 'h3');
       const rows = await rowsOf(
-        `SELECT h3 FROM demo.places_h3 WHERE population >= 100000 AND place_count BETWEEN 2 AND 1000`,
+        `SELECT h3 FROM demo.places_h3
+         WHERE population >= 100000 AND place_count BETWEEN 2 AND 1000`,
       );
       const expected = new Map<string, number>();
       for (const row of rows) {
@@ -326,7 +327,7 @@ describe('spatial-index sources: bad input and caching', () => {
     );
   });
 
-  it('rejects tiles that are not cells of the source, and vector tiles of cell sources', async () => {
+  it('rejects tiles that are not cells of the source, and vector tiles of cells', async () => {
     const step1 = (await (await instantiate(h3)).json()) as { tilejson: { url: string[] } };
     const tilejson = (await (await fetch(step1.tilejson.url[0]!, authorized())).json()) as {
       tiles: string[];

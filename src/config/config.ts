@@ -61,6 +61,12 @@ const SETTINGS = {
     default: 10_000,
     min: 0,
   },
+  mapsExactStatsRows: {
+    env: 'GRATICULE_MAPS_EXACT_STATS_ROWS',
+    type: 'integer',
+    default: 200_000,
+    min: 0,
+  },
   tileCacheMegabytes: { env: 'GRATICULE_TILE_CACHE_MB', type: 'integer', default: 128, min: 0 },
   tileMaxAgeSeconds: {
     env: 'GRATICULE_TILE_MAX_AGE_SECONDS',

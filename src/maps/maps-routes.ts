@@ -72,6 +72,7 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     timeoutMs: config.queryTimeoutMs,
     maxTileFeatures: config.tileMaxFeatures,
     maxZoom: MAX_ZOOM,
+    exactStatsRows: config.mapsExactStatsRows,
   });
   const tiles = new TileCache(config.tileCacheMegabytes * 1024 * 1024, config.tileMaxAgeSeconds);
   const baseUrlOf = (request: FastifyRequest) =>

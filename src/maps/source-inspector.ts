@@ -2,7 +2,7 @@ import { errors } from '../http/errors.js';
 import type { WarehouseDriver, WarehouseField } from '../warehouses/driver.js';
 import { quoteIdentifier } from './table-name.js';
 import type { SourceDefinition } from './source-definition.js';
-import { computeTilestats, type Tilestats } from './tilestats.js';
+import { computeTilestats, scaleTilestats, type Tilestats } from './tilestats.js';
 import { tilePropertyOf } from './tiles/tile-properties.js';
 import { dialectForProvider } from '../sql-builder/dialect.js';
 import { identifier, render } from '../sql-builder/sql.js';
@@ -41,7 +41,12 @@ export interface InspectionLimits {
   timeoutMs: number;
   maxTileFeatures: number;
   maxZoom: number;
+  /** Tables the planner estimates larger than this get statistics from a sample. */
+  exactStatsRows: number;
 }
+
+/** Rows a statistics sample aims at: enough for quantiles and top categories. */
+const SAMPLE_ROWS = 30_000;
 
 async function assertTableExists(
   driver: WarehouseDriver,
@@ -128,13 +133,15 @@ async function estimateDroppedFractions(
   rowCount: number,
   srid: number,
   limits: InspectionLimits,
+  /** Rows each row of `source` stands for (a sample stands for the whole table). */
+  scale = 1,
 ): Promise<number[]> {
   const fractions = new Array<number>(limits.maxZoom + 1).fill(0);
   if (rowCount <= limits.maxTileFeatures) return fractions;
   for (let first = 0; first <= limits.maxZoom; first += ZOOMS_PER_PASS) {
     const last = Math.min(limits.maxZoom, first + ZOOMS_PER_PASS);
     const result = await driver.query({
-      sql: droppedFractionSql(source, srid, first, last, limits.maxTileFeatures),
+      sql: droppedFractionSql(source, srid, first, last, limits.maxTileFeatures, scale),
       params: source.queryParameters,
       timeoutMs: limits.timeoutMs,
     });
@@ -153,13 +160,14 @@ function droppedFractionSql(
   firstZoom: number,
   lastZoom: number,
   cap: number,
+  scale: number,
 ): string {
   const column = quoteIdentifier(source.spatialDataColumn);
   const geom = srid === 4326 ? column : `ST_Transform(${column}, 4326)`;
   return `
   WITH "_cells" AS (
     SELECT floor(u * ${2 ** lastZoom})::bigint AS cx, floor(v * ${2 ** lastZoom})::bigint AS cy,
-           count(*) AS n
+           count(*) * ${scale}::float8 AS n
     FROM (
       SELECT (lon + 180) / 360 AS u,
              (1 - ln(tan(radians(lat)) + 1 / cos(radians(lat))) / pi()) / 2 AS v
@@ -256,7 +264,9 @@ function aggregateGeometries(source: SourceDefinition): SourceDefinition {
   const geom = quoteIdentifier(source.spatialDataColumn);
   return {
     ...source,
-    fromSql: `(SELECT ${geom}, ${selectList} FROM ${source.fromSql} GROUP BY ${geom}) AS "_aggregated"`,
+    fromSql:
+      `(SELECT ${geom}, ${selectList} FROM ${source.fromSql} GROUP BY ${geom}) ` +
+      'AS "_aggregated"',
   };
 }
 
@@ -267,7 +277,19 @@ async function inspectSpatialIndex(
   limits: InspectionLimits,
 ): Promise<SourceInspection> {
   const drawn = applyFilters(driver, source, fields);
-  const summary = await inspectSpatialIndexSource(driver, source, drawn, fields, limits.timeoutMs);
+  const estimate = await plannerRowEstimate(driver, source, limits.timeoutMs);
+  const sample =
+    estimate !== null && estimate > limits.exactStatsRows
+      ? { fromSql: sampleOf(source, estimate), estimatedRows: estimate }
+      : undefined;
+  const summary = await inspectSpatialIndexSource(
+    driver,
+    source,
+    drawn,
+    fields,
+    limits.timeoutMs,
+    sample,
+  );
   return {
     fields,
     geometryField: fields.find((f) => f.name === source.spatialDataColumn)!,
@@ -282,6 +304,126 @@ async function inspectSpatialIndex(
     params: drawn.queryParameters,
     spatialIndex: summary.spatialIndex,
   };
+}
+
+/**
+ * The planner's row estimate of a plain table (no filters, no grouped geometries), or null when
+ * there is none (never analysed, a view, a query source).
+ */
+async function plannerRowEstimate(
+  driver: WarehouseDriver,
+  source: SourceDefinition,
+  timeoutMs: number,
+): Promise<number | null> {
+  const groupsGeometries = source.spatialDataType === 'geo' && source.aggregationExp !== null;
+  if (source.type !== 'table' || source.filters || groupsGeometries) return null;
+  const result = await driver.query({
+    sql: `SELECT reltuples::float8 AS "rows" FROM pg_class
+          WHERE oid = to_regclass($1) AND relkind IN ('r', 'm')`,
+    params: [source.fromSql],
+    timeoutMs,
+  });
+  const rows = Number(result.rows[0]?.rows ?? -1);
+  return rows > 0 ? Math.round(rows) : null;
+}
+
+/** A block sample of about SAMPLE_ROWS rows of a table, the same on every call. */
+function sampleOf(source: SourceDefinition, estimatedRows: number): string {
+  const percent = Math.min(100, (100 * SAMPLE_ROWS) / estimatedRows);
+  return (
+    `(SELECT * FROM ${source.fromSql} TABLESAMPLE SYSTEM (${percent.toFixed(6)}) ` +
+    'REPEATABLE (0)) AS "_sample"'
+  );
+}
+
+/** WGS84 bounds from PostGIS's column statistics, or null when it has none. */
+async function estimatedBounds(
+  driver: WarehouseDriver,
+  source: SourceDefinition,
+  srid: number,
+  timeoutMs: number,
+): Promise<[number, number, number, number] | null> {
+  try {
+    const result = await driver.query({
+      sql: `SELECT ST_XMin(e) AS "west", ST_YMin(e) AS "south", ST_XMax(e) AS "east",
+                   ST_YMax(e) AS "north"
+            FROM (
+              SELECT ST_Transform(ST_SetSRID(
+                       ST_EstimatedExtent(n.nspname, c.relname, $2)::geometry, $3::int4), 4326) AS e
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.oid = to_regclass($1)
+            ) AS "_estimate"`,
+      params: [source.fromSql, source.spatialDataColumn, srid],
+      timeoutMs,
+    });
+    const row = result.rows[0];
+    const box = [row?.west, row?.south, row?.east, row?.north].map((v) =>
+      v === null || v === undefined ? NaN : Number(v),
+    );
+    return box.every((v) => Number.isFinite(v)) ? (box as [number, number, number, number]) : null;
+  } catch {
+    // No statistics for the column yet: the caller scans instead.
+    return null;
+  }
+}
+
+/**
+ * Count, bounds and statistics of a large table without reading all of it: the planner's row
+ * estimate, PostGIS's estimated extent, and tilestats and dropped fractions from a block
+ * sample of about SAMPLE_ROWS rows, scaled up. Minimum, maximum and quantiles are the
+ * sample's; the TileJSON says so in `tilestats.sampled`.
+ */
+async function readSampledStatistics(
+  driver: WarehouseDriver,
+  source: SourceDefinition,
+  properties: WarehouseField[],
+  estimatedRows: number,
+  limits: InspectionLimits,
+) {
+  const sample: SourceDefinition = { ...source, fromSql: sampleOf(source, estimatedRows) };
+  const sampled = await readCountAndBounds(driver, sample, limits.timeoutMs);
+  const bounds =
+    (await estimatedBounds(driver, source, sampled.srid, limits.timeoutMs)) ??
+    (await readCountAndBounds(driver, source, limits.timeoutMs)).bounds;
+  const scale = estimatedRows / Math.max(1, sampled.rowCount);
+  const tilestats = scaleTilestats(
+    await computeTilestats(driver, sample, properties, estimatedRows, limits.timeoutMs),
+    scale,
+  );
+  const fractionDroppedPerZoom = await estimateDroppedFractions(
+    driver,
+    sample,
+    estimatedRows,
+    sampled.srid,
+    limits,
+    scale,
+  );
+  return {
+    rowCount: estimatedRows,
+    bounds,
+    srid: sampled.srid,
+    tilestats: { ...tilestats, sampled: true },
+    fractionDroppedPerZoom,
+  };
+}
+
+/** Exact count, bounds and statistics, from full scans of the drawn rows. */
+async function readExactStatistics(
+  driver: WarehouseDriver,
+  drawn: SourceDefinition,
+  properties: WarehouseField[],
+  limits: InspectionLimits,
+) {
+  const { rowCount, bounds, srid } = await readCountAndBounds(driver, drawn, limits.timeoutMs);
+  const tilestats = await computeTilestats(driver, drawn, properties, rowCount, limits.timeoutMs);
+  const fractionDroppedPerZoom = await estimateDroppedFractions(
+    driver,
+    drawn,
+    rowCount,
+    srid,
+    limits,
+  );
+  return { rowCount, bounds, srid, tilestats, fractionDroppedPerZoom };
 }
 
 /** Reads columns, bounds, counts and tilestats of a source. */
@@ -319,15 +461,11 @@ export async function inspectSource(
   );
   const identified = withFeatureIds(driver, drawn, fields);
 
-  const { rowCount, bounds, srid } = await readCountAndBounds(driver, drawn, limits.timeoutMs);
-  const tilestats = await computeTilestats(driver, drawn, properties, rowCount, limits.timeoutMs);
-  const fractionDroppedPerZoom = await estimateDroppedFractions(
-    driver,
-    drawn,
-    rowCount,
-    srid,
-    limits,
-  );
+  const estimate = await plannerRowEstimate(driver, source, limits.timeoutMs);
+  const { rowCount, bounds, srid, tilestats, fractionDroppedPerZoom } =
+    estimate !== null && estimate > limits.exactStatsRows
+      ? await readSampledStatistics(driver, drawn, properties, estimate, limits)
+      : await readExactStatistics(driver, drawn, properties, limits);
   return {
     fields: sourceFields,
     geometryField,

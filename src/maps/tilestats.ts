@@ -18,6 +18,8 @@ export interface TilestatsAttribute {
 }
 
 export interface Tilestats {
+  /** True when the figures come from a sample of a large table (sums and counts scaled). */
+  sampled?: boolean;
   layerCount: 1;
   layers: [
     {
@@ -180,4 +182,22 @@ export async function computeTilestats(
       },
     ],
   };
+}
+
+/** Sums and frequencies of a sample's tilestats, scaled to the whole table. */
+export function scaleTilestats(tilestats: Tilestats, scale: number): Tilestats {
+  const [layer] = tilestats.layers;
+  const attributes = layer.attributes.map((a) => ({
+    ...a,
+    ...(typeof a.sum === 'number' ? { sum: a.sum * scale } : {}),
+    ...(a.categories
+      ? {
+          categories: a.categories.map((c) => ({
+            ...c,
+            frequency: Math.round(c.frequency * scale),
+          })),
+        }
+      : {}),
+  }));
+  return { ...tilestats, layers: [{ ...layer, attributes }] };
 }

@@ -10,7 +10,7 @@ import { isNumeric } from '../../widgets/columns.js';
 import { checkedSelectListText } from '../../widgets/expression.js';
 import type { SourceDefinition } from '../source-definition.js';
 import { quoteIdentifier } from '../table-name.js';
-import { computeTilestats, type Tilestats } from '../tilestats.js';
+import { computeTilestats, scaleTilestats, type Tilestats } from '../tilestats.js';
 import {
   ancestorSql,
   boundsOfCells,
@@ -75,6 +75,11 @@ export async function inspectSpatialIndexSource(
   drawn: { fromSql: string; queryParameters: unknown[] },
   fields: WarehouseField[],
   timeoutMs: number,
+  /**
+   * For large tables: a sample of `drawn` and the planner's row estimate. Bounds and
+   * tilestats then come from the sample (sums and frequencies scaled), not a full scan.
+   */
+  sample?: { fromSql: string; estimatedRows: number },
 ): Promise<SpatialIndexSummary> {
   if (driver.provider !== 'postgres') {
     throw errors.unsupportedParameter(
@@ -105,12 +110,14 @@ export async function inspectSpatialIndexSource(
     );
   }
 
+  const statsFrom = sample?.fromSql ?? drawn.fromSql;
   const [counts] = (
     await run(`SELECT count(*)::float8 AS "rowCount",
         (SELECT ${cell}::text FROM ${drawn.fromSql} WHERE ${column} IS NOT NULL LIMIT 1) AS "first"
-      FROM ${drawn.fromSql}`)
+      FROM ${statsFrom}`)
   ).rows;
-  const rowCount = Number(counts?.rowCount ?? 0);
+  const counted = Number(counts?.rowCount ?? 0);
+  const rowCount = sample ? sample.estimatedRows : counted;
   const first = counts?.first;
   let resolution = -1;
   if (first !== null && first !== undefined) {
@@ -139,7 +146,7 @@ export async function inspectSpatialIndexSource(
   const coarse = Math.min(resolution, BOUNDS_RESOLUTION[scheme]);
   const ancestors = await run(
     `SELECT DISTINCT ${ancestorSql(scheme, cell, coarse)}::text AS "c"
-     FROM ${drawn.fromSql} WHERE ${column} IS NOT NULL`,
+     FROM ${statsFrom} WHERE ${column} IS NOT NULL`,
   );
   const bounds = boundsOfCells(
     scheme,
@@ -149,12 +156,15 @@ export async function inspectSpatialIndexSource(
   // Tilestats describe the cells at the source's own resolution, aggregated as tiles are.
   const perCell = {
     ...source,
-    fromSql: `(SELECT ${cell} AS "${CELL}", ${selectList} FROM ${drawn.fromSql}
+    fromSql: `(SELECT ${cell} AS "${CELL}", ${selectList} FROM ${statsFrom}
       WHERE ${column} IS NOT NULL GROUP BY 1) AS "_cells"`,
     queryParameters: drawn.queryParameters,
   };
   const tilestats = await computeTilestats(driver, perCell, columns, rowCount, timeoutMs, false);
-  return { spatialIndex, rowCount, bounds, tilestats };
+  if (!sample) return { spatialIndex, rowCount, bounds, tilestats };
+  const scale = sample.estimatedRows / Math.max(1, counted);
+  const scaled = { ...scaleTilestats(tilestats, scale), sampled: true };
+  return { spatialIndex, rowCount, bounds, tilestats: scaled };
 }
 
 function emptyTilestats(count: number): Tilestats {

@@ -84,7 +84,8 @@ describe('ensureDemoData', () => {
              (SELECT sum(population) FROM demo.places_h3)::float8 AS h3_population,
              (SELECT sum(place_count) FROM demo.places_quadbin)::int4 AS quadbin_places,
              (SELECT count(DISTINCT length(h3)) FROM demo.places_h3)::int4 AS h3_lengths,
-             (SELECT count(DISTINCT (quadbin >> 52) & 31) FROM demo.places_quadbin)::int4 AS zooms`);
+             (SELECT count(DISTINCT (quadbin >> 52) & 31)
+                FROM demo.places_quadbin)::int4 AS zooms`);
     expect(totals!.h3_places).toBe(totals!.places);
     expect(totals!.quadbin_places).toBe(totals!.places);
     expect(totals!.h3_population).toBe(totals!.population);
