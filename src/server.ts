@@ -125,6 +125,7 @@ export async function startServer(
       connections,
       connectionService,
       jobs,
+      store,
       issuer: () => issuer,
       isReady: () => warehouse.isReady(),
       logger,

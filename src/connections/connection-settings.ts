@@ -55,6 +55,8 @@ function isObject(value: unknown): value is Fields {
 const ID_PATTERN = /^conn_[0-9a-f]{16}$/;
 /** A host name or an IP address (IPv6 optionally in brackets); never a socket directory. */
 const HOST_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]+\]?)$/;
+/** Names API paths use where a connection name would go: `/v3/maps/public/{mapId}`. */
+const PATH_RESERVED_NAMES: readonly string[] = ['public'];
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
@@ -72,6 +74,10 @@ export function validateConnectionName(name: unknown, reserved: readonly string[
   }
   if (reserved.includes(name)) {
     throw errors.invalidParameter('name', `'${name}' is reserved for the embedded warehouse`);
+  }
+  if (PATH_RESERVED_NAMES.includes(name)) {
+    const path = `/v3/maps/${name}/{mapId}`;
+    throw errors.invalidParameter('name', `'${name}' is reserved: ${path} serves saved maps`);
   }
   return name;
 }

@@ -12,6 +12,7 @@ import cors from '@fastify/cors';
 import compress from '@fastify/compress';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { Store } from '../store/store.js';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import type { ApplicationStore } from '../apps/application-store.js';
 import { registerOAuthRoutes } from '../auth/oauth-routes.js';
@@ -22,6 +23,7 @@ import { registerSqlRoutes } from '../sql/sql-routes.js';
 import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
 import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
+import { registerPublicMapsRoutes } from '../public-maps/public-map-routes.js';
 import { registerWidgetRoutes } from '../widgets/widget-routes.js';
 import { registerStatsRoutes } from '../stats/stats-routes.js';
 import { installErrorHandling } from './error-handler.js';
@@ -44,6 +46,8 @@ export interface AppDependencies {
   connectionService?: ConnectionService;
   /** Async SQL jobs; apps built without it (tests of other domains) serve no job routes. */
   jobs?: SqlJobService;
+  /** The open metadata store; apps built for tests may leave it out (routes then open one). */
+  store?: Store;
   issuer: () => string;
   isReady: () => boolean;
   logger: Logger;
@@ -174,5 +178,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerStatsRoutes(v3, deps);
     if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
   });
+  // Saved maps check tokens themselves: `/v3/maps/public/{id}` answers public maps without one.
+  await registerPublicMapsRoutes(app, deps);
   return app;
 }

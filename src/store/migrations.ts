@@ -111,6 +111,28 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_public_maps': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('saved_maps')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('privacy', 'text', (c) => c.notNull())
+        .addColumn('datasets', 'text', (c) => c.notNull())
+        .addColumn('kepler_map_config', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      // Lists read an account's maps, most recently changed first.
+      await db.schema
+        .createIndex('saved_maps_account_updated')
+        .on('saved_maps')
+        .columns(['account_id', 'updated_at'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -95,6 +95,25 @@ export interface SqlJobsTable {
   lease_expires_at: string | null;
 }
 
+export type MapPrivacy = 'public' | 'private';
+
+/** Saved maps, read by CARTO's `fetchMap` through `/v3/maps/public/{id}`; see src/public-maps/. */
+export interface SavedMapsTable {
+  /** A random UUID, as CARTO's map ids are. */
+  id: string;
+  account_id: string;
+  title: string;
+  description: string;
+  /** `public`: anyone with the id may read it; `private`: only tokens of its account. */
+  privacy: MapPrivacy;
+  /** JSON array of the map's datasets, as fetchMap reads them. */
+  datasets: string;
+  /** JSON object: the Kepler.gl map configuration (`{version: 'v1', config}`). */
+  kepler_map_config: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface StoreSchema {
   accounts: AccountsTable;
   users: UsersTable;
@@ -103,4 +122,5 @@ export interface StoreSchema {
   connections: ConnectionsTable;
   meta: MetaTable;
   sql_jobs: SqlJobsTable;
+  saved_maps: SavedMapsTable;
 }

@@ -1,0 +1,227 @@
+/**
+ * The bodies that create and change a saved map, checked strictly: unknown fields and wrong
+ * shapes answer 400. The Kepler.gl configuration is checked only where CARTO's `fetchMap`
+ * reads it without a guard; the rest of it is kept as sent.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
+import { type ApiError, errors } from '../http/errors.js';
+import type { MapPrivacy } from '../store/schema.js';
+
+/** Layer types `@deck.gl/carto`'s `fetchMap` turns into layers (its `LayerFactory`). */
+export const LAYER_TYPES = ['mvt', 'tileset', 'h3', 'quadbin', 'clusterTile', 'heatmapTile'];
+export const MAX_DATASETS = 100;
+export const MAX_LAYERS = 100;
+
+const literals = (values: readonly string[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
+const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+/** An object whose own fields are not ours to check. */
+const openObject = <T extends Parameters<typeof Type.Object>[0]>(properties: T) =>
+  Type.Object(properties, { additionalProperties: true });
+
+const DatasetSchema = Type.Object(
+  {
+    id: text(256),
+    type: Type.Union([Type.Literal('table'), Type.Literal('query'), Type.Literal('tileset')]),
+    /** Table or tileset name, or the SQL of a query dataset. */
+    source: text(1_000_000),
+    connectionName: text(256),
+    geoColumn: nullable(text(256)),
+    columns: nullable(Type.Array(text(256), { maxItems: 1000 })),
+    aggregationExp: nullable(text(100_000)),
+    aggregationResLevel: nullable(Type.Integer({ minimum: 0, maximum: 32 })),
+    queryParameters: nullable(
+      Type.Union([
+        Type.Array(Type.Unknown(), { maxItems: 10_000 }),
+        Type.Record(Type.String(), Type.Unknown()),
+      ]),
+    ),
+    providerId: Type.Optional(text(64)),
+  },
+  { additionalProperties: false },
+);
+
+const LayerSchema = openObject({
+  id: text(256),
+  type: literals(LAYER_TYPES),
+  config: openObject({
+    dataId: text(256),
+    visConfig: openObject({}),
+    textLabel: Type.Optional(Type.Array(Type.Unknown())),
+  }),
+  visualChannels: openObject({}),
+});
+
+const KeplerMapConfigSchema = openObject({
+  version: Type.Literal('v1'),
+  config: openObject({
+    visState: openObject({
+      layers: Type.Array(LayerSchema, { maxItems: MAX_LAYERS }),
+      interactionConfig: Type.Optional(openObject({ tooltip: openObject({}) })),
+    }),
+    mapState: openObject({
+      latitude: Type.Number({ minimum: -90, maximum: 90 }),
+      longitude: Type.Number({ minimum: -540, maximum: 540 }),
+      zoom: Type.Number({ minimum: 0, maximum: 30 }),
+    }),
+    mapStyle: openObject({ styleType: Type.Optional(text(256)) }),
+    filters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
+
+const PRIVACY = Type.Union([Type.Literal('public'), Type.Literal('private')]);
+
+const fields = {
+  title: text(255),
+  description: Type.String({ maxLength: 10_000 }),
+  privacy: PRIVACY,
+  datasets: Type.Array(DatasetSchema, { maxItems: MAX_DATASETS }),
+  keplerMapConfig: KeplerMapConfigSchema,
+};
+
+const NewMapSchema = Type.Object(
+  {
+    title: fields.title,
+    description: Type.Optional(fields.description),
+    privacy: Type.Optional(fields.privacy),
+    datasets: fields.datasets,
+    keplerMapConfig: fields.keplerMapConfig,
+  },
+  { additionalProperties: false },
+);
+
+const MapChangesSchema = Type.Object(
+  {
+    title: Type.Optional(fields.title),
+    description: Type.Optional(fields.description),
+    privacy: Type.Optional(fields.privacy),
+    datasets: Type.Optional(fields.datasets),
+    keplerMapConfig: Type.Optional(fields.keplerMapConfig),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export type MapDataset = Static<typeof DatasetSchema>;
+export type KeplerMapConfig = Static<typeof KeplerMapConfigSchema>;
+
+export interface NewMap {
+  title: string;
+  description: string;
+  privacy: MapPrivacy;
+  datasets: MapDataset[];
+  keplerMapConfig: KeplerMapConfig;
+}
+
+export type MapChanges = Partial<NewMap>;
+
+const newMapCheck = TypeCompiler.Compile(NewMapSchema);
+const mapChangesCheck = TypeCompiler.Compile(MapChangesSchema);
+
+/** `/datasets/0/type` as `datasets[0].type`, the way error messages name parameters. */
+function parameterName(path: string): string {
+  const name = path
+    .split('/')
+    .slice(1)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('');
+  return name.startsWith('.') ? name.slice(1) : name || 'body';
+}
+
+/**
+ * The error to report for a union: a nullable field's own error inside it, else a list of
+ * what the union takes.
+ */
+function unionError(error: ValueError): ValueError | string {
+  const variants = ((error.schema as { anyOf?: TSchema[] }).anyOf ?? []).filter(
+    (variant) => variant.type !== 'null',
+  );
+  if (variants.length === 1 && error.value !== null) {
+    const inner = Value.Errors(variants[0]!, error.value).First();
+    if (inner) return { ...inner, path: `${error.path}${inner.path}` };
+  }
+  if (variants.every((variant) => typeof variant.const === 'string')) {
+    return `expected one of ${variants.map((variant) => String(variant.const)).join(', ')}`;
+  }
+  return `expected ${variants.map((variant) => String(variant.type)).join(' or ')}`;
+}
+
+function toApiError(error: ValueError): ApiError {
+  const name = parameterName(error.path);
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return errors.missingParameter(name);
+    case ValueErrorType.ObjectAdditionalProperties:
+      return errors.invalidParameter(name, 'not a field of a saved map');
+    case ValueErrorType.ObjectMinProperties:
+      return errors.malformedBody('nothing to change');
+    case ValueErrorType.Union: {
+      const inner = unionError(error);
+      return typeof inner === 'string' ? errors.invalidParameter(name, inner) : toApiError(inner);
+    }
+    default: {
+      const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+      return errors.invalidParameter(name, reason);
+    }
+  }
+}
+
+function check<T>(
+  compiled: { Check(v: unknown): v is T; Errors(v: unknown): Iterable<ValueError> },
+  body: unknown,
+): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw errors.malformedBody('expected a JSON object');
+  }
+  if (compiled.Check(body)) return body;
+  const [first] = compiled.Errors(body);
+  throw first ? toApiError(first) : errors.malformedBody('not a saved map');
+}
+
+/**
+ * Checks what fetchMap relies on across fields: dataset ids are unique, every layer names an
+ * existing dataset, and query parameters belong to query datasets.
+ */
+export function checkMapReferences(datasets: MapDataset[], config: KeplerMapConfig): void {
+  const ids = new Set<string>();
+  datasets.forEach((dataset, index) => {
+    if (ids.has(dataset.id)) {
+      throw errors.invalidParameter(`datasets[${index}].id`, `'${dataset.id}' is used twice`);
+    }
+    ids.add(dataset.id);
+    if (dataset.type !== 'query' && dataset.queryParameters != null) {
+      throw errors.invalidParameter(
+        `datasets[${index}].queryParameters`,
+        'only query datasets take query parameters',
+      );
+    }
+  });
+  config.config.visState.layers.forEach((layer, index) => {
+    if (!ids.has(layer.config.dataId)) {
+      throw errors.invalidParameter(
+        `keplerMapConfig.config.visState.layers[${index}].config.dataId`,
+        `no dataset has the id '${layer.config.dataId}'`,
+      );
+    }
+  });
+}
+
+/** A new map from a request body, or a 400 `ApiError` naming the first bad field. */
+export function readNewMap(body: unknown): NewMap {
+  const input = check(newMapCheck, body);
+  checkMapReferences(input.datasets, input.keplerMapConfig);
+  return {
+    title: input.title,
+    description: input.description ?? '',
+    privacy: input.privacy ?? 'private',
+    datasets: input.datasets,
+    keplerMapConfig: input.keplerMapConfig,
+  };
+}
+
+/** The fields a PATCH body changes; references are checked once merged with the map. */
+export function readMapChanges(body: unknown): MapChanges {
+  return check(mapChangesCheck, body);
+}
