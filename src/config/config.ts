@@ -74,6 +74,7 @@ const SETTINGS = {
     default: 300,
     min: 0,
   },
+  redisUrl: { env: 'GRATICULE_REDIS_URL', type: 'string', default: '', secret: true },
   warehouseQueueLimit: {
     env: 'GRATICULE_WAREHOUSE_QUEUE_LIMIT',
     type: 'integer',
@@ -186,6 +187,15 @@ function coerce(key: string, spec: SettingSpec, raw: unknown, problems: string[]
   return value;
 }
 
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads configuration from defaults, the optional file and the environment, validates it,
  * and returns a frozen object. Throws `ConfigError` listing every problem.
@@ -223,6 +233,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     } catch {
       problems.push(`GRATICULE_PUBLIC_URL must be an absolute URL, got '${values.publicUrl}'`);
     }
+  }
+  if (values.redisUrl !== '' && !isRedisUrl(String(values.redisUrl))) {
+    // Not repeated in the message: the URL may carry a password.
+    problems.push('GRATICULE_REDIS_URL must be a redis:// or rediss:// URL with a host');
   }
   const secret = String(values.bootstrapClientSecret);
   if (secret !== '' && secret.length < 16) {

@@ -9,7 +9,8 @@ import { CONNECTION_NAME } from '../http/route-params.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import { SourceCache } from './source-cache.js';
-import { TileCache, acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
+import { acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
+import { createTileCache } from './shared-tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
 import { buildTile } from './tiles/build-tile.js';
@@ -65,6 +66,16 @@ interface TileBody {
   contentType: string;
 }
 
+/**
+ * The version of the data a tile URL was handed out for: its `cache` parameter, which the
+ * TileJSON sets, so every node behind a load balancer files the tile under the same key (and
+ * answers the same ETag); the local inspection's time for URLs without one.
+ */
+function dataVersion(params: Record<string, unknown>, inspection: { inspectedAt: number }) {
+  const cache = optionalString(params, 'cache');
+  return cache !== undefined && /^\d{1,20}$/.test(cache) ? cache : String(inspection.inspectedAt);
+}
+
 /** Maps API: source instantiation, TileJSON and vector tiles for table and query sources. */
 export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies): void {
   const { config } = deps;
@@ -74,7 +85,8 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     maxZoom: MAX_ZOOM,
     exactStatsRows: config.mapsExactStatsRows,
   });
-  const tiles = new TileCache(config.tileCacheMegabytes * 1024 * 1024, config.tileMaxAgeSeconds);
+  const tiles = createTileCache(config, deps.logger);
+  app.addHook('onClose', () => tiles.close());
   const baseUrlOf = (request: FastifyRequest) =>
     config.publicUrl || `${request.protocol}://${request.host}`;
 
@@ -121,12 +133,13 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     cacheKey: string,
     build: () => Promise<TileBody>,
   ) => {
-    let tile: CachedTile | undefined = tiles.get(cacheKey);
+    let tile: CachedTile | undefined = await tiles.get(cacheKey);
     if (!tile) {
       const built = await build();
       const body = built.body ? Buffer.from(built.body) : null;
       tile = { body, contentType: built.contentType, etag: etagOfTileKey(cacheKey, body) };
-      tiles.set(cacheKey, tile);
+      // Never rejects: a shared cache that is down only costs the write.
+      await tiles.set(cacheKey, tile);
     }
 
     reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
@@ -144,13 +157,13 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
     const { z, x, y } = parseTileCoordinates(request.params);
-    const { source, connection, driver, inspection } = await loadSource(request);
+    const { params, source, connection, driver, inspection } = await loadSource(request);
     if (inspection.spatialIndex) {
       throw errors.invalidParameter('tile', 'an h3 or quadbin source is tiled by cell: /{i}');
     }
     const key = [
       sourceKey(source, connection.cacheKey),
-      inspection.inspectedAt,
+      dataVersion(params, inspection),
       source.tileResolution,
     ];
     const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
@@ -179,13 +192,13 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
 
   /** A tile of an h3 or quadbin source, named by its cell as CARTO's `{i}` templates do. */
   const cellTileHandler = async (request: CellTileRequest, reply: FastifyReply) => {
-    const { source, connection, driver, inspection } = await loadSource(request);
+    const { params, source, connection, driver, inspection } = await loadSource(request);
     const spatialIndex = inspection.spatialIndex;
     if (!spatialIndex) {
       throw errors.invalidParameter('tile', 'a geometry source is tiled by /{z}/{x}/{y}');
     }
     const { cell, z } = parseTileCell(spatialIndex.scheme, request.params.index);
-    const key = [sourceKey(source, connection.cacheKey), inspection.inspectedAt];
+    const key = [sourceKey(source, connection.cacheKey), dataVersion(params, inspection)];
     const cacheKey = `${key.join('|')}|cell|${cell.toString(16)}`;
     return sendTile(request, reply, cacheKey, async () => {
       const built = await buildSpatialTile(
