@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fetchToken } from './support/api.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis.js';
