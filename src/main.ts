@@ -5,6 +5,7 @@ import type { RunningServer, StartupProgress } from './server.js';
 import { accountsCommand } from './cli/accounts-command.js';
 import { CliError } from './cli/cli-context.js';
 import { connectionsCommand } from './cli/connections-command.js';
+import { tilesetsCommand } from './cli/tilesets-command.js';
 import { mapsCommand } from './cli/maps-command.js';
 import { ApiError } from './http/errors.js';
 import { WarehouseError } from './warehouses/driver.js';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
   program.command('serve').description('start the server (the default)').action(serve);
   program.addCommand(accountsCommand());
   program.addCommand(connectionsCommand());
+  program.addCommand(tilesetsCommand());
   program.addCommand(mapsCommand());
   await program.parseAsync(process.argv);
 }

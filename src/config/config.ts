@@ -132,6 +132,13 @@ const SETTINGS = {
     min: 1000,
     max: 7 * 24 * 3_600_000,
   },
+  tilesetMaxTiles: {
+    env: 'GRATICULE_TILESET_MAX_TILES',
+    type: 'integer',
+    default: 100_000,
+    min: 1,
+    max: 100_000_000,
+  },
 } as const;
 
 type SettingSpec = (typeof SETTINGS)[keyof typeof SETTINGS];

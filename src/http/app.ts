@@ -23,6 +23,7 @@ import { registerSqlRoutes } from '../sql/sql-routes.js';
 import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
 import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
+import { registerTilesetRoutes } from '../tilesets/tileset-routes.js';
 import { registerPublicMapsRoutes } from '../public-maps/public-map-routes.js';
 import { registerWidgetRoutes } from '../widgets/widget-routes.js';
 import { registerStatsRoutes } from '../stats/stats-routes.js';
@@ -174,6 +175,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerSqlRoutes(v3, deps);
     if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
     registerMapsRoutes(v3, deps);
+    registerTilesetRoutes(v3, deps);
     registerWidgetRoutes(v3, deps);
     registerStatsRoutes(v3, deps);
     if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
