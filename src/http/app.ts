@@ -27,6 +27,7 @@ import { registerTilesetRoutes } from '../tilesets/tileset-routes.js';
 import { registerPublicMapsRoutes } from '../public-maps/public-map-routes.js';
 import { registerWidgetRoutes } from '../widgets/widget-routes.js';
 import { registerStatsRoutes } from '../stats/stats-routes.js';
+import { registerPreviewRoutes } from '../preview/preview-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
 import { errors } from './errors.js';
@@ -169,6 +170,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
   });
   registerOAuthRoutes(app, deps);
+  registerPreviewRoutes(app, deps);
 
   await app.register(async (v3) => {
     v3.addHook('onRequest', async (request) => requireBearerToken(request, deps.tokens));
