@@ -292,6 +292,31 @@ describe('Maps API bad input', () => {
     expect(unknown.status).toBe(400);
   });
 
+  it('marks cacheable answers as varying by Authorization', async () => {
+    const headers = { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' };
+    const { tilejson } = await tileJsonFor('name=demo.populated_places');
+    const urls = [
+      `${baseUrl}/v3/maps/carto_dw/table?name=demo.populated_places`,
+      `${baseUrl}/v3/maps/carto_dw/table?name=demo.populated_places&format=tilejson`,
+      tileUrl(tilejson.tiles[0], 0, 0, 0),
+      `${baseUrl}/v3/sql/carto_dw/query?q=${encodeURIComponent('SELECT 1 AS one')}`,
+    ];
+    for (const url of urls) {
+      const response = await fetch(url, { headers });
+      await response.arrayBuffer();
+      expect(response.headers.get('cache-control'), url).toMatch(/max-age/);
+      expect(response.headers.get('vary'), url).toMatch(/(^|, *)Authorization(,|$)/);
+    }
+    const post = await fetch(`${baseUrl}/v3/sql/carto_dw/query`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ q: 'SELECT 1 AS one' }),
+    });
+    await post.arrayBuffer();
+    expect(post.headers.get('cache-control')).toBe('no-store');
+    expect(post.headers.get('vary') ?? '').not.toMatch(/Authorization/);
+  });
+
   it('answers 400 naming the coordinate for out-of-range or malformed tiles', async () => {
     const base = '/v3/maps/carto_dw/table';
     const query = '?name=demo.countries&formatTiles=mvt';

@@ -30,6 +30,7 @@ import { registerStatsRoutes } from '../stats/stats-routes.js';
 import { registerPreviewRoutes } from '../preview/preview-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
+import { varyByAuthorization } from './cache-control.js';
 import { errors } from './errors.js';
 import { generateRequestId } from './request-id.js';
 
@@ -138,6 +139,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.decorateRequest('principal', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
+    varyByAuthorization(reply);
     await drainUnreadBody(request.raw, DRAIN_LIMITS);
   });
 

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** CARTO lets a client lower a response's lifetime, but not below this. */
 const MIN_CLIENT_MAX_AGE_SECONDS = 10;
@@ -33,4 +33,23 @@ export function sourceAnswerCacheControl(
   const maxAge =
     sourceType === 'table' ? lifetimes.tileMaxAgeSeconds : lifetimes.sqlGetMaxAgeSeconds;
   return cacheControlFor(request, maxAge);
+}
+
+/**
+ * A cacheable answer depends on the bearer token that asked for it (another account, a
+ * revoked or a bad token must not get it from a browser's cache): it varies by
+ * `Authorization`, added to whatever `Vary` the answer already has.
+ */
+export function varyByAuthorization(reply: FastifyReply): void {
+  const cacheControl = reply.getHeader('Cache-Control');
+  if (cacheControl === undefined || /no-store/i.test(String(cacheControl))) return;
+  const vary = reply.getHeader('Vary');
+  const names =
+    vary === undefined
+      ? []
+      : String(vary)
+          .split(',')
+          .map((name) => name.trim());
+  if (names.some((name) => name === '*' || name.toLowerCase() === 'authorization')) return;
+  reply.header('Vary', [...names.filter((name) => name !== ''), 'Authorization'].join(', '));
 }

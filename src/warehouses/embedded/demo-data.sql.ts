@@ -83,9 +83,11 @@ export const INSERT_PLACES_QUADBIN = `
   SELECT * FROM unnest($1::int8[], $2::int4[], $3::int8[])`;
 
 // Polygons from TopoJSON can self-intersect after quantization; ST_MakeValid may then return
-// a collection with stray lines or points, of which only the polygonal parts are kept.
+// a collection with stray lines or points, of which only the polygonal parts are kept. Rings
+// the reader moved east of 180 (see demo-sources.ts) are split at the antimeridian first.
 const VALID_MULTIPOLYGON = `
-  ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(geojson), 4326)), 3))`;
+  ST_Multi(ST_CollectionExtract(ST_MakeValid(
+    ST_WrapX(ST_SetSRID(ST_GeomFromGeoJSON(geojson), 4326), 180, -360)), 3))`;
 
 export const CREATE_COUNTRIES = `
   CREATE TABLE "demo"."countries" (

@@ -76,6 +76,20 @@ describe('ensureDemoData', () => {
     expect(wrongSrids).toEqual([{ n: 0 }]);
   });
 
+  it('splits polygons at the antimeridian instead of spanning the world', async () => {
+    const [parts] = await rowsOf(`
+      SELECT count(*) FILTER (WHERE ST_XMax(g) - ST_XMin(g) > 180 AND name <> 'Antarctica')::int4
+               AS "worldWide",
+             count(*) FILTER (WHERE ST_XMin(g) < -180 OR ST_XMax(g) > 180)::int4 AS "outside"
+      FROM (SELECT name, (ST_Dump(geom)).geom AS g FROM demo.countries) AS parts`);
+    const [fiji] = await rowsOf(`
+      SELECT ST_Intersects(geom, ST_MakeEnvelope(179, -18, 180, -16, 4326)) AS east,
+             ST_Intersects(geom, ST_MakeEnvelope(-180, -18, -179, -16, 4326)) AS west
+      FROM demo.countries WHERE name = 'Fiji'`);
+    expect(parts).toEqual({ worldWide: 0, outside: 0 });
+    expect(fiji).toEqual({ east: true, west: true });
+  });
+
   it('sums places and population per H3 and quadbin cell, every place in one cell', async () => {
     const [totals] = await rowsOf(`
       SELECT (SELECT count(*) FROM demo.populated_places)::int4 AS places,

@@ -54,7 +54,27 @@ function withoutRepeatedPoints(ring: Position[]): Position[] {
 function cleanPolygon(rings: Position[][]): Position[][] | undefined {
   const [exterior, ...holes] = rings.map(withoutRepeatedPoints);
   if (!exterior || exterior.length < 4) return undefined;
-  return [exterior, ...holes.filter((hole) => hole.length >= 4)];
+  return acrossAntimeridian([exterior, ...holes.filter((hole) => hole.length >= 4)]);
+}
+
+/**
+ * A few polygons (eastern Russia, Fiji) jump from +180 to -180 inside one ring, which draws
+ * a band around the world. Their western longitudes move east of 180 so the ring is
+ * continuous; the insert then splits them at the antimeridian (ST_WrapX). Rings that reach a
+ * pole (Antarctica) really do span every longitude and are kept.
+ */
+function acrossAntimeridian(rings: Position[][]): Position[][] {
+  const exterior = rings[0]!;
+  let west = Infinity;
+  let east = -Infinity;
+  let polar = false;
+  for (const [lon, lat] of exterior) {
+    west = Math.min(west, lon!);
+    east = Math.max(east, lon!);
+    polar ||= Math.abs(lat!) > 89;
+  }
+  if (east - west <= 180 || polar) return rings;
+  return rings.map((ring) => ring.map(([lon, lat]) => [lon! < 0 ? lon! + 360 : lon!, lat!]));
 }
 
 /**
