@@ -193,9 +193,9 @@ describe('Maps API bad input', () => {
   });
 
   it('answers 400 for parameters not served yet instead of ignoring them', async () => {
-    const bbox = await call('/v3/maps/carto_dw/table?name=demo.countries&featureBbox=true');
-    expect(bbox.status).toBe(400);
-    expect(bbox.body.error).toMatch(/featureBbox/);
+    const raster = await call('/v3/maps/carto_dw/raster?name=demo.countries');
+    expect(raster.status).toBe(400);
+    expect(raster.body.error).toMatch(/raster/);
   });
 
   it('applies CARTO filters to TileJSON and tiles, as widgets apply them', async () => {
@@ -290,6 +290,33 @@ describe('Maps API bad input', () => {
     expect(refused.body.error).toMatch(/tilejson/);
     const unknown = await call('/v3/maps/carto_dw/table?name=demo.countries&format=kml');
     expect(unknown.status).toBe(400);
+  });
+
+  it("adds every feature's whole WGS84 bounding box with featureBbox=true", async () => {
+    const { tilejson } = await tileJsonFor('name=demo.countries&formatTiles=mvt&featureBbox=true');
+    expect(new URL(tilejson.tiles[0]).searchParams.get('featureBbox')).toBe('true');
+    expect(tilejson.vector_layers[0].fields._carto_bbox).toBe('String');
+    // Tile 1/1/0 holds the part of Russia east of Greenwich; the box is the whole country's.
+    const tile = await fetch(tileUrl(tilejson.tiles[0], 1, 1, 0), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const russia = decodeMvt(await tile.arrayBuffer(), 1, 1, 0).features.find(
+      (f) => f.properties.name === 'Russia',
+    );
+    const sql = await call(
+      `/v3/sql/carto_dw/query?q=${encodeURIComponent(
+        'SELECT ST_XMin(geom) AS w, ST_YMin(geom) AS s, ST_XMax(geom) AS e, ST_YMax(geom) AS n ' +
+          "FROM demo.countries WHERE name = 'Russia'",
+      )}`,
+    );
+    const { w, s, e, n } = sql.body.rows[0];
+    expect(String(russia?.properties._carto_bbox).split(',').map(Number)).toEqual([w, s, e, n]);
+
+    const plain = await tileJsonFor('name=demo.countries&formatTiles=mvt');
+    expect(plain.tilejson.vector_layers[0].fields._carto_bbox).toBeUndefined();
+    const bad = await call('/v3/maps/carto_dw/table?name=demo.countries&featureBbox=yes');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/featureBbox/);
   });
 
   it('marks cacheable answers as varying by Authorization', async () => {

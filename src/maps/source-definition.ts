@@ -43,6 +43,8 @@ export interface SourceDefinition {
   aggregationExp: string | null;
   /** Spatial-index sources: how many resolutions below a tile its cells are. */
   aggregationResLevel: number;
+  /** Features carry `_carto_bbox`, their whole WGS84 bounding box, for label placement. */
+  featureBbox: boolean;
   tileResolution: number;
   columns: string[] | null;
   /** CARTO filters applied to tiles and TileJSON, or null; checked against the columns later. */
@@ -83,13 +85,12 @@ function readColumns(params: Record<string, unknown>): string[] | null {
   return columns.length > 0 ? [...new Set(columns)] : null;
 }
 
-/** Rejects parameters we understand but do not honour yet, rather than ignoring them. */
-function rejectUnsupported(params: Record<string, unknown>): void {
-  const featureBbox = optionalString(params, 'featureBbox');
-  if (featureBbox !== undefined && featureBbox !== 'false') {
-    // TODO: add _carto_bbox to polygon features for label placement; 400 for now.
-    throw errors.unsupportedParameter('featureBbox', 'label bounding boxes are not produced yet');
-  }
+/** `featureBbox=true` (sent for `prepareLabels`): features carry their whole bounding box. */
+function readFeatureBbox(params: Record<string, unknown>): boolean {
+  const value = optionalString(params, 'featureBbox');
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw errors.invalidParameter('featureBbox', "expected 'true' or 'false'");
 }
 
 /**
@@ -165,7 +166,6 @@ export function readSourceDefinition(
     // TODO: serve tileset, raster and boundary sources; they answer 400 for now.
     throw errors.unsupportedParameter('source type', `'${type}' sources are not served yet`);
   }
-  rejectUnsupported(params);
   const formatTiles = optionalString(params, 'formatTiles') ?? DEFAULT_TILE_FORMAT;
   if (formatTiles !== 'mvt' && formatTiles !== 'binary') {
     throw errors.invalidParameter('formatTiles', "expected 'mvt' or 'binary'");
@@ -179,6 +179,7 @@ export function readSourceDefinition(
     ...spatial,
     aggregationExp: readAggregationExp(params, spatial.spatialDataType),
     aggregationResLevel: readAggregationResLevel(params, spatial.spatialDataType),
+    featureBbox: readFeatureBbox(params),
     tileResolution: readTileResolution(params),
     columns: readColumns(params),
     filters: readFilters(params),
@@ -215,6 +216,7 @@ export function sourceUrlParameters(source: SourceDefinition): URLSearchParams {
   }
   params.set('tileResolution', String(source.tileResolution));
   if (source.columns) params.set('columns', source.columns.join(','));
+  if (source.featureBbox) params.set('featureBbox', 'true');
   if (source.filters) {
     params.set('filters', JSON.stringify(source.filters));
     params.set('filtersLogicalOperator', source.filtersLogicalOperator);
@@ -233,6 +235,7 @@ export function sourceKey(source: SourceDefinition, connectionKey: string): stri
     source.spatialDataType,
     source.aggregationExp,
     source.aggregationResLevel,
+    source.featureBbox,
     source.columns,
     source.filters,
     source.filtersLogicalOperator,

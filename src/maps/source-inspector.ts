@@ -426,6 +426,30 @@ async function readExactStatistics(
   return { rowCount, bounds, srid, tilestats, fractionDroppedPerZoom };
 }
 
+/** The property deck.gl's label layers read a feature's whole extent from. */
+export const FEATURE_BBOX_FIELD: WarehouseField = {
+  name: '_carto_bbox',
+  nativeType: 'text',
+  cartoType: 'string',
+};
+
+/**
+ * The drawn rows with `_carto_bbox`, `west,south,east,north` of the whole geometry in WGS84
+ * (not of the part a tile clips), so a label lands on the feature's centre in every tile.
+ */
+function withFeatureBboxes(source: SourceDefinition): SourceDefinition {
+  const geom = quoteIdentifier(source.spatialDataColumn);
+  const box = '"_carto_bbox_box"';
+  const envelope = `CASE WHEN ST_SRID(${geom}) IN (0, 4326) THEN ST_Envelope(${geom})
+      ELSE ST_Transform(ST_Envelope(${geom}), 4326) END`;
+  const corners = ['ST_XMin', 'ST_YMin', 'ST_XMax', 'ST_YMax'].map((f) => `${f}(${box})`);
+  return {
+    ...source,
+    fromSql: `(SELECT *, concat_ws(',', ${corners.join(', ')}) AS "${FEATURE_BBOX_FIELD.name}"
+      FROM (SELECT *, ${envelope} AS ${box} FROM ${source.fromSql}) AS "_boxed") AS "_bboxes"`,
+  };
+}
+
 /** Reads columns, bounds, counts and tilestats of a source. */
 export async function inspectSource(
   driver: WarehouseDriver,
@@ -460,6 +484,11 @@ export async function inspectSource(
     fields,
   );
   const identified = withFeatureIds(driver, drawn, fields);
+  const labelled = source.featureBbox ? withFeatureBboxes(identified) : identified;
+  const extra = [
+    ...(identified === drawn ? [] : [FEATURE_ID_FIELD]),
+    ...(source.featureBbox ? [FEATURE_BBOX_FIELD] : []),
+  ];
 
   const estimate = await plannerRowEstimate(driver, source, limits.timeoutMs);
   const { rowCount, bounds, srid, tilestats, fractionDroppedPerZoom } =
@@ -469,14 +498,14 @@ export async function inspectSource(
   return {
     fields: sourceFields,
     geometryField,
-    properties: identified === drawn ? properties : [...properties, FEATURE_ID_FIELD],
+    properties: [...properties, ...extra],
     rowCount,
     bounds,
     srid,
     tilestats,
     fractionDroppedPerZoom,
     inspectedAt: Math.floor(Date.now() / 1000),
-    fromSql: identified.fromSql,
-    params: identified.queryParameters,
+    fromSql: labelled.fromSql,
+    params: labelled.queryParameters,
   };
 }
