@@ -319,6 +319,44 @@ describe('Maps API bad input', () => {
     expect(bad.body.error).toMatch(/featureBbox/);
   });
 
+  it('follows a source that changed after it was inspected, and 404s when it is gone', async () => {
+    const table = `public.changing_${Date.now()}`;
+    const sql = (q: string) =>
+      call('/v3/sql/carto_dw/query', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ q }),
+      });
+    expect(
+      (
+        await sql(`CREATE TABLE ${table} AS SELECT 1 AS id, 'a' AS label,
+          ST_SetSRID(ST_MakePoint(1, 1), 4326) AS geom`)
+      ).status,
+    ).toBe(200);
+    const { tilejson } = await tileJsonFor(`name=${table}&formatTiles=mvt`);
+    const tile = () => call(tileUrl(tilejson.tiles[0], 0, 0, 0));
+    expect((await tile()).status).toBe(200);
+
+    expect((await sql(`ALTER TABLE ${table} RENAME COLUMN label TO title`)).status).toBe(200);
+    const renamed = await fetch(tileUrl(tilejson.tiles[0], 0, 0, 0), {
+      headers: { Authorization: `Bearer ${token}`, 'Cache-Control': 'no-cache' },
+    });
+    // The tile is cached for its URL; a fresh data version proves the re-inspection.
+    const fresh = tilejson.tiles[0].replace(/cache=\d+/, 'cache=1');
+    const rebuilt = await fetch(tileUrl(fresh, 0, 0, 0), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(renamed.status).toBe(200);
+    expect(rebuilt.status).toBe(200);
+    const feature = decodeMvt(await rebuilt.arrayBuffer(), 0, 0, 0).features[0];
+    expect(feature?.properties.title).toBe('a');
+
+    expect((await sql(`DROP TABLE ${table}`)).status).toBe(200);
+    const gone = await call(tileUrl(tilejson.tiles[0].replace(/cache=\d+/, 'cache=2'), 0, 0, 0));
+    expect(gone.status).toBe(404);
+    expect(gone.body.error).toMatch(/not found/i);
+  });
+
   it('marks cacheable answers as varying by Authorization', async () => {
     const headers = { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' };
     const { tilejson } = await tileJsonFor('name=demo.populated_places');

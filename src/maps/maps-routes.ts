@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
 import { errors } from '../http/errors.js';
+import { WarehouseError } from '../warehouses/driver.js';
 import { principalOf } from '../http/principal.js';
 import { CONNECTION_NAME } from '../http/route-params.js';
 import { optionalString, readParameters } from '../http/request-params.js';
@@ -104,6 +105,27 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     return { params, source, connection, driver: connection.driver, inspection };
   };
 
+  type LoadedSource = Awaited<ReturnType<typeof loadSource>>;
+
+  /**
+   * Runs a tile request on the source's inspection; when the warehouse no longer knows a
+   * table or column it names (the source changed since it was inspected), forgets the
+   * inspection and runs once more on a fresh one, which answers 404 if the table is gone.
+   */
+  const onCurrentSource = async <T>(
+    request: TileRequest | CellTileRequest,
+    run: (loaded: LoadedSource) => Promise<T>,
+  ): Promise<T> => {
+    const loaded = await loadSource(request);
+    try {
+      return await run(loaded);
+    } catch (error) {
+      if (!(error instanceof WarehouseError) || error.kind !== 'undefined_object') throw error;
+      sources.forget(loaded.connection, loaded.source);
+      return run(await loadSource(request));
+    }
+  };
+
   const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
     const { params, source, inspection, driver } = await loadSource(request);
 
@@ -157,7 +179,17 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
     const { z, x, y } = parseTileCoordinates(request.params);
-    const { params, source, connection, driver, inspection } = await loadSource(request);
+    return onCurrentSource(request, (loaded) => sendVectorTile(request, reply, loaded, z, x, y));
+  };
+
+  const sendVectorTile = async (
+    request: TileRequest,
+    reply: FastifyReply,
+    { params, source, connection, driver, inspection }: LoadedSource,
+    z: number,
+    x: number,
+    y: number,
+  ) => {
     if (inspection.spatialIndex) {
       throw errors.invalidParameter('tile', 'an h3 or quadbin source is tiled by cell: /{i}');
     }
@@ -191,8 +223,14 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   };
 
   /** A tile of an h3 or quadbin source, named by its cell as CARTO's `{i}` templates do. */
-  const cellTileHandler = async (request: CellTileRequest, reply: FastifyReply) => {
-    const { params, source, connection, driver, inspection } = await loadSource(request);
+  const cellTileHandler = async (request: CellTileRequest, reply: FastifyReply) =>
+    onCurrentSource(request, (loaded) => sendCellTile(request, reply, loaded));
+
+  const sendCellTile = async (
+    request: CellTileRequest,
+    reply: FastifyReply,
+    { params, source, connection, driver, inspection }: LoadedSource,
+  ) => {
     const spatialIndex = inspection.spatialIndex;
     if (!spatialIndex) {
       throw errors.invalidParameter('tile', 'a geometry source is tiled by /{z}/{x}/{y}');

@@ -17,6 +17,11 @@ export class SourceCache {
     this.entries = new LRUCache({ max: 1000, ttl: ttlSeconds * 1000 });
   }
 
+  /** Drops what was learned about a source, so the next request inspects it again. */
+  forget(connection: Connection, source: SourceDefinition): void {
+    this.entries.delete(sourceKey(source, connection.cacheKey));
+  }
+
   inspect(connection: Connection, source: SourceDefinition): Promise<SourceInspection> {
     const key = sourceKey(source, connection.cacheKey);
     const cached = this.entries.get(key);
