@@ -357,6 +357,38 @@ describe('Maps API bad input', () => {
     expect(gone.body.error).toMatch(/not found/i);
   });
 
+  it('draws features that reach past 180° on both sides of the antimeridian', async () => {
+    const table = `public.pacific_${Date.now()}`;
+    const created = await call('/v3/sql/carto_dw/query', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        q: `CREATE TABLE ${table} AS SELECT 'pacific' AS name,
+              ST_MakeEnvelope(170, -10, 190, 10, 4326) AS geom`,
+      }),
+    });
+    expect(created.status).toBe(200);
+    const { tilejson } = await tileJsonFor(`name=${table}&formatTiles=mvt`);
+    expect(tilejson.bounds[0]).toBe(-180);
+    expect(tilejson.bounds[2]).toBe(180);
+    const features = async (x: number) => {
+      const response = await fetch(tileUrl(tilejson.tiles[0], 1, x, 0), {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(200);
+      return decodeMvt(await response.arrayBuffer(), 1, x, 0).features;
+    };
+    const [west] = await features(0);
+    const [east] = await features(1);
+    expect(west?.properties.name).toBe('pacific');
+    expect(west?.properties._carto_feature_id).toBe(east?.properties._carto_feature_id);
+    const lons = (f: typeof west) =>
+      (f!.geometry.coordinates as number[][][]).flat().map((p) => p[0]!);
+    expect(Math.min(...lons(west))).toBeCloseTo(-180, 0);
+    expect(Math.max(...lons(west))).toBeCloseTo(-170, 0);
+    expect(Math.min(...lons(east))).toBeCloseTo(170, 0);
+  });
+
   it('marks cacheable answers as varying by Authorization', async () => {
     const headers = { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' };
     const { tilejson } = await tileJsonFor('name=demo.populated_places');

@@ -450,6 +450,35 @@ function withFeatureBboxes(source: SourceDefinition): SourceDefinition {
   };
 }
 
+/**
+ * Longitude/latitude rows whose geometries reach past ±180 (a Pacific polygon stored from 170
+ * to 190) also appear shifted by 360 degrees, so tiles on both sides of the antimeridian draw
+ * them; the copies keep the original's properties and feature id. Sources within ±180 are
+ * left as they are. Each copy's rows are found through the spatial index.
+ */
+function withCopiesAcrossAntimeridian(
+  source: SourceDefinition,
+  bounds: [number, number, number, number] | null,
+  srid: number,
+  properties: WarehouseField[],
+): SourceDefinition {
+  if (!bounds || (srid !== 4326 && srid !== 0)) return source;
+  const [west, , east] = bounds;
+  if (west >= -180 && east <= 180) return source;
+  const geom = quoteIdentifier(source.spatialDataColumn);
+  const others = properties
+    .filter((f) => f.name !== source.spatialDataColumn)
+    .map((f) => quoteIdentifier(f.name));
+  const select = (shape: string, where: string) =>
+    `SELECT ${[`${shape} AS ${geom}`, ...others].join(', ')} FROM ${source.fromSql}${where}`;
+  const beyond = (from: number, to: number) =>
+    ` WHERE ${geom} && ST_MakeEnvelope(${from}, -90, ${to}, 90, ${srid})`;
+  const parts = [select(geom, '')];
+  if (east > 180) parts.push(select(`ST_Translate(${geom}, -360, 0)`, beyond(180, 1e9)));
+  if (west < -180) parts.push(select(`ST_Translate(${geom}, 360, 0)`, beyond(-1e9, -180)));
+  return { ...source, fromSql: `(${parts.join('\n  UNION ALL ')}) AS "_wrapped"` };
+}
+
 /** Reads columns, bounds, counts and tilestats of a source. */
 export async function inspectSource(
   driver: WarehouseDriver,
@@ -495,17 +524,20 @@ export async function inspectSource(
     estimate !== null && estimate > limits.exactStatsRows
       ? await readSampledStatistics(driver, drawn, properties, estimate, limits)
       : await readExactStatistics(driver, drawn, properties, limits);
+  const tileProperties = [...properties, ...extra];
+  const wrapped = withCopiesAcrossAntimeridian(labelled, bounds, srid, tileProperties);
   return {
     fields: sourceFields,
     geometryField,
-    properties: [...properties, ...extra],
+    properties: tileProperties,
     rowCount,
-    bounds,
+    // The world's width when copies stand on both sides of the antimeridian.
+    bounds: wrapped === labelled || !bounds ? bounds : [-180, bounds[1], 180, bounds[3]],
     srid,
     tilestats,
     fractionDroppedPerZoom,
     inspectedAt: Math.floor(Date.now() / 1000),
-    fromSql: labelled.fromSql,
-    params: labelled.queryParameters,
+    fromSql: wrapped.fromSql,
+    params: wrapped.queryParameters,
   };
 }
