@@ -148,11 +148,11 @@ export async function samplePoints(info, pointCount, count, seed) {
   }
 }
 
-const tileUrl = (template, t) =>
+export const tileUrl = (template, t) =>
   template.replace('{z}', t.z).replace('{x}', t.x).replace('{y}', t.y);
 
 /** Distinct tiles of a list with how often each occurs, the weight pgbench draws them by. */
-function weighTiles(tiles) {
+export function weighTiles(tiles) {
   const weights = new Map();
   for (const tile of tiles) {
     const key = tileKey(tile);
@@ -171,7 +171,7 @@ function decodeFeatureCount(body) {
  * decodes to at least one feature, as each tile was chosen around an existing point; where
  * Graticule's tile SQL is known, also that its feature count matches the SQL run directly.
  */
-async function checkTiles(ctx, weighted, tileSql) {
+export async function checkTiles(ctx, weighted, tileSql) {
   const direct = await connectAs(ctx.info);
   const features = [];
   try {
@@ -198,17 +198,22 @@ async function checkTiles(ctx, weighted, tileSql) {
   return summarize(features);
 }
 
-/** `concurrency` keep-alive callers requesting random tiles of the list for `seconds`. */
-async function loadTiles(ctx, tiles, { concurrency, seconds, seed }) {
+/**
+ * `concurrency` keep-alive callers requesting random tiles of the list for `seconds`; `urlOf`
+ * turns a tile into its URL (by default `ctx.template` with its z, x and y).
+ */
+export async function loadTiles(
+  ctx,
+  tiles,
+  { concurrency, seconds, seed, urlOf = (tile) => tileUrl(ctx.template, tile) },
+) {
   const random = createRandom(seed);
   const client = new StreamingClient(ctx.client.baseUrl, concurrency);
   const headers = bearer(ctx.token);
   try {
     const cpuBefore = readCpuMs(ctx.serverPid);
     const { results, wallMs } = await runForDuration(seconds * 1000, concurrency, () =>
-      client.request(tileUrl(ctx.template, tiles[Math.floor(random() * tiles.length)]), {
-        headers,
-      }),
+      client.request(urlOf(tiles[Math.floor(random() * tiles.length)]), { headers }),
     );
     const failed = results.filter((r) => r.status !== 200);
     check(

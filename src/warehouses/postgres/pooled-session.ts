@@ -201,14 +201,18 @@ export class PooledSession {
    * the server's default again. PostgreSQL otherwise plans a tile statement anew for each
    * tile, as its generic plan looks costlier on paper, and planning takes longer than
    * running it for a small tile; unnamed statements, user SQL among them, would be affected
-   * too, so every other statement runs with the default.
+   * too, so every other statement runs with the default. JIT compilation is off for them as
+   * well: a dense tile's estimated cost can pass `jit_above_cost`, and compiling then takes
+   * about 10 ms, longer than the tile.
    */
   async applyGenericPlans(isGeneric: boolean): Promise<void> {
     const current = this.memory.planCache;
     if (isGeneric ? current === 'generic' : current === undefined) return;
     this.memory.planCache = 'unknown';
     await this.client.query(
-      isGeneric ? 'SET plan_cache_mode = force_generic_plan' : 'RESET plan_cache_mode',
+      isGeneric
+        ? 'SET plan_cache_mode = force_generic_plan; SET jit = off'
+        : 'RESET plan_cache_mode; RESET jit',
     );
     this.memory.planCache = isGeneric ? 'generic' : undefined;
   }

@@ -47,6 +47,16 @@ describeWithPostgres('PostgresDriver with repeated texts', (info) => {
     expect(await preparedHere()).toBe(1);
   });
 
+  it('runs repeated texts without JIT compilation', async () => {
+    const setting = await driver.query({
+      sql: 'SELECT current_setting(\'jit\') AS "jit", $1::int AS "n"',
+      params: [1],
+      timeoutMs: TIMEOUT_MS,
+      repeatsText: true,
+    });
+    expect(setting.rows).toEqual([{ jit: 'off', n: 1 }]);
+  });
+
   it('keeps working when user SQL deallocates every prepared statement', async () => {
     await repeat(1);
     await driver.query({ sql: 'DEALLOCATE ALL', timeoutMs: TIMEOUT_MS });
@@ -56,6 +66,10 @@ describeWithPostgres('PostgresDriver with repeated texts', (info) => {
 
   it('plans a repeated text once for all values, and other statements as usual', async () => {
     for (let value = 0; value < 3; value += 1) await repeat(value);
+    const jitDefault = await driver.query({
+      sql: 'SELECT current_setting(\'jit\') AS "jit"',
+      timeoutMs: TIMEOUT_MS,
+    });
     const plans = await driver.query({
       sql: `SELECT generic_plans::int AS "generic", custom_plans::int AS "custom"
               FROM pg_prepared_statements WHERE statement = $1`,
@@ -70,5 +84,7 @@ describeWithPostgres('PostgresDriver with repeated texts', (info) => {
     expect(plans.rows[0]).toMatchObject({ custom: 0 });
     expect(plans.rows[0]?.['generic']).toBeGreaterThanOrEqual(3);
     expect(mode.rows).toEqual([{ mode: 'auto' }]);
+    // JIT is off only around repeated texts; other statements keep the server's setting.
+    expect(jitDefault.rows).toEqual([{ jit: 'on' }]);
   });
 });
