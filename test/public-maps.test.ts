@@ -197,6 +197,57 @@ describe("CARTO's fetchMap against saved maps", () => {
     expect(stats.body.min).toBeGreaterThan(MILLION);
   });
 
+  it('builds H3 and quadbin layers whose sources serve spatial-index tiles', async () => {
+    const cells = (id: string, kind: 'h3' | 'quadbin') => ({
+      id,
+      type: 'table',
+      source: `demo.places_${kind}`,
+      connectionName: 'carto_dw',
+      geoColumn: `${kind}:${kind}`,
+      aggregationExp: 'sum(population) AS population',
+    });
+    const layer = (id: string, type: string, dataId: string) => ({
+      id,
+      type,
+      config: { dataId, label: id, isVisible: true, color: [20, 120, 60], visConfig: {} },
+      visualChannels: {},
+    });
+    const base = mapBody();
+    const map = await createMap({
+      datasets: [cells('hexes', 'h3'), cells('squares', 'quadbin')],
+      keplerMapConfig: {
+        version: 'v1',
+        config: {
+          ...base.keplerMapConfig.config,
+          visState: {
+            ...base.keplerMapConfig.config.visState,
+            layers: [
+              layer('hex-layer', 'h3', 'hexes'),
+              layer('square-layer', 'quadbin', 'squares'),
+            ],
+          },
+        },
+      },
+    });
+
+    const result = await fetchMap({ cartoMapId: map.id, apiBaseUrl: baseUrl, accessToken: token });
+    const byId = new Map(result.layers.map((l) => [l.id, l.props.data as any]));
+    const hexes = byId.get('hex-layer');
+    const squares = byId.get('square-layer');
+    expect(hexes.scheme).toBe('h3');
+    expect(squares.scheme).toBe('quadbin');
+    for (const [tilejson, index] of [
+      [hexes, '8019fffffffffff'],
+      [squares, '480fffffffffffff'],
+    ] as const) {
+      const response = await fetch(tilejson.tiles[0].replace('{i}', index), {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/vnd.carto-spatial-tile');
+    }
+  });
+
   it("serves tiles from the map's tile URLs that decode to the query's rows", async () => {
     const map = await createMap();
     const result = await fetchMap({ cartoMapId: map.id, apiBaseUrl: baseUrl, accessToken: token });
