@@ -59,7 +59,11 @@ function printBanner(server: RunningServer, startedMs: number): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** Set while `serve` runs: its failures are start-up failures, the commands' are one line. */
+let serving = false;
+
 async function serve(): Promise<void> {
+  serving = true;
   const startedMs = Date.now();
   const config = loadConfig();
   process.stderr.write(`Starting Graticule (data directory ${config.dataDir})\n`);
@@ -86,6 +90,11 @@ async function main(): Promise<void> {
   // Everything Graticule writes (metadata store, keys, the embedded warehouse) is private to
   // the user it runs as.
   process.umask(0o077);
+  // A reader that stops early (`graticule maps list | head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const program = new Command('graticule')
     .description('A self-hosted CARTO 3 API over PostGIS, Redshift or an embedded warehouse.')
     .addHelpText('after', SETTINGS_HELP)
@@ -111,6 +120,11 @@ main().catch((error: unknown) => {
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     const what = code === 'EADDRINUSE' ? 'is already in use' : 'may not be used by this user';
     process.stderr.write(`Graticule cannot listen: the address ${what}. Set HOST and PORT.\n`);
+    process.exit(1);
+  }
+  if (!serving) {
+    // A management command: one line, no stack (a file it could not write, a lost database).
+    process.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
     process.exit(1);
   }
   process.stderr.write(`Graticule failed to start: ${(error as Error).stack ?? String(error)}\n`);

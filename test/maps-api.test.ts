@@ -389,6 +389,28 @@ describe('Maps API bad input', () => {
     expect(Math.min(...lons(east))).toBeCloseTo(170, 0);
   });
 
+  it('answers 400, not 500, to JSON nested deeper than any request needs', async () => {
+    // Built as text: the test's own JSON.stringify could not follow 5,000 levels either.
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const post = (path: string, body: string) =>
+      call(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const answers = [
+      await post('/v3/maps/carto_dw/table', `{"name":"demo.countries","filters":${deep}}`),
+      await post('/v3/sql/carto_dw/query', `{"q":"SELECT $1::text","queryParameters":[${deep}]}`),
+      await post('/v3/maps', `{"title":"deep","datasets":[],"keplerMapConfig":${deep}}`),
+      // Deep enough for the limit, short enough for a URL.
+      await call(
+        `/v3/maps/carto_dw/table?name=demo.countries&filters=${encodeURIComponent(
+          `${'{"a":'.repeat(100)}1${'}'.repeat(100)}`,
+        )}`,
+      ),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatch(/nest/);
+    }
+  });
+
   it('marks cacheable answers as varying by Authorization', async () => {
     const headers = { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' };
     const { tilejson } = await tileJsonFor('name=demo.populated_places');

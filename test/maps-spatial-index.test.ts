@@ -327,6 +327,29 @@ describe('spatial-index sources: bad input and caching', () => {
     );
   });
 
+  it('skips values that are not cells, and refuses a column whose first value is none', async () => {
+    const query = (q: string) =>
+      instantiate({ q, spatialDataType: 'quadbin', aggregationExp: 'sum(v) AS v' }, 'query');
+    const mixed = await query(
+      `SELECT * FROM (SELECT quadbin, 1 AS v FROM demo.places_quadbin ORDER BY quadbin LIMIT 50) a
+       UNION ALL SELECT -5, 1 UNION ALL SELECT 9223372036854775807, 1`,
+    );
+    expect(mixed.status).toBe(200);
+    await expectError(await query('SELECT -5::bigint AS quadbin, 1 AS v'), 400, 'quadbin');
+    const h3int = await instantiate(
+      {
+        q: `SELECT 9223372036854775807::bigint AS h3, 1 AS v`,
+        spatialDataType: 'h3int',
+        aggregationExp: 'sum(v) AS v',
+      },
+      'query',
+    );
+    await expectError(h3int, 400, 'h3int');
+    for (const level of ['0x4', ' 4', '-1', '4x']) {
+      await expectError(await instantiate({ ...h3, aggregationResLevel: level }), 400, 'Level');
+    }
+  });
+
   it('rejects tiles that are not cells of the source, and vector tiles of cells', async () => {
     const step1 = (await (await instantiate(h3)).json()) as { tilejson: { url: string[] } };
     const tilejson = (await (await fetch(step1.tilejson.url[0]!, authorized())).json()) as {

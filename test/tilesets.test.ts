@@ -437,6 +437,9 @@ describe('tilesets on the embedded warehouse, created through the HTTP job', () 
         { name: 'demo.countries', query: 'SELECT ST_MakePoint(0, 0) AS geom', overwrite: true },
         'tileset_overwrite_refused',
       ],
+      [{ name: 'no_such_schema.t', table: 'demo.countries' }, 'invalid_parameter'],
+      [{ name: 'pg_catalog.t', table: 'demo.countries' }, 'invalid_parameter'],
+      [{ name: `public.${'x'.repeat(64)}`, table: 'demo.countries' }, 'invalid_parameter'],
     ];
     const statusOf: Record<string, number> = {
       table_not_found: 404,
@@ -642,6 +645,17 @@ describeWithPostgres('tilesets on a PostgreSQL connection', (info) => {
         Buffer.from(String(row.data), 'base64'),
       );
     }
+  });
+
+  it('says in one line, without a stack, when it cannot write the export', async () => {
+    const output = path.join(scratch, 'no-such-directory', 'countries.pmtiles');
+    const run = await runCli(
+      ['tilesets', 'export', mvtTileset, '--connection', connection, '--output', output],
+      { dataDir: sharedDataDir },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^error: .*ENOENT/);
   });
 
   it('refuses to export a binary tileset to PMTiles', async () => {

@@ -31,6 +31,7 @@ import { registerPreviewRoutes } from '../preview/preview-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
 import { varyByAuthorization } from './cache-control.js';
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from './request-params.js';
 import { errors } from './errors.js';
 import { generateRequestId } from './request-id.js';
 
@@ -137,6 +138,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: true,
   });
   app.decorateRequest('principal', null);
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== null && typeof request.body === 'object') {
+      if (jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
+        throw errors.malformedBody(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
     varyByAuthorization(reply);

@@ -61,6 +61,10 @@ function classify(error: unknown, request: FastifyRequest, limits: ErrorLimits):
   if (fastifyError.validation) {
     return errors.badRequest(fastifyError.message ?? 'Invalid request');
   }
+  if (error instanceof RangeError && /call stack/i.test(error.message)) {
+    // A backstop: input nested deeper than any recursive step can follow.
+    return errors.badRequest('The input is nested too deeply');
+  }
   if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
     return errors.malformedBody('the body is not valid JSON');
   }

@@ -40,11 +40,35 @@ export function optionalJson(params: Record<string, unknown>, name: string): unk
   const value = params[name];
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') return value;
+  let parsed: unknown;
   try {
-    return JSON.parse(value) as unknown;
+    parsed = JSON.parse(value) as unknown;
   } catch {
     throw errors.invalidParameter(name, 'expected JSON');
   }
+  if (jsonDepthExceeds(parsed, MAX_JSON_DEPTH)) {
+    throw errors.invalidParameter(name, `nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return parsed;
+}
+
+/** Deepest nesting of arrays and objects a request may carry (a map's config needs ~15). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when a parsed JSON value nests arrays and objects deeper than `limit`. Walked with an
+ * explicit stack: deeper values would overflow the call stack of anything recursive later
+ * (JSON.stringify among them).
+ */
+export function jsonDepthExceeds(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /**

@@ -145,9 +145,9 @@ function readAggregationResLevel(params: Record<string, unknown>, type: SpatialD
   if (type === 'geo') return 0;
   const limits = AGGREGATION_RES_LEVEL[schemeOf(type)];
   const raw = optionalString(params, 'aggregationResLevel');
-  if (raw === undefined || raw === '') return limits.default;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || value > limits.max) {
+  if (raw === undefined) return limits.default;
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(value) || value > limits.max) {
     throw errors.invalidParameter(
       'aggregationResLevel',
       `expected a number from 0 to ${limits.max} for ${type} sources`,
@@ -162,6 +162,13 @@ export function readSourceDefinition(
   type: string,
   params: Record<string, unknown>,
 ): SourceDefinition {
+  if (type === 'tileset') {
+    // Tileset sources have routes of their own; only a path they do not have lands here.
+    throw errors.invalidParameter(
+      'path',
+      'tileset sources are /v3/maps/{connection}/tileset and its tiles /{z}/{x}/{y}',
+    );
+  }
   if (type !== 'table' && type !== 'query') {
     // TODO: serve tileset, raster and boundary sources; they answer 400 for now.
     throw errors.unsupportedParameter('source type', `'${type}' sources are not served yet`);

@@ -66,14 +66,40 @@ async function qualifiedTarget(
   timeoutMs: number,
 ): Promise<TableName> {
   const parsed = parseTableName(name);
-  if (parsed.schema !== null) return parsed;
-  const { rows } = await driver.query({ sql: 'SELECT current_schema() AS "schema"', timeoutMs });
+  // PostgreSQL would silently cut a longer name, and two long names could then collide.
+  for (const part of [parsed.schema, parsed.table]) {
+    if (part !== null && Buffer.byteLength(part) > MAX_IDENTIFIER_BYTES) {
+      throw errors.invalidParameter('name', `'${part}' is longer than 63 bytes`);
+    }
+  }
+  const { rows } = await driver
+    .query({
+      sql: `SELECT coalesce($1::text, current_schema()) AS "schema",
+            to_regnamespace(quote_ident(coalesce($1::text, current_schema()))) IS NOT NULL
+              AS "exists",
+            has_schema_privilege(coalesce($1::text, current_schema()), 'CREATE') AS "writable"
+          WHERE coalesce($1::text, current_schema()) IS NOT NULL`,
+      params: [parsed.schema],
+      timeoutMs,
+    })
+    .catch(() => ({ rows: [] as Record<string, unknown>[] }));
   const schema = rows[0]?.schema;
-  if (typeof schema !== 'string') {
-    throw errors.invalidParameter('name', 'no schema to create it in; qualify it as schema.table');
+  if (typeof schema !== 'string' || rows[0]?.exists !== true) {
+    throw errors.invalidParameter(
+      'name',
+      parsed.schema === null
+        ? 'no schema to create it in; qualify it as schema.table'
+        : `schema '${parsed.schema}' does not exist`,
+    );
+  }
+  if (rows[0]?.writable !== true) {
+    throw errors.invalidParameter('name', `the connection may not create tables in '${schema}'`);
   }
   return { schema, table: parsed.table };
 }
+
+/** PostgreSQL's NAMEDATALEN − 1. */
+const MAX_IDENTIFIER_BYTES = 63;
 
 /** Refuses a target that exists, unless it is a tileset and overwriting was asked for. */
 async function checkTarget(

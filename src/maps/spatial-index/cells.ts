@@ -80,7 +80,10 @@ export function cellAsStored(type: SpatialIndexType, cell: bigint): string {
  */
 export function parseTileCell(scheme: CellScheme, text: string): { cell: bigint; z: number } {
   if (!/^[0-9a-fA-F]{1,16}$/.test(text)) {
-    throw errors.invalidParameter('tile', `'${text.slice(0, 40)}' is not a ${scheme} cell`);
+    throw errors.invalidParameter(
+      'tile',
+      `'${text.slice(0, 40)}' is not ${scheme === 'h3' ? 'an' : 'a'} ${scheme} cell`,
+    );
   }
   const cell = BigInt(`0x${text}`);
   if (scheme === 'h3') {
@@ -88,31 +91,49 @@ export function parseTileCell(scheme: CellScheme, text: string): { cell: bigint;
     if (!h3IsValidCell(hex)) throw errors.invalidParameter('tile', `'${text}' is not an h3 cell`);
     return { cell, z: h3Resolution(hex) };
   }
-  const mode = (cell >> 59n) & 7n;
-  const z = Number(quadbinResolution(cell));
-  const tail = unusedDigits('quadbin', z);
-  if (cell >> 62n !== 1n || mode !== 1n || z > 26 || (cell & tail) !== tail) {
+  if (!isQuadbinCell(cell)) {
     throw errors.invalidParameter('tile', `'${text}' is not a quadbin cell`);
   }
-  return { cell, z };
+  return { cell, z: Number(quadbinResolution(cell)) };
 }
 
-/** The resolution of a valid cell id. */
+/** Header bit set, mode 1 (cell), a zoom of at most 26, and its unused levels all ones. */
+function isQuadbinCell(cell: bigint): boolean {
+  const z = Number(quadbinResolution(cell));
+  if (cell >> 62n !== 1n || ((cell >> 59n) & 7n) !== 1n || z > 26) return false;
+  const tail = unusedDigits('quadbin', z);
+  return (cell & tail) === tail;
+}
+
+/** The resolution of a cell id, or -1 when the id is not a cell of the scheme. */
 export function resolutionOf(scheme: CellScheme, cell: bigint): number {
-  return scheme === 'h3' ? h3Resolution(cell.toString(16)) : Number(quadbinResolution(cell));
+  if (scheme === 'quadbin') return isQuadbinCell(cell) ? Number(quadbinResolution(cell)) : -1;
+  const hex = cell < 0n ? '' : cell.toString(16);
+  return h3IsValidCell(hex) ? h3Resolution(hex) : -1;
 }
 
-/** [west, south, east, north] covering the cells, or null for none. */
+function boundaryOf(scheme: CellScheme, cell: bigint): number[][] | null {
+  try {
+    if (scheme === 'h3') {
+      const hex = cell.toString(16);
+      return h3IsValidCell(hex) ? h3CellToBoundary(hex, true) : null;
+    }
+    return quadbinCellToBoundary(cell).coordinates[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** [west, south, east, north] covering the cells (values that are not cells are skipped). */
 export function boundsOfCells(
   scheme: CellScheme,
   cells: Iterable<bigint>,
 ): [number, number, number, number] | null {
   const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const cell of cells) {
-    const ring =
-      scheme === 'h3'
-        ? h3CellToBoundary(cell.toString(16), true)
-        : quadbinCellToBoundary(cell).coordinates[0]!;
+    const ring = boundaryOf(scheme, cell);
+    // A value that is not a cell (a stray row of the source) has no place on the map.
+    if (!ring) continue;
     for (const [lon, lat] of ring) {
       box[0] = Math.min(box[0], lon!);
       box[1] = Math.min(box[1], lat!);

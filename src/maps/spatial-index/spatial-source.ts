@@ -121,9 +121,8 @@ export async function inspectSpatialIndexSource(
   const first = counts?.first;
   let resolution = -1;
   if (first !== null && first !== undefined) {
-    try {
-      resolution = resolutionOf(scheme, BigInt(String(first)));
-    } catch {
+    resolution = resolutionOf(scheme, BigInt(String(first)));
+    if (resolution < 0) {
       throw errors.badRequest(
         `The column '${source.spatialDataColumn}' does not hold ${type} cells`,
       );
