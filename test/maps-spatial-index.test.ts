@@ -327,7 +327,7 @@ describe('spatial-index sources: bad input and caching', () => {
     );
   });
 
-  it('skips values that are not cells, and refuses a column whose first value is none', async () => {
+  it('skips values that are not cells; refuses a column whose first value is none', async () => {
     const query = (q: string) =>
       instantiate({ q, spatialDataType: 'quadbin', aggregationExp: 'sum(v) AS v' }, 'query');
     const mixed = await query(
