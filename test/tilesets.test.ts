@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -16,7 +15,7 @@ import {
   type TilejsonResult,
   type VectorTilesetSourceResponse,
 } from '@carto/api-client';
-import { PMTiles, TileType, type RangeResponse, type Source } from 'pmtiles';
+import { PMTiles, TileType } from 'pmtiles';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeCartoBinaryTile } from '../src/test-support/carto-binary-decoder.js';
 import { tileRangesOf, tilesOf, type Bounds } from '../src/tilesets/tile-ranges.js';
@@ -25,6 +24,7 @@ import { createPostgresConnection } from './support/postgres-demo.js';
 import { describeWithPostgres, pollUntil, runAsSuperuser } from './support/postgres.js';
 import { startServerProcess } from './support/server-process.js';
 import { decodeMvt, tileUrl } from './support/tiles.js';
+import { LocalFileSource } from '../src/test-support/pmtiles-file-source.js';
 
 const shared = sharedServer();
 const sharedDataDir = inject('dataDir');
@@ -193,26 +193,6 @@ async function expectSameTiles(
     }
   }
   expect(withFeatures).toBeGreaterThan(0);
-}
-
-/** The pmtiles reader's Source over a local file. */
-class LocalFileSource implements Source {
-  constructor(private readonly file: string) {}
-
-  getKey(): string {
-    return this.file;
-  }
-
-  async getBytes(offset: number, length: number): Promise<RangeResponse> {
-    const handle = await open(this.file, 'r');
-    try {
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      return { data: new Uint8Array(buffer.subarray(0, bytesRead)).buffer };
-    } finally {
-      await handle.close();
-    }
-  }
 }
 
 describe('tilesets on the embedded warehouse, created through the HTTP job', () => {

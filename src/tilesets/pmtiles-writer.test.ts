@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PMTiles, TileType, zxyToTileId, type RangeResponse, type Source } from 'pmtiles';
+import { PMTiles, TileType, zxyToTileId } from 'pmtiles';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   PmtilesWriter,
@@ -13,26 +12,7 @@ import {
   type DirectoryEntry,
   type DirectoryLayout,
 } from './pmtiles-writer.js';
-
-/** The pmtiles reader's Source over a local file. */
-class LocalFileSource implements Source {
-  constructor(private readonly file: string) {}
-
-  getKey(): string {
-    return this.file;
-  }
-
-  async getBytes(offset: number, length: number): Promise<RangeResponse> {
-    const handle = await open(this.file, 'r');
-    try {
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, offset);
-      return { data: new Uint8Array(buffer.subarray(0, bytesRead)).buffer };
-    } finally {
-      await handle.close();
-    }
-  }
-}
+import { LocalFileSource } from '../test-support/pmtiles-file-source.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'graticule-pmtiles-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
