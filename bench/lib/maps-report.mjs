@@ -1,15 +1,8 @@
 /** The printed report of the Maps API benchmark: Graticule beside its baseline, and targets. */
-import { table } from './report.mjs';
+import { fixed, table } from './report.mjs';
 
 const HEADERS = ['figure', 'Graticule', 'baseline', 'baseline is', 'ratio', 'target', 'verdict'];
 
-const fixed = (digits) => (value) =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', {
-        minimumFractionDigits: digits,
-        maximumFractionDigits: digits,
-      })
-    : '-';
 const whole = fixed(0);
 const oneDecimal = fixed(1);
 const twoDecimals = fixed(2);

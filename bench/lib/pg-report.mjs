@@ -1,14 +1,8 @@
 /** The printed report of the PostgreSQL benchmark: one table, Graticule beside its baseline. */
+import { fixed } from './report.mjs';
 
 const HEADERS = ['figure', 'Graticule', 'baseline', 'baseline is', 'ratio', 'target'];
 
-const fixed = (digits) => (value) =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', {
-        minimumFractionDigits: digits,
-        maximumFractionDigits: digits,
-      })
-    : '-';
 const whole = fixed(0);
 const oneDecimal = fixed(1);
 const ratio = (graticule, baseline) =>

@@ -5,6 +5,15 @@ import { ZOOM_BANDS, tileKey } from './tiles.mjs';
 
 export const TARGETS = { firstStartMs: 90_000, warmStartMs: 5_000, lowZoomP50Ms: 150 };
 
+/** A formatter of numbers with `digits` decimals and thousands separators; '-' for none. */
+export const fixed = (digits) => (value) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
+    : '-';
+
 export function ms(value, digits = 1) {
   return Number.isFinite(value) ? value.toFixed(digits) : '-';
 }
