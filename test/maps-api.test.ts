@@ -352,6 +352,8 @@ describe('Maps API bad input', () => {
     expect(feature?.properties.title).toBe('a');
 
     expect((await sql(`DROP TABLE ${table}`)).status).toBe(200);
+    const instantiation = await call(`/v3/maps/carto_dw/table?name=${table}&formatTiles=mvt`);
+    expect(instantiation.status).toBe(404);
     const gone = await call(tileUrl(tilejson.tiles[0].replace(/cache=\d+/, 'cache=2'), 0, 0, 0));
     expect(gone.status).toBe(404);
     expect(gone.body.error).toMatch(/not found/i);

@@ -10,6 +10,7 @@ import { CONNECTION_NAME } from '../http/route-params.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import { SourceCache } from './source-cache.js';
+import { assertTableExists } from './source-inspector.js';
 import { acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
 import { createTileCache } from './shared-tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
@@ -127,11 +128,18 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   };
 
   const sourceHandler = async (request: SourceRequest, reply: FastifyReply) => {
-    const { params, source, inspection, driver } = await loadSource(request);
+    const { params, source, inspection, driver, connection } = await loadSource(request);
 
     const format = optionalString(params, 'format');
     reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
     if (format === undefined) {
+      // A table dropped since its inspection was kept answers 404 now, not in five minutes.
+      if (source.type === 'table') {
+        await assertTableExists(driver, source, config.queryTimeoutMs).catch((error) => {
+          sources.forget(connection, source);
+          throw error;
+        });
+      }
       const small = inspection.rowCount <= config.mapsSmallSourceRows;
       const offered = small && !inspection.spatialIndex ? DATA_FORMATS : [];
       return buildInstantiation(baseUrlOf(request), source, inspection, offered);

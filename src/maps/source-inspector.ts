@@ -48,7 +48,7 @@ export interface InspectionLimits {
 /** Rows a statistics sample aims at: enough for quantiles and top categories. */
 const SAMPLE_ROWS = 30_000;
 
-async function assertTableExists(
+export async function assertTableExists(
   driver: WarehouseDriver,
   source: SourceDefinition,
   timeoutMs: number,
