@@ -55,7 +55,14 @@ async function runTileQuery(
   timeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<unknown> {
-  const result = await driver.query({ sql: query.sql, params: query.params, timeoutMs, signal });
+  // Prepared once per session: one generic plan, no JIT, no parallel scan (see the driver).
+  const result = await driver.query({
+    sql: query.sql,
+    params: query.params,
+    timeoutMs,
+    signal,
+    repeatsText: true,
+  });
   const row = result.rows[0];
   if (!row) return undefined;
   // The query sends JSON text, parsed where it is encoded; a driver may hand it back parsed.

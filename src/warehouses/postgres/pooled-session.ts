@@ -203,7 +203,9 @@ export class PooledSession {
    * running it for a small tile; unnamed statements, user SQL among them, would be affected
    * too, so every other statement runs with the default. JIT compilation is off for them as
    * well: a dense tile's estimated cost can pass `jit_above_cost`, and compiling then takes
-   * about 10 ms, longer than the tile.
+   * about 10 ms, longer than the tile. So are parallel plans: with its LIMIT, a tile's query
+   * could be planned as a parallel scan of the whole table (300 ms) instead of an index scan
+   * of the tile's few rows (5 ms), depending on the statistics' sample.
    */
   async applyGenericPlans(isGeneric: boolean): Promise<void> {
     const current = this.memory.planCache;
@@ -211,8 +213,9 @@ export class PooledSession {
     this.memory.planCache = 'unknown';
     await this.client.query(
       isGeneric
-        ? 'SET plan_cache_mode = force_generic_plan; SET jit = off'
-        : 'RESET plan_cache_mode; RESET jit',
+        ? 'SET plan_cache_mode = force_generic_plan; SET jit = off; ' +
+            'SET max_parallel_workers_per_gather = 0'
+        : 'RESET plan_cache_mode; RESET jit; RESET max_parallel_workers_per_gather',
     );
     this.memory.planCache = isGeneric ? 'generic' : undefined;
   }

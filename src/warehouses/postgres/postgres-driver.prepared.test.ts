@@ -47,14 +47,20 @@ describeWithPostgres('PostgresDriver with repeated texts', (info) => {
     expect(await preparedHere()).toBe(1);
   });
 
-  it('runs repeated texts without JIT compilation', async () => {
+  it('runs repeated texts without JIT compilation or parallel plans', async () => {
     const setting = await driver.query({
-      sql: 'SELECT current_setting(\'jit\') AS "jit", $1::int AS "n"',
+      sql: `SELECT current_setting('jit') AS "jit",
+              current_setting('max_parallel_workers_per_gather') AS "workers", $1::int AS "n"`,
       params: [1],
       timeoutMs: TIMEOUT_MS,
       repeatsText: true,
     });
-    expect(setting.rows).toEqual([{ jit: 'off', n: 1 }]);
+    const other = await driver.query({
+      sql: `SELECT current_setting('max_parallel_workers_per_gather') AS "workers"`,
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(setting.rows).toEqual([{ jit: 'off', workers: '0', n: 1 }]);
+    expect(other.rows).toEqual([{ workers: '2' }]);
   });
 
   it('keeps working when user SQL deallocates every prepared statement', async () => {
