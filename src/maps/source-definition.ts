@@ -170,7 +170,7 @@ export function readSourceDefinition(
     );
   }
   if (type !== 'table' && type !== 'query') {
-    // TODO: serve tileset, raster and boundary sources; they answer 400 for now.
+    // TODO: serve raster and boundary sources; they answer 400 for now.
     throw errors.unsupportedParameter('source type', `'${type}' sources are not served yet`);
   }
   const formatTiles = optionalString(params, 'formatTiles') ?? DEFAULT_TILE_FORMAT;
