@@ -9,7 +9,12 @@ import {
   query,
 } from '@carto/api-client';
 import { parse, type LoaderWithParser } from '@loaders.gl/core';
-import { cellToParent as h3Parent, getResolution as h3Resolution, latLngToCell } from 'h3-js';
+import {
+  cellToBoundary,
+  cellToParent as h3Parent,
+  getResolution as h3Resolution,
+  latLngToCell,
+} from 'h3-js';
 import {
   bigIntToHex,
   cellToParent as quadbinParentOnce,
@@ -178,6 +183,43 @@ function spatialIndexSuite(connectionName: string, prepare?: () => Promise<void>
       expect(cells.length).toBeGreaterThan(50);
       expect(cells.every((c) => quadbinResolution(c.id as bigint) === 9n)).toBe(true);
       expect(asSums(cells)).toEqual(expected);
+    });
+
+    it("answers the widget source's getExtent() with the box of the cells", async () => {
+      const h3 = await h3TableSource({
+        ...common(),
+        tableName: 'demo.places_h3',
+        aggregationExp: AGGREGATION,
+      });
+      const rows = await rowsOf('SELECT h3 FROM demo.places_h3 WHERE place_count >= 50');
+      const truth = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const row of rows) {
+        for (const [lat, lon] of cellToBoundary(String(row.h3))) {
+          truth[0] = Math.min(truth[0]!, lon!);
+          truth[1] = Math.min(truth[1]!, lat!);
+          truth[2] = Math.max(truth[2]!, lon!);
+          truth[3] = Math.max(truth[3]!, lat!);
+        }
+      }
+      const filters = { place_count: { between: { values: [[50, null]] } } };
+      const { bbox } = await h3.widgetSource.getExtent({ filters } as never);
+      // Coarse ancestors cover the cells: the box holds them, a few degrees larger at most.
+      expect(bbox[0]).toBeLessThanOrEqual(truth[0]!);
+      expect(bbox[1]).toBeLessThanOrEqual(truth[1]!);
+      expect(bbox[2]).toBeGreaterThanOrEqual(truth[2]!);
+      expect(bbox[3]).toBeGreaterThanOrEqual(truth[3]!);
+      expect(bbox[3] - bbox[1]).toBeLessThan(truth[3]! - truth[1]! + 10);
+
+      const quadbin = await quadbinTableSource({
+        ...common(),
+        tableName: 'demo.places_quadbin',
+        aggregationExp: AGGREGATION,
+      });
+      const all = await quadbin.widgetSource.getExtent();
+      expect(all.bbox[0]).toBeLessThan(-170);
+      expect(all.bbox[2]).toBeGreaterThan(170);
+      expect(all.bbox[1]).toBeGreaterThan(-86);
+      expect(all.bbox[3]).toBeLessThan(86);
     });
 
     it('applies query parameters and filters of query sources before aggregating', async () => {

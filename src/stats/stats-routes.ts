@@ -11,7 +11,7 @@ import {
   readWidgetSource,
   type WidgetSourceRequest,
 } from '../widgets/widget-source.js';
-import { columnStats, sourceStats } from './stats-service.js';
+import { cellExtent, columnStats, sourceStats } from './stats-service.js';
 
 const PATH_PART = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 
@@ -32,6 +32,8 @@ interface StatsCall {
   source: WidgetSourceRequest;
   /** The column asked about; undefined for every column. */
   column?: string;
+  /** The column is the cells of an h3 or quadbin source: its extent is the answer. */
+  cellExtent?: boolean;
 }
 
 function hasQuery(params: Record<string, unknown>): boolean {
@@ -75,19 +77,11 @@ function readNameCall(params: Record<string, unknown>, name: string): StatsCall 
   };
 }
 
-/**
- * `getExtent()` of an h3 or quadbin source asks for the stats of its cell column.
- * TODO: answer the extent of h3 and quadbin cells; we answer 400 for now.
- */
-function rejectCellExtent(call: StatsCall, params: Record<string, unknown>): void {
+/** Whether a call asks for the cell column of an h3 or quadbin source (`getExtent()`). */
+function asksCellExtent(call: StatsCall, params: Record<string, unknown>): boolean {
   const { source, column } = call;
-  if (source.spatialDataType === 'geo' || column === undefined) return;
-  if (params.spatialDataColumn === undefined || source.spatialDataColumn === column) {
-    throw errors.unsupportedParameter(
-      'spatialDataType',
-      `the extent of ${source.spatialDataType} sources is not computed`,
-    );
-  }
+  if (source.spatialDataType === 'geo' || column === undefined) return false;
+  return params.spatialDataColumn === undefined || source.spatialDataColumn === column;
 }
 
 /**
@@ -110,7 +104,9 @@ export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies)
     const stats =
       call.column === undefined
         ? await sourceStats(source)
-        : await columnStats(source, call.column);
+        : call.cellExtent
+          ? await cellExtent(source, call.column)
+          : await columnStats(source, call.column);
     reply.header('Cache-Control', sourceAnswerCacheControl(request, call.source.type, deps.config));
     return reply.type('application/json; charset=utf-8').send(stats);
   };
@@ -122,8 +118,10 @@ export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies)
     const params = readParameters(request);
     const { table, column } = request.params;
     const call = readTableColumnCall(params, table, column);
-    rejectCellExtent(call, params);
-    return answer(request, reply, request.params.connection, call);
+    return answer(request, reply, request.params.connection, {
+      ...call,
+      cellExtent: asksCellExtent(call, params),
+    });
   };
 
   const nameHandler = async (
@@ -132,8 +130,10 @@ export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies)
   ) => {
     const params = readParameters(request);
     const call = readNameCall(params, request.params.name);
-    rejectCellExtent(call, params);
-    return answer(request, reply, request.params.connection, call);
+    return answer(request, reply, request.params.connection, {
+      ...call,
+      cellExtent: asksCellExtent(call, params),
+    });
   };
 
   const columnRoute = '/v3/stats/:connection/:table/:column';

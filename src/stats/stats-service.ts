@@ -11,6 +11,17 @@ import {
 } from '../maps/tilestats.js';
 import type { WarehouseField } from '../warehouses/driver.js';
 import type { PreparedSource } from '../widgets/widget-source.js';
+import { errors } from '../http/errors.js';
+import {
+  BOUNDS_RESOLUTION,
+  ancestorSql,
+  boundsOfCells,
+  cellAsBigintSql,
+  schemeOf,
+  type SpatialIndexType,
+} from '../maps/spatial-index/cells.js';
+import { quoteIdentifier } from '../maps/table-name.js';
+import { identifier, raw, sql } from '../sql-builder/sql.js';
 import { quantileSqlFor } from './stats-dialect.js';
 import {
   categoriesStatement,
@@ -196,4 +207,38 @@ export async function sourceStats(source: PreparedSource): Promise<SourceStats> 
   const answer: SourceStats = { count: finiteNumber(row.count) ?? 0, attributes };
   if (spatial) answer.extent = extentFrom(row, summaries.length - 1);
   return answer;
+}
+
+/**
+ * `getExtent()` of an h3 or quadbin source: the WGS84 box of its cells (filters applied),
+ * from their distinct ancestors at a coarse resolution, as the Maps API's TileJSON bounds.
+ */
+export async function cellExtent(source: PreparedSource, column: string): Promise<ColumnStats> {
+  if (source.dialect.name !== 'postgis') {
+    throw errors.unsupportedParameter(
+      'spatialDataType',
+      'the extent of cells is computed on PostgreSQL connections only',
+    );
+  }
+  const type = source.request.spatialDataType as SpatialIndexType;
+  const scheme = schemeOf(type);
+  source.columns.field(column);
+  const resolution = await source.cellResolutionOf(column);
+  const none = { xmin: null, ymin: null, xmax: null, ymax: null };
+  if (resolution < 0) return { extent: none };
+  const coarse = Math.min(resolution, BOUNDS_RESOLUTION[scheme]);
+  const cell = cellAsBigintSql(type, quoteIdentifier(column));
+  const condition = await source.condition();
+  const { rows } = await source.run(
+    sql`SELECT DISTINCT ${raw(`${ancestorSql(scheme, cell, coarse)}::text`)} AS ${identifier('c')}
+      FROM ${source.from}
+      WHERE ${identifier(column)} IS NOT NULL AND ${condition ?? raw('TRUE')}`,
+  );
+  const bounds = boundsOfCells(
+    scheme,
+    rows.map((r) => BigInt(String(r.c))),
+  );
+  if (!bounds) return { extent: none };
+  const [xmin, ymin, xmax, ymax] = bounds;
+  return { extent: { xmin, ymin, xmax, ymax } };
 }

@@ -18,6 +18,8 @@ export type SpatialIndexType = 'h3' | 'h3int' | 'quadbin';
 export type CellScheme = 'h3' | 'quadbin';
 
 export const MAX_RESOLUTION: Record<CellScheme, number> = { h3: 15, quadbin: 26 };
+/** Cells whose ancestors give a source's bounds: at most ~6k H3 or ~16k quadbin cells. */
+export const BOUNDS_RESOLUTION: Record<CellScheme, number> = { h3: 2, quadbin: 7 };
 
 export function schemeOf(type: SpatialIndexType): CellScheme {
   return type === 'quadbin' ? 'quadbin' : 'h3';

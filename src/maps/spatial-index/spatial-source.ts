@@ -12,6 +12,7 @@ import type { SourceDefinition } from '../source-definition.js';
 import { quoteIdentifier } from '../table-name.js';
 import { computeTilestats, scaleTilestats, type Tilestats } from '../tilestats.js';
 import {
+  BOUNDS_RESOLUTION,
   ancestorSql,
   boundsOfCells,
   cellAsBigintSql,
@@ -29,8 +30,6 @@ export const SPATIAL_TILE_CONTENT_TYPE = 'application/vnd.carto-spatial-tile';
 
 /** The alias of the cell id in aggregation queries; `aggregationExp` may not use it. */
 const CELL = '__carto_cell';
-/** Cells whose ancestors give the bounds: at most ~6k H3 or ~16k quadbin cells. */
-const BOUNDS_RESOLUTION: Record<CellScheme, number> = { h3: 2, quadbin: 7 };
 
 export interface SpatialIndexInspection {
   type: SpatialIndexType;
