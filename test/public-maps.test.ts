@@ -471,6 +471,20 @@ describe('Saved-map management API', () => {
       'only query datasets',
     ],
     [
+      'a geoColumn fetchMap cannot split',
+      mapBody({ datasets: [{ ...base.datasets[0], geoColumn: 'foo:h3' }, base.datasets[1]] }),
+      'invalid_parameter',
+      "'datasets[0].geoColumn'",
+    ],
+    [
+      'an aggregationExp that is no select list',
+      mapBody({
+        datasets: [{ ...base.datasets[0], aggregationExp: 'count(*) AS n; DROP TABLE x' }],
+      }),
+      'invalid_parameter',
+      "'datasets[0].aggregationExp'",
+    ],
+    [
       'a layer of a missing dataset',
       mapBody(withLayer({ config: { ...layer0.config, dataId: 'nope' } })),
       'invalid_parameter',

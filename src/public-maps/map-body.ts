@@ -9,6 +9,7 @@ import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { type ApiError, errors } from '../http/errors.js';
 import type { MapPrivacy } from '../store/schema.js';
+import { checkedSelectListText } from '../widgets/expression.js';
 
 /** Layer types `@deck.gl/carto`'s `fetchMap` turns into layers (its `LayerFactory`). */
 export const LAYER_TYPES = ['mvt', 'tileset', 'h3', 'quadbin', 'clusterTile', 'heatmapTile'];
@@ -180,6 +181,25 @@ function check<T>(
   throw first ? toApiError(first) : errors.malformedBody('not a saved map');
 }
 
+/** `geoColumn` is `column`, `h3:column` or `quadbin:column`, as fetchMap splits it. */
+const GEO_COLUMN = /^(?:(?:h3|quadbin):)?[^:]+$/;
+
+/**
+ * What the Maps API would refuse when fetchMap instantiates the dataset, refused at save time
+ * instead: a `geoColumn` fetchMap cannot split, an `aggregationExp` that is no select list.
+ */
+function checkSpatialFields(dataset: MapDataset, index: number): void {
+  if (dataset.geoColumn != null && !GEO_COLUMN.test(dataset.geoColumn)) {
+    throw errors.invalidParameter(
+      `datasets[${index}].geoColumn`,
+      "expected 'column', 'h3:column' or 'quadbin:column'",
+    );
+  }
+  if (dataset.aggregationExp != null) {
+    checkedSelectListText(dataset.aggregationExp, `datasets[${index}].aggregationExp`);
+  }
+}
+
 /**
  * Checks what fetchMap relies on across fields: dataset ids are unique, every layer names an
  * existing dataset, and query parameters belong to query datasets.
@@ -197,6 +217,7 @@ export function checkMapReferences(datasets: MapDataset[], config: KeplerMapConf
         'only query datasets take query parameters',
       );
     }
+    checkSpatialFields(dataset, index);
   });
   config.config.visState.layers.forEach((layer, index) => {
     if (!ids.has(layer.config.dataId)) {
