@@ -55,6 +55,28 @@ function centerOf(bounds: [number, number, number, number]): [number, number, nu
   return [(west + east) / 2, (south + north) / 2, zoom];
 }
 
+/** What every TileJSON document has: its header, tile template, bounds and layer fields. */
+function tileJsonParts(
+  baseUrl: string,
+  source: SourceDefinition,
+  inspection: SourceInspection,
+  tilePath: string,
+) {
+  const params = versionedParameters(source, inspection);
+  return {
+    header: {
+      tilejson: '3.0.0',
+      name: source.type === 'table' ? source.name : 'query',
+      description: '',
+      version: '1.0.0',
+      attribution: '',
+    },
+    tiles: [endpointUrl(baseUrl, source, `${tilePath}?${params.toString()}`)],
+    bounds: inspection.bounds ?? WORLD_BOUNDS,
+    fields: Object.fromEntries(inspection.properties.map((f) => [f.name, tilestatsType(f)])),
+  };
+}
+
 /** Step two: the TileJSON 3.0.0 document with CARTO's additions. */
 export function buildTileJson(
   baseUrl: string,
@@ -62,17 +84,15 @@ export function buildTileJson(
   inspection: SourceInspection,
 ) {
   if (inspection.spatialIndex) return buildSpatialIndexTileJson(baseUrl, source, inspection);
-  const params = versionedParameters(source, inspection);
-  const tiles = [endpointUrl(baseUrl, source, `/{z}/{x}/{y}?${params.toString()}`)];
-  const bounds = inspection.bounds ?? WORLD_BOUNDS;
+  const { header, tiles, bounds, fields } = tileJsonParts(
+    baseUrl,
+    source,
+    inspection,
+    '/{z}/{x}/{y}',
+  );
   const geometry = inspection.tilestats.layers[0].geometry;
-  const fields = Object.fromEntries(inspection.properties.map((f) => [f.name, tilestatsType(f)]));
   return {
-    tilejson: '3.0.0',
-    name: source.type === 'table' ? source.name : 'query',
-    description: '',
-    version: '1.0.0',
-    attribution: '',
+    ...header,
     scheme: 'xyz',
     tiles,
     minzoom: 0,
@@ -105,18 +125,11 @@ function buildSpatialIndexTileJson(
   inspection: SourceInspection,
 ) {
   const spatialIndex = inspection.spatialIndex!;
-  const params = versionedParameters(source, inspection);
-  const tiles = [endpointUrl(baseUrl, source, `/{i}?${params.toString()}`)];
-  const bounds = inspection.bounds ?? WORLD_BOUNDS;
+  const { header, tiles, bounds, fields } = tileJsonParts(baseUrl, source, inspection, '/{i}');
   const { min, max } = tileResolutions(spatialIndex, source.aggregationResLevel);
   const maxzoom = spatialIndex.scheme === 'quadbin' ? max : MAX_ZOOM;
-  const fields = Object.fromEntries(inspection.properties.map((f) => [f.name, tilestatsType(f)]));
   return {
-    tilejson: '3.0.0',
-    name: source.type === 'table' ? source.name : 'query',
-    description: '',
-    version: '1.0.0',
-    attribution: '',
+    ...header,
     scheme: spatialIndex.scheme,
     tiles,
     minzoom: 0,
