@@ -1,12 +1,16 @@
+import type { Selectable } from 'kysely';
 import type { Store } from '../store/store.js';
 import type {
   ApplicationType,
   ApplicationsTable,
   TokenEndpointAuthMethod,
+  UserRole,
 } from '../store/schema.js';
 import { hashClientSecret } from '../auth/client-secret.js';
 
-export type Application = Omit<ApplicationsTable, 'secret_hash'> & { secretHash: string };
+export type Application = Omit<Selectable<ApplicationsTable>, 'secret_hash'> & {
+  secretHash: string;
+};
 
 export interface NewApplication {
   clientId: string;
@@ -66,14 +70,17 @@ export class ApplicationStore {
     await this.store.deleteFrom('applications').where('client_id', '=', clientId).execute();
   }
 
-  /** The account owner's e-mail, carried in tokens as CARTO does. */
-  async findOwnerEmail(clientId: string): Promise<string | undefined> {
+  /**
+   * The user an application acts for: a machine-to-machine token carries its owner's e-mail
+   * and the permissions of its owner's role, as CARTO's do.
+   */
+  async findOwner(clientId: string): Promise<{ email: string; role: UserRole } | undefined> {
     const row = await this.store
       .selectFrom('applications')
       .innerJoin('users', 'users.id', 'applications.owner_user_id')
-      .select('users.email')
+      .select(['users.email', 'users.role'])
       .where('applications.client_id', '=', clientId)
       .executeTakeFirst();
-    return row?.email;
+    return row;
   }
 }

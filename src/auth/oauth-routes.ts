@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApplicationStore } from '../apps/application-store.js';
+import { permissionsForRole } from './permissions.js';
 import { VerifiedSecretCache } from './verified-secret-cache.js';
 import { API_AUDIENCE, type TokenService } from './token-service.js';
 
@@ -174,12 +175,13 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencie
     }
     const scope = requested.length > 0 ? requested : [...M2M_SCOPES];
 
+    const owner = await deps.applications.findOwner(clientId);
     const issued = await deps.tokens.issueClientCredentialsToken({
       clientId,
       accountId: application.account_id,
-      ownerEmail: (await deps.applications.findOwnerEmail(clientId)) ?? '',
+      ownerEmail: owner?.email ?? '',
       scope,
-      permissions: scope,
+      permissions: owner ? permissionsForRole(owner.role) : [],
     });
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     return {

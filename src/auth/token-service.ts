@@ -11,12 +11,27 @@ export const CLAIM_NAMESPACE = 'http://app.carto.com/';
 export const ACCOUNT_ID_CLAIM = `${CLAIM_NAMESPACE}account_id`;
 export const EMAIL_CLAIM = `${CLAIM_NAMESPACE}email`;
 
+/**
+ * What kind of caller a token stands for: a logged-in user (authorization code flow), a
+ * machine (client credentials, acting as the application's owner) or an API access token.
+ */
+export type PrincipalKind = 'user' | 'machine' | 'api_token';
+
 /** Who a verified token speaks for. */
 export interface Principal {
+  kind: PrincipalKind;
   subject: string;
   accountId: string;
+  /** The OAuth client the token was issued to; empty for API access tokens. */
   clientId: string;
   scope: string[];
+  /**
+   * What the caller may do on the control plane (CARTO's `permissions` claim), from the role of
+   * the user the token acts for when it was issued; empty for API access tokens.
+   */
+  permissions: string[];
+  /** API access tokens only: the token's id (its `jti`), the key of its grants. */
+  apiTokenId?: string;
 }
 
 export interface IssueTokenInput {
@@ -113,11 +128,15 @@ export class TokenService {
       if (typeof accountId !== 'string' || typeof payload.sub !== 'string') {
         throw errors.tokenInvalid('the token has no account');
       }
-      const principal = {
+      const principal: Principal = {
+        kind: payload.gty === 'client-credentials' ? 'machine' : 'user',
         subject: payload.sub,
         accountId,
         clientId: typeof payload.azp === 'string' ? payload.azp : '',
         scope: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
+        permissions: Array.isArray(payload.permissions)
+          ? payload.permissions.filter((p): p is string => typeof p === 'string')
+          : [],
       };
       // A token without `exp` is not remembered (0): it is checked in full on every use.
       return { principal, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 };
@@ -137,5 +156,5 @@ export class TokenService {
 
 /** A principal the caller may change without changing the remembered one. */
 function copyOf(principal: Principal): Principal {
-  return { ...principal, scope: [...principal.scope] };
+  return { ...principal, scope: [...principal.scope], permissions: [...principal.permissions] };
 }

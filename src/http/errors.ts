@@ -57,6 +57,10 @@ export const errors = {
   // auth
   tokenMissing: () => new ApiError(401, 'token_missing', 'Token not defined'),
   tokenInvalid: (reason: string) => new ApiError(401, 'token_invalid', `Invalid token: ${reason}`),
+  /** The caller is known but may not do this (role, token kind, grant, API or referer). */
+  forbidden: (message: string) => new ApiError(403, 'forbidden', message),
+  rateLimited: (retryAfterSeconds: number) =>
+    new ApiError(429, 'rate_limited', 'Too many requests; retry later', { retryAfterSeconds }),
 
   // connections and sources
   connectionNotFound: (name: string) =>

@@ -133,6 +133,108 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_identity': {
+    async up(db: Kysely<unknown>) {
+      // Local password login: the hash (scrypt, PHC-like string) and the lockout state.
+      for (const [name, type] of [
+        ['password_hash', 'text'],
+        ['locked_until', 'text'],
+        ['disabled_at', 'text'],
+      ] as const) {
+        await db.schema.alterTable('users').addColumn(name, type).execute();
+      }
+      await db.schema
+        .alterTable('users')
+        .addColumn('failed_logins', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      // The Developers section's advanced settings; URL lists are JSON arrays of strings.
+      for (const name of [
+        'thumbnail_url',
+        'login_url',
+        'callback_urls',
+        'logout_urls',
+        'web_origins',
+        'cors_origins',
+      ]) {
+        const empty = name.endsWith('_urls') || name.endsWith('_origins') ? '[]' : '';
+        await db.schema
+          .alterTable('applications')
+          .addColumn(name, 'text', (c) => c.notNull().defaultTo(empty))
+          .execute();
+      }
+      await db.schema
+        .alterTable('applications')
+        .addColumn('updated_at', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema.alterTable('applications').addColumn('secret_rotated_at', 'text').execute();
+
+      await db.schema
+        .createTable('api_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('grants', 'text', (c) => c.notNull())
+        .addColumn('allowed_apis', 'text', (c) => c.notNull())
+        .addColumn('referers', 'text', (c) => c.notNull())
+        .addColumn('expiration_date', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('api_tokens_account_creator')
+        .on('api_tokens')
+        .columns(['account_id', 'created_by'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('account_id', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('ip', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema
+        .createIndex('audit_events_account_seq')
+        .on('audit_events')
+        .columns(['account_id', 'seq'])
+        .execute();
+
+      // What the OAuth server keeps between requests (sessions, interactions, codes, grants),
+      // in the shared store so any node can continue a flow another node started.
+      await db.schema
+        .createTable('oauth_records')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('grant_id', 'text')
+        .addColumn('uid', 'text')
+        .addColumn('user_code', 'text')
+        .addColumn('expires_at', 'integer')
+        .addColumn('consumed_at', 'integer')
+        .addPrimaryKeyConstraint('oauth_records_pk', ['kind', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('oauth_records_grant')
+        .on('oauth_records')
+        .column('grant_id')
+        .execute();
+      await db.schema.createIndex('oauth_records_uid').on('oauth_records').column('uid').execute();
+      await db.schema
+        .createIndex('oauth_records_expiry')
+        .on('oauth_records')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -12,9 +12,19 @@ export interface UsersTable {
   account_id: string;
   email: string;
   name: string;
-  role: 'admin' | 'editor' | 'viewer';
+  role: UserRole;
   created_at: string;
+  updated_at: Generated<string>;
+  /** scrypt hash of the password; null for users who cannot log in with one (yet). */
+  password_hash: Generated<string | null>;
+  /** Failed logins in a row; reset by a successful one. */
+  failed_logins: Generated<number>;
+  /** Logins are refused until then, after too many failures. */
+  locked_until: Generated<string | null>;
+  disabled_at: Generated<string | null>;
 }
+
+export type UserRole = 'admin' | 'editor' | 'viewer';
 
 export type ApplicationType = 'machine_to_machine' | 'single_page' | 'regular_web';
 export type TokenEndpointAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'none';
@@ -32,6 +42,15 @@ export interface ApplicationsTable {
   /** scrypt hash of the client secret; the secret itself is never stored. */
   secret_hash: string;
   created_at: string;
+  updated_at: Generated<string>;
+  secret_rotated_at: Generated<string | null>;
+  thumbnail_url: Generated<string>;
+  login_url: Generated<string>;
+  /** JSON arrays of URLs / origins (the advanced settings). */
+  callback_urls: Generated<string>;
+  logout_urls: Generated<string>;
+  web_origins: Generated<string>;
+  cors_origins: Generated<string>;
 }
 
 export interface SigningKeysTable {
@@ -114,6 +133,53 @@ export interface SavedMapsTable {
   updated_at: string;
 }
 
+/** API access tokens (`/v3/tokens`); the token string is a JWT whose `jti` is `id`. */
+export interface ApiTokensTable {
+  id: string;
+  account_id: string;
+  /** Subject of the OAuth token that created it; lists show a caller only their own. */
+  created_by: string;
+  name: string;
+  /** JSON array of `{connection_name, source}`. */
+  grants: string;
+  /** JSON array of `sql | maps | imports | lds`. */
+  allowed_apis: string;
+  /** JSON array of allowed referers; empty: any. */
+  referers: string;
+  expiration_date: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Credential and login events, queryable by an account's admins. */
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  /** Null for events not tied to an account (e.g. a login with an unknown e-mail). */
+  account_id: string | null;
+  at: string;
+  event: string;
+  /** Who did it: a token subject, a user id, or `anonymous`. */
+  actor: string;
+  target: string;
+  ip: string;
+  /** JSON object; never holds a secret. */
+  details: string;
+}
+
+/** State of the OAuth server between requests (oidc-provider's adapter records). */
+export interface OAuthRecordsTable {
+  kind: string;
+  id: string;
+  /** JSON payload as the OAuth server gave it. */
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  /** Epoch seconds. */
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
 export interface StoreSchema {
   accounts: AccountsTable;
   users: UsersTable;
@@ -123,4 +189,7 @@ export interface StoreSchema {
   meta: MetaTable;
   sql_jobs: SqlJobsTable;
   saved_maps: SavedMapsTable;
+  api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
+  oauth_records: OAuthRecordsTable;
 }

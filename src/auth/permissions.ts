@@ -1,0 +1,57 @@
+import type { UserRole } from '../store/schema.js';
+import { errors } from '../http/errors.js';
+import type { Principal } from './token-service.js';
+
+/** What every member of an account may do. */
+const VIEWER_PERMISSIONS = [
+  'read:current_user',
+  'update:current_user',
+  'read:account',
+  'read:connections',
+  'read:maps',
+  'read:tilesets',
+  'read:imports',
+] as const;
+
+/** Editors create and manage their own assets and credentials. */
+const EDITOR_PERMISSIONS = [
+  ...VIEWER_PERMISSIONS,
+  'write:connections',
+  'write:maps',
+  'write:imports',
+  'read:apps',
+  'write:apps',
+  'read:tokens',
+  'write:tokens',
+] as const;
+
+/** Admins also manage the account: its users, roles and audit log. */
+const ADMIN_PERMISSIONS = [...EDITOR_PERMISSIONS, 'admin:account'] as const;
+
+export type Permission = (typeof ADMIN_PERMISSIONS)[number];
+
+export const ROLES: readonly UserRole[] = ['admin', 'editor', 'viewer'];
+
+/** The `permissions` claim of a token acting for a user of this role. */
+export function permissionsForRole(role: UserRole): Permission[] {
+  if (role === 'admin') return [...ADMIN_PERMISSIONS];
+  if (role === 'editor') return [...EDITOR_PERMISSIONS];
+  return [...VIEWER_PERMISSIONS];
+}
+
+/** Refuses (403) a caller whose token does not carry the permission. */
+export function requirePermission(principal: Principal, permission: Permission): void {
+  if (principal.kind === 'api_token') {
+    throw errors.forbidden('This API needs an OAuth access token, not an API access token');
+  }
+  if (!principal.permissions.includes(permission)) {
+    throw errors.forbidden(`The token lacks the '${permission}' permission`);
+  }
+}
+
+/** Refuses (403) API access tokens: the control plane answers OAuth access tokens only. */
+export function requireOAuthToken(principal: Principal): void {
+  if (principal.kind === 'api_token') {
+    throw errors.forbidden('This API needs an OAuth access token, not an API access token');
+  }
+}
