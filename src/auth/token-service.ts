@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { errors } from '../http/errors.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
@@ -71,12 +71,22 @@ export class TokenService {
     ttl: VERIFIED_TOKEN_TTL_MS,
   });
 
+  /**
+   * Verifies API access tokens (HS256 JWTs with a `jti`, see src/tokens/); without one, such
+   * tokens are refused like any token that does not verify.
+   */
+  private apiTokenVerifier: ApiTokenVerifier | undefined;
+
   constructor(
     private readonly keys: SigningKeys,
     /** Read per call: the issuer URL is known only once the server listens (port 0). */
     private readonly issuer: () => string,
     private readonly ttlSeconds: number,
   ) {}
+
+  useApiTokenVerifier(verifier: ApiTokenVerifier): void {
+    this.apiTokenVerifier = verifier;
+  }
 
   /** Issues a machine-to-machine access token for a client (`sub` is `<client_id>@clients`). */
   async issueClientCredentialsToken(input: IssueTokenInput): Promise<IssuedToken> {
@@ -105,6 +115,9 @@ export class TokenService {
 
   /** Verifies signature, issuer, audience and expiry; throws a 401 `ApiError` otherwise. */
   async verify(token: string): Promise<Principal> {
+    if (this.apiTokenVerifier && headerAlgorithm(token) === API_TOKEN_ALG) {
+      return this.apiTokenVerifier.verify(token);
+    }
     const issuer = this.issuer();
     const key = createHash('sha256').update(issuer).update('\0').update(token).digest('base64');
     const known = this.verified.get(key);
@@ -151,6 +164,25 @@ export class TokenService {
       }
       throw error;
     }
+  }
+}
+
+/** The signing algorithm of API access tokens (OAuth access tokens are RS256). */
+export const API_TOKEN_ALG = 'HS256';
+
+/** Checks API access tokens: signature, expiry, and that the token still exists. */
+export interface ApiTokenVerifier {
+  /** Throws a 401 `ApiError` for a token that does not verify, expired or was deleted. */
+  verify(token: string): Promise<Principal>;
+}
+
+/** The `alg` of a compact JWS's protected header, or undefined when it is not one. */
+function headerAlgorithm(token: string): string | undefined {
+  try {
+    const alg = (decodeProtectedHeader(token) as { alg?: unknown }).alg;
+    return typeof alg === 'string' ? alg : undefined;
+  } catch {
+    return undefined;
   }
 }
 
