@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { ensureBootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import { ApplicationStore } from './apps/application-store.js';
-import { loadSigningKeys } from './auth/signing-keys.js';
+import { SigningKeyRing, loadCookieKeys } from './auth/auth-keys.js';
 import { TokenService } from './auth/token-service.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
 import { EMBEDDED_CONNECTION } from './connections/connection-settings.js';
@@ -62,7 +62,8 @@ export async function startServer(
   };
 
   try {
-    const keys = await loadSigningKeys(store);
+    const keyRing = await SigningKeyRing.open(store);
+    const cookieKeys = await loadCookieKeys(store);
     const secretBox = loadSecretBox(config, (message) => logger.warn(message));
 
     onProgress({ step: 'opening the embedded warehouse', done: 0, total: 1 });
@@ -117,7 +118,9 @@ export async function startServer(
 
     let issuer = config.publicUrl ? `${config.publicUrl}/` : '';
     const applications = new ApplicationStore(store);
-    const tokens = new TokenService(keys, () => issuer, config.tokenTtlSeconds);
+    const tokens = new TokenService(keyRing.current, () => issuer, config.tokenTtlSeconds);
+    keyRing.watch(tokens, (error) => logger.warn({ err: error }, 'signing key check failed'));
+    closers.push(async () => keyRing.stop());
     const app = await buildApp({
       config,
       tokens,
@@ -126,6 +129,8 @@ export async function startServer(
       connectionService,
       jobs,
       store,
+      signingKeys: () => keyRing.current,
+      cookieKeys,
       issuer: () => issuer,
       isReady: () => warehouse.isReady(),
       logger,

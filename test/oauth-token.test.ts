@@ -71,7 +71,9 @@ describe('OAuth token endpoint', () => {
       issuer: `${baseUrl}/`,
       audience: 'carto-cloud-native-api',
     });
-    expect(payload.sub).toBe(`${clientId}@clients`);
+    expect(payload.sub).toBe(clientId);
+    expect(payload.gty).toBe('client-credentials');
+    expect(payload.permissions).toContain('admin:account');
     expect(payload.azp).toBe(clientId);
     expect(payload.exp! - payload.iat!).toBe(86400);
     expect(payload['http://app.carto.com/account_id']).toMatch(/^ac_/);

@@ -1,11 +1,33 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type Provider from 'oidc-provider';
 import type { ApplicationStore } from '../apps/application-store.js';
-import { permissionsForRole } from './permissions.js';
-import { VerifiedSecretCache } from './verified-secret-cache.js';
-import { API_AUDIENCE, type TokenService } from './token-service.js';
+import { recordAuditEvent } from '../audit/audit-log.js';
+import type { Store } from '../store/store.js';
+import { verifyLogin } from './login.js';
+import { createOAuthServer, loginPath } from './oidc/oauth-server.js';
+import { loginPage, oauthErrorPage } from './oidc/pages.js';
+import type { SigningKeys } from './signing-keys.js';
+import { API_AUDIENCE } from './token-service.js';
 
-/** Scopes a machine-to-machine token may carry; the whole set when none is asked for. */
-export const M2M_SCOPES = [
+export interface OAuthDependencies {
+  store?: Store;
+  applications: ApplicationStore;
+  issuer: () => string;
+  config: {
+    tokenTtlSeconds: number;
+    tokenRateLimitPerIp: number;
+    tokenRateLimitPerClient: number;
+    loginRateLimitPerIp: number;
+  };
+  /** The signing keys; read per use, they change when rotated. */
+  signingKeys?: () => SigningKeys;
+  /** Keys signing the OAuth server's cookies. */
+  cookieKeys?: string[];
+}
+
+/** Scopes of a client-credentials token that asks for none. */
+const MACHINE_DEFAULT_SCOPES = [
   'read:connections',
   'write:connections',
   'read:maps',
@@ -14,181 +36,280 @@ export const M2M_SCOPES = [
   'write:tokens',
   'read:imports',
   'write:imports',
-] as const;
+];
 
-interface OAuthErrorBody {
-  error: string;
-  error_description: string;
+/** Paths the OAuth server answers itself; everything else about sign-in is ours. */
+const OAUTH_SERVER_PATHS = [
+  '/authorize',
+  '/authorize/:uid',
+  '/oauth/token',
+  '/oauth/revoke',
+  '/userinfo',
+  '/.well-known/openid-configuration',
+  '/.well-known/jwks.json',
+  '/oidc/logout',
+  '/oidc/logout/confirm',
+  '/oidc/logout/success',
+];
+
+function sendOAuthError(reply: FastifyReply, status: number, error: string, description: string) {
+  return reply
+    .code(status)
+    .header('Cache-Control', 'no-store')
+    .send({ error, error_description: description });
 }
 
-function sendOAuthError(
-  reply: FastifyReply,
-  status: number,
-  error: string,
-  description: string,
-  challenge = false,
-): FastifyReply {
-  if (challenge) reply.header('WWW-Authenticate', 'Basic realm="graticule", charset="UTF-8"');
-  const body: OAuthErrorBody = { error, error_description: description };
-  return reply.code(status).header('Cache-Control', 'no-store').send(body);
-}
-
-/** Reads HTTP Basic client credentials; each part is form-urlencoded per RFC 6749 §2.3.1. */
-function parseBasicCredentials(header: string | undefined): { id: string; secret: string } | null {
-  const match = header?.match(/^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i);
-  if (!match?.[1]) return null;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  try {
-    const unescape = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
-    return { id: unescape(decoded.slice(0, colon)), secret: unescape(decoded.slice(colon + 1)) };
-  } catch {
-    return null;
+/** The client id of a token request, from HTTP Basic or the form, for per-client limits. */
+function requestingClient(request: FastifyRequest): string {
+  const basic = /^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i.exec(request.headers.authorization ?? '');
+  if (basic?.[1]) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      try {
+        return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+      } catch {
+        return decoded.slice(0, colon);
+      }
+    }
   }
+  const body = request.body as Record<string, unknown> | undefined;
+  const id = body && typeof body === 'object' ? body.client_id : undefined;
+  return typeof id === 'string' ? id.slice(0, 128) : '';
 }
 
-function readField(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  return typeof value === 'string' ? value : undefined;
-}
+/**
+ * Serves the OAuth 2 / OpenID Connect server: the endpoints of oidc-provider (authorize, token,
+ * userinfo, revocation, discovery, JWKS, logout), the sign-in page of its interactions, and
+ * Auth0's `/v2/logout` that CARTO's single-page apps call. Token and sign-in requests are rate
+ * limited per IP and per client.
+ */
+export async function registerOAuthRoutes(
+  app: FastifyInstance,
+  deps: OAuthDependencies,
+): Promise<void> {
+  const store = deps.store;
+  const signingKeys = deps.signingKeys;
+  if (!store || !signingKeys) return;
 
-/** A well-formed hash no secret matches, verified in place of an unknown client's. */
-const UNKNOWN_CLIENT_HASH = `scrypt$16384$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
-
-/** RFC 6749 §3.2: request parameters must not be included more than once. */
-function findRepeatedField(body: Record<string, unknown>): string | undefined {
-  return Object.keys(body).find((key) => Array.isArray(body[key]));
-}
-
-export interface OAuthDependencies {
-  applications: ApplicationStore;
-  tokens: TokenService;
-  issuer: () => string;
-}
-
-/** The OAuth 2 token endpoint and the discovery documents that describe it. */
-export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDependencies): void {
-  const secrets = new VerifiedSecretCache();
-  const discovery = () => {
+  // One server per issuer and key set: the issuer is known once the port is, and a key
+  // rotation brings a new set.
+  let server: { provider: Provider; handle: ReturnType<Provider['callback']>; key: string } | null =
+    null;
+  const oauthServer = () => {
     const issuer = deps.issuer();
-    const base = issuer.replace(/\/$/, '');
-    return {
-      issuer,
-      token_endpoint: `${base}/oauth/token`,
-      jwks_uri: `${base}/.well-known/jwks.json`,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS256'],
-      scopes_supported: [...M2M_SCOPES],
-      response_types_supported: ['token'],
-      subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
-      claims_supported: ['iss', 'sub', 'aud', 'iat', 'exp', 'azp', 'scope'],
-    };
+    const keys = signingKeys();
+    const key = `${issuer}\0${keys.current.kid}\0${keys.privateJwks.length}`;
+    if (server?.key !== key) {
+      const provider = createOAuthServer({
+        store,
+        applications: deps.applications,
+        issuer,
+        signingKeys: keys.privateJwks,
+        cookieKeys: deps.cookieKeys ?? [],
+        accessTokenTtlSeconds: deps.config.tokenTtlSeconds,
+      });
+      server = { provider, handle: provider.callback(), key };
+    }
+    return server;
   };
-  app.get('/.well-known/openid-configuration', async () => discovery());
-  app.get('/.well-known/oauth-authorization-server', async () => discovery());
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
-    reply.header('Cache-Control', 'public, max-age=300');
-    return deps.tokens.jwks;
+
+  await app.register(rateLimit, { global: false });
+  const tooMany = (status: number, retryAfterMs: number) => ({
+    statusCode: status,
+    error: 'rate_limited',
+    error_description: `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
+  });
+  const tokenPerIp = app.rateLimit({
+    max: deps.config.tokenRateLimitPerIp,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
+  });
+  const tokenPerClient = app.rateLimit({
+    max: deps.config.tokenRateLimitPerClient,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `client:${requestingClient(request)}`,
+    errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
+  });
+  const loginPerIp = app.rateLimit({
+    max: deps.config.loginRateLimitPerIp,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
   });
 
-  app.post('/oauth/token', async (request, reply) => {
-    const body =
-      request.body && typeof request.body === 'object'
-        ? (request.body as Record<string, unknown>)
-        : {};
-    const basic = parseBasicCredentials(request.headers.authorization);
-    const bodyId = readField(body, 'client_id');
-    const bodySecret = readField(body, 'client_secret');
-
-    const repeated = findRepeatedField(body);
-    if (repeated !== undefined) {
-      return sendOAuthError(reply, 400, 'invalid_request', `Parameter '${repeated}' is repeated`);
+  const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.url.startsWith('/oauth/token') && request.method === 'POST') {
+      const body = request.body as Record<string, unknown> | undefined;
+      const audience = body?.audience;
+      if (audience !== undefined && audience !== API_AUDIENCE) {
+        return sendOAuthError(reply, 400, 'invalid_target', `Unknown audience '${audience}'`);
+      }
+      // An application registered for HTTP Basic keeps its secret out of form bodies. Those
+      // registered for the body may also use Basic, which RFC 6749 §2.3.1 makes mandatory.
+      if (typeof body?.client_secret === 'string' && typeof body.client_id === 'string') {
+        const client = await deps.applications.findByClientId(body.client_id);
+        if (client?.token_endpoint_auth_method === 'client_secret_basic') {
+          reply.header('WWW-Authenticate', 'Basic realm="graticule", charset="UTF-8"');
+          return sendOAuthError(
+            reply,
+            401,
+            'invalid_client',
+            'This client authenticates with HTTP Basic, not client_secret in the body',
+          );
+        }
+      }
+      // Auth0 also takes JSON token requests; the OAuth server reads forms only.
+      if (request.headers['content-type']?.startsWith('application/json') && body) {
+        for (const [key, value] of Object.entries(body)) {
+          if (typeof value !== 'string') {
+            return sendOAuthError(reply, 400, 'invalid_request', `'${key}' must be a string`);
+          }
+        }
+        request.raw.headers['content-type'] = 'application/x-www-form-urlencoded';
+      }
+      // Like CARTO's, a machine's token carries the API scopes when it asks for none.
+      if (body && body.grant_type === 'client_credentials' && body.scope === undefined) {
+        body.scope = MACHINE_DEFAULT_SCOPES.join(' ');
+      }
     }
-    if (request.headers.authorization && !basic) {
-      return sendOAuthError(
-        reply,
-        401,
-        'invalid_client',
-        'Authenticate the client with HTTP Basic or with client_id and client_secret',
-        true,
-      );
-    }
-    if (basic && bodySecret !== undefined) {
-      return sendOAuthError(
-        reply,
-        400,
-        'invalid_request',
-        'Use one client authentication method, not both Basic and client_secret',
-      );
-    }
-    const grantType = readField(body, 'grant_type');
-    if (!grantType) return sendOAuthError(reply, 400, 'invalid_request', 'Missing grant_type');
-    if (grantType !== 'client_credentials') {
-      return sendOAuthError(
-        reply,
-        400,
-        'unsupported_grant_type',
-        `Grant type '${grantType}' is not supported`,
-      );
-    }
-    const clientId = basic?.id ?? bodyId;
-    const clientSecret = basic?.secret ?? bodySecret;
-    if (!clientId || clientSecret === undefined) {
-      return sendOAuthError(reply, 401, 'invalid_client', 'Missing client credentials', !!basic);
-    }
-    if (basic && bodyId !== undefined && bodyId !== basic.id) {
-      return sendOAuthError(reply, 400, 'invalid_request', 'client_id does not match Basic');
-    }
-
-    const application = await deps.applications.findByClientId(clientId);
-    // Unknown clients cost one hash too, so timing does not tell which client ids exist.
-    const isValid = await secrets.verify(
-      clientSecret,
-      application?.secretHash ?? UNKNOWN_CLIENT_HASH,
-    );
-    if (!application || !isValid) {
-      request.log.warn({ clientId: clientId.slice(0, 64) }, 'client authentication failed');
-      return sendOAuthError(reply, 401, 'invalid_client', 'Client authentication failed', !!basic);
-    }
-    if (application.app_type !== 'machine_to_machine') {
-      return sendOAuthError(
-        reply,
-        400,
-        'unauthorized_client',
-        'Only Machine to Machine applications may use client_credentials',
-      );
-    }
-
-    const audience = readField(body, 'audience') ?? API_AUDIENCE;
-    if (audience !== API_AUDIENCE) {
-      return sendOAuthError(reply, 400, 'invalid_target', `Unknown audience '${audience}'`);
-    }
-    const requested = (readField(body, 'scope') ?? '').split(' ').filter(Boolean);
-    const unknownScope = requested.find(
-      (scope) => !(M2M_SCOPES as readonly string[]).includes(scope),
-    );
-    if (unknownScope) {
-      return sendOAuthError(reply, 400, 'invalid_scope', `Scope '${unknownScope}' is not allowed`);
-    }
-    const scope = requested.length > 0 ? requested : [...M2M_SCOPES];
-
-    const owner = await deps.applications.findOwner(clientId);
-    const issued = await deps.tokens.issueClientCredentialsToken({
-      clientId,
-      accountId: application.account_id,
-      ownerEmail: owner?.email ?? '',
-      scope,
-      permissions: owner ? permissionsForRole(owner.role) : [],
+    // The body is already parsed; the OAuth server reads it from `req.body`.
+    if (request.body !== undefined) (request.raw as { body?: unknown }).body = request.body;
+    reply.hijack();
+    await oauthServer().handle(request.raw, reply.raw);
+  };
+  for (const url of OAUTH_SERVER_PATHS) {
+    const isToken = url === '/oauth/token';
+    app.route({
+      method: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      url,
+      preHandler: isToken ? [tokenPerIp, tokenPerClient] : [],
+      handler: handOver,
     });
-    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    return {
-      access_token: issued.accessToken,
-      token_type: 'Bearer',
-      expires_in: issued.expiresInSeconds,
-      scope: scope.join(' '),
-    };
+  }
+  app.get('/.well-known/oauth-authorization-server', async (request, reply) => {
+    request.raw.url = '/.well-known/openid-configuration';
+    reply.hijack();
+    await oauthServer().handle(request.raw, reply.raw);
+  });
+
+  type LoginRequest = FastifyRequest<{ Params: { uid: string } }>;
+  const showLogin = async (
+    request: LoginRequest,
+    reply: FastifyReply,
+    form: { email?: string; error?: string; status?: number } = {},
+  ) => {
+    const { provider } = oauthServer();
+    let clientName = '';
+    try {
+      const details = await provider.interactionDetails(request.raw, reply.raw);
+      const client = await provider.Client.find(String(details.params.client_id ?? ''));
+      clientName = client?.clientName ?? client?.clientId ?? '';
+    } catch {
+      return reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .header('Cache-Control', 'no-store')
+        .send(oauthErrorPage('invalid_request', 'This sign-in has expired; start again.'));
+    }
+    return reply
+      .code(form.status ?? 200)
+      .type('text/html; charset=utf-8')
+      .header('Cache-Control', 'no-store')
+      .header('X-Frame-Options', 'DENY')
+      .header(
+        'Content-Security-Policy',
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+      )
+      .send(
+        loginPage({
+          action: loginPath(request.params.uid),
+          applicationName: clientName || 'your application',
+          ...(form.email !== undefined && { email: form.email }),
+          ...(form.error !== undefined && { error: form.error }),
+        }),
+      );
+  };
+  app.get<{ Params: { uid: string } }>('/login/:uid', async (request, reply) =>
+    showLogin(request, reply),
+  );
+  app.post<{ Params: { uid: string } }>(
+    '/login/:uid',
+    { preHandler: [loginPerIp] },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const email = typeof body.email === 'string' ? body.email.slice(0, 254) : '';
+      const password = typeof body.password === 'string' ? body.password.slice(0, 1024) : '';
+      if (!email || !password) {
+        return showLogin(request, reply, {
+          email,
+          error: 'Enter your e-mail and password.',
+          status: 400,
+        });
+      }
+      const { provider } = oauthServer();
+      try {
+        await provider.interactionDetails(request.raw, reply.raw);
+      } catch {
+        return showLogin(request, reply);
+      }
+      const result = await verifyLogin(store, { email, password, ip: request.ip });
+      if (!result.ok) {
+        if (result.reason === 'locked') {
+          reply.header('Retry-After', String(result.retryAfterSeconds));
+          return showLogin(request, reply, {
+            email,
+            error: `Too many failed sign-ins. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} min.`,
+            status: 429,
+          });
+        }
+        return showLogin(request, reply, {
+          email,
+          error: 'Wrong e-mail or password.',
+          status: 401,
+        });
+      }
+      reply.hijack();
+      await provider.interactionFinished(
+        request.raw,
+        reply.raw,
+        { login: { accountId: result.userId } },
+        { mergeWithLastSubmission: false },
+      );
+    },
+  );
+
+  // Auth0's logout, as CARTO's single-page apps call it: `returnTo` must be one of the
+  // application's allowed logout URLs.
+  app.get('/v2/logout', async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>;
+    const clientId = query.client_id ?? '';
+    const returnTo = query.returnTo;
+    const application = clientId ? await deps.applications.findByClientId(clientId) : undefined;
+    const htmlError = (message: string) =>
+      reply
+        .code(400)
+        .type('text/html; charset=utf-8')
+        .send(oauthErrorPage('invalid_request', message));
+    if (clientId && !application) return htmlError('Unknown client_id.');
+    if (returnTo !== undefined) {
+      if (!application) return htmlError('returnTo needs the client_id of the application.');
+      const allowed = JSON.parse(application.logout_urls) as string[];
+      if (!allowed.includes(returnTo)) {
+        return htmlError(`'${returnTo}' is not an allowed logout URL of this application.`);
+      }
+    }
+    if (application) {
+      await recordAuditEvent(store, {
+        accountId: application.account_id,
+        event: 'logout',
+        actor: 'anonymous',
+        target: application.client_id,
+        ip: request.ip,
+      });
+    }
+    const target = new URLSearchParams();
+    if (clientId) target.set('client_id', clientId);
+    if (returnTo !== undefined) target.set('post_logout_redirect_uri', returnTo);
+    return reply.redirect(`/oidc/logout?${target.toString()}`, 302);
   });
 }

@@ -15,11 +15,13 @@ export const SIGNING_ALG = 'RS256';
 /** The key that signs new tokens, and the public set that verifies them. */
 export interface SigningKeys {
   readonly current: { kid: string; privateKey: CryptoKey };
+  /** Private JWKs of every key still verifying, the signing one first. */
+  readonly privateJwks: JWK[];
   readonly jwks: JSONWebKeySet;
   readonly verificationKeys: ReturnType<typeof createLocalJWKSet>;
 }
 
-async function createSigningKey(store: Store): Promise<void> {
+async function createSigningKey(store: Store): Promise<string> {
   const { privateKey, publicKey } = await generateKeyPair(SIGNING_ALG, {
     modulusLength: 2048,
     extractable: true,
@@ -38,6 +40,7 @@ async function createSigningKey(store: Store): Promise<void> {
       retired_at: null,
     })
     .execute();
+  return kid;
 }
 
 /**
@@ -60,14 +63,74 @@ export async function loadSigningKeys(store: Store): Promise<SigningKeys> {
     .execute();
   const active = rows.find((row) => row.retired_at === null);
   if (!active) throw new Error('No active signing key');
+  const ordered = [active, ...rows.filter((row) => row !== active)];
   const privateKey = (await importJWK(
     JSON.parse(active.private_jwk) as JWK,
     active.alg,
   )) as CryptoKey;
-  const jwks: JSONWebKeySet = { keys: rows.map((row) => JSON.parse(row.public_jwk) as JWK) };
+  const jwks: JSONWebKeySet = { keys: ordered.map((row) => JSON.parse(row.public_jwk) as JWK) };
   return {
     current: { kid: active.kid, privateKey },
+    privateJwks: ordered.map((row) => ({
+      ...(JSON.parse(row.private_jwk) as JWK),
+      kid: row.kid,
+      alg: row.alg,
+      use: 'sig',
+    })),
     jwks,
     verificationKeys: createLocalJWKSet(jwks),
   };
+}
+
+/**
+ * Starts signing with a new key. The previous keys stay published, so the tokens they signed
+ * verify until they expire; keys retired longer than `keepRetiredSeconds` ago are removed.
+ */
+export async function rotateSigningKey(
+  store: Store,
+  keepRetiredSeconds: number,
+): Promise<{ kid: string; retired: string[]; removed: string[] }> {
+  const now = new Date();
+  const kid = await store.transaction().execute(async (tx) => {
+    const active = await tx
+      .selectFrom('signing_keys')
+      .select('kid')
+      .where('retired_at', 'is', null)
+      .execute();
+    await tx
+      .updateTable('signing_keys')
+      .set({ retired_at: now.toISOString() })
+      .where('retired_at', 'is', null)
+      .execute();
+    return { retired: active.map((row) => row.kid) };
+  });
+  const newKid = await createSigningKey(store);
+  const cutoff = new Date(now.getTime() - keepRetiredSeconds * 1000).toISOString();
+  const expired = await store
+    .selectFrom('signing_keys')
+    .select('kid')
+    .where('retired_at', 'is not', null)
+    .where('retired_at', '<', cutoff)
+    .execute();
+  if (expired.length > 0) {
+    await store
+      .deleteFrom('signing_keys')
+      .where(
+        'kid',
+        'in',
+        expired.map((row) => row.kid),
+      )
+      .execute();
+  }
+  return { kid: newKid, retired: kid.retired, removed: expired.map((row) => row.kid) };
+}
+
+/** A fingerprint of the stored key set: it changes when a key is added, retired or removed. */
+export async function signingKeysVersion(store: Store): Promise<string> {
+  const rows = await store
+    .selectFrom('signing_keys')
+    .select(['kid', 'retired_at'])
+    .orderBy('kid')
+    .execute();
+  return rows.map((row) => `${row.kid}:${row.retired_at ?? ''}`).join(',');
 }

@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { createHash } from 'node:crypto';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { errors } from '../http/errors.js';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.js';
@@ -34,19 +34,6 @@ export interface Principal {
   apiTokenId?: string;
 }
 
-export interface IssueTokenInput {
-  clientId: string;
-  accountId: string;
-  ownerEmail: string;
-  scope: string[];
-  permissions: string[];
-}
-
-export interface IssuedToken {
-  accessToken: string;
-  expiresInSeconds: number;
-}
-
 /** A token that verified, and until when it may be taken as verified. */
 interface VerifiedToken {
   principal: Principal;
@@ -78,7 +65,7 @@ export class TokenService {
   private apiTokenVerifier: ApiTokenVerifier | undefined;
 
   constructor(
-    private readonly keys: SigningKeys,
+    private keys: SigningKeys,
     /** Read per call: the issuer URL is known only once the server listens (port 0). */
     private readonly issuer: () => string,
     private readonly ttlSeconds: number,
@@ -88,30 +75,16 @@ export class TokenService {
     this.apiTokenVerifier = verifier;
   }
 
-  /** Issues a machine-to-machine access token for a client (`sub` is `<client_id>@clients`). */
-  async issueClientCredentialsToken(input: IssueTokenInput): Promise<IssuedToken> {
-    const accessToken = await new SignJWT({
-      [ACCOUNT_ID_CLAIM]: input.accountId,
-      [EMAIL_CLAIM]: input.ownerEmail,
-      azp: input.clientId,
-      scope: input.scope.join(' '),
-      permissions: input.permissions,
-      gty: 'client-credentials',
-    })
-      .setProtectedHeader({ alg: SIGNING_ALG, typ: 'JWT', kid: this.keys.current.kid })
-      .setIssuer(this.issuer())
-      .setSubject(`${input.clientId}@clients`)
-      .setAudience([API_AUDIENCE])
-      .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
-      .setJti(randomUUID())
-      .sign(this.keys.current.privateKey);
-    return { accessToken, expiresInSeconds: this.ttlSeconds };
+  /** Starts verifying with a new key set (after a rotation, here or on another node). */
+  replaceKeys(keys: SigningKeys): void {
+    this.keys = keys;
   }
 
-  get jwks() {
-    return this.keys.jwks;
-  }
+  /**
+   * Called when a token names a key this node does not know, which happens right after
+   * another node rotated the keys; answers whether the key set changed.
+   */
+  onUnknownKey: (() => Promise<boolean>) | undefined;
 
   /** Verifies signature, issuer, audience and expiry; throws a 401 `ApiError` otherwise. */
   async verify(token: string): Promise<Principal> {
@@ -130,7 +103,11 @@ export class TokenService {
     return copyOf(verified.principal);
   }
 
-  private async verifySignedToken(token: string, issuer: string): Promise<VerifiedToken> {
+  private async verifySignedToken(
+    token: string,
+    issuer: string,
+    retried = false,
+  ): Promise<VerifiedToken> {
     try {
       const { payload } = await jwtVerify(token, this.keys.verificationKeys, {
         issuer,
@@ -145,7 +122,12 @@ export class TokenService {
         kind: payload.gty === 'client-credentials' ? 'machine' : 'user',
         subject: payload.sub,
         accountId,
-        clientId: typeof payload.azp === 'string' ? payload.azp : '',
+        clientId:
+          typeof payload.azp === 'string'
+            ? payload.azp
+            : typeof payload.client_id === 'string'
+              ? payload.client_id
+              : '',
         scope: typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [],
         permissions: Array.isArray(payload.permissions)
           ? payload.permissions.filter((p): p is string => typeof p === 'string')
@@ -154,6 +136,9 @@ export class TokenService {
       // A token without `exp` is not remembered (0): it is checked in full on every use.
       return { principal, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : 0 };
     } catch (error) {
+      if (error instanceof joseErrors.JWKSNoMatchingKey && !retried && this.onUnknownKey) {
+        if (await this.onUnknownKey()) return this.verifySignedToken(token, issuer, true);
+      }
       if (error instanceof joseErrors.JWTExpired)
         throw errors.tokenInvalid('the token has expired');
       if (error instanceof joseErrors.JWTClaimValidationFailed) {

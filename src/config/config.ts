@@ -28,6 +28,24 @@ const SETTINGS = {
     min: 60,
     max: 31_536_000,
   },
+  tokenRateLimitPerIp: {
+    env: 'GRATICULE_TOKEN_RATE_LIMIT_PER_IP',
+    type: 'integer',
+    default: 600,
+    min: 1,
+  },
+  tokenRateLimitPerClient: {
+    env: 'GRATICULE_TOKEN_RATE_LIMIT_PER_CLIENT',
+    type: 'integer',
+    default: 300,
+    min: 1,
+  },
+  loginRateLimitPerIp: {
+    env: 'GRATICULE_LOGIN_RATE_LIMIT_PER_IP',
+    type: 'integer',
+    default: 30,
+    min: 1,
+  },
   queryTimeoutMs: {
     env: 'GRATICULE_QUERY_TIMEOUT_MS',
     type: 'integer',

@@ -16,6 +16,7 @@ import type { Store } from '../store/store.js';
 import type { Principal, TokenService } from '../auth/token-service.js';
 import type { ApplicationStore } from '../apps/application-store.js';
 import { registerOAuthRoutes } from '../auth/oauth-routes.js';
+import type { SigningKeys } from '../auth/signing-keys.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { registerConnectionRoutes } from '../connections/connection-routes.js';
 import type { ConnectionService } from '../connections/connection-service.js';
@@ -53,6 +54,10 @@ export interface AppDependencies {
   /** The open metadata store; apps built for tests may leave it out (routes then open one). */
   store?: Store;
   issuer: () => string;
+  /** The keys signing OAuth tokens (they change when rotated); without them no OAuth server. */
+  signingKeys?: () => SigningKeys;
+  /** Keys signing the OAuth server's cookies. */
+  cookieKeys?: string[];
   isReady: () => boolean;
   logger: Logger;
 }
@@ -179,7 +184,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const ready = deps.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
   });
-  registerOAuthRoutes(app, deps);
+  await registerOAuthRoutes(app, deps);
   registerPreviewRoutes(app, deps);
 
   await app.register(async (v3) => {

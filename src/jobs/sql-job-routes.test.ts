@@ -117,9 +117,13 @@ beforeAll(async () => {
     timing: { pollIntervalMs: 50 },
   });
   await jobs.start();
+  const keys = await loadSigningKeys(store);
   app = await buildApp({
     config,
-    tokens: new TokenService(await loadSigningKeys(store), () => ISSUER, 3600),
+    tokens: new TokenService(keys, () => ISSUER, 3600),
+    store,
+    signingKeys: () => keys,
+    cookieKeys: ['routes-test-cookie-key'],
     applications: new ApplicationStore(store),
     connections,
     jobs,

@@ -1,0 +1,90 @@
+import type { Store } from '../store/store.js';
+import { recordAuditEvent } from '../audit/audit-log.js';
+import { verifyPassword } from './password.js';
+
+/** Failed logins in a row a user gets before the account's logins are paused. */
+export const FREE_FAILED_LOGINS = 5;
+/** The first pause; each further failure doubles it, up to the maximum. */
+const FIRST_LOCK_SECONDS = 60;
+const MAX_LOCK_SECONDS = 3600;
+
+/** A well-formed hash no password matches, checked for unknown users to keep timing even. */
+const NO_USER_HASH = `scrypt$16384$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+
+export type LoginResult =
+  | { ok: true; userId: string; accountId: string }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'locked'; retryAfterSeconds: number };
+
+/** How long logins pause after the given number of failures in a row. */
+export function lockSeconds(failures: number): number {
+  if (failures < FREE_FAILED_LOGINS) return 0;
+  const doublings = Math.min(failures - FREE_FAILED_LOGINS, 12);
+  return Math.min(FIRST_LOCK_SECONDS * 2 ** doublings, MAX_LOCK_SECONDS);
+}
+
+/**
+ * Checks an e-mail and password. Failures in a row pause the user's logins for a while that
+ * doubles with each further failure; a success resets the count. Every outcome is audited.
+ */
+export async function verifyLogin(
+  store: Store,
+  input: { email: string; password: string; ip: string },
+): Promise<LoginResult> {
+  const email = input.email.trim().toLowerCase();
+  const user = await store
+    .selectFrom('users')
+    .select(['id', 'account_id', 'password_hash', 'failed_logins', 'locked_until', 'disabled_at'])
+    .where('email', '=', email)
+    .executeTakeFirst();
+  const audit = (event: 'login.succeeded' | 'login.failed' | 'login.locked', extra = {}) =>
+    recordAuditEvent(store, {
+      accountId: user?.account_id ?? null,
+      event,
+      actor: user?.id ?? 'anonymous',
+      target: user?.id ?? '',
+      ip: input.ip,
+      details: user ? extra : { email: email.slice(0, 254), ...extra },
+    });
+
+  const now = Date.now();
+  const lockedUntil = user?.locked_until ? Date.parse(user.locked_until) : 0;
+  if (user && lockedUntil > now) {
+    await audit('login.locked');
+    return {
+      ok: false,
+      reason: 'locked',
+      retryAfterSeconds: Math.ceil((lockedUntil - now) / 1000),
+    };
+  }
+
+  const matches = await verifyPassword(input.password, user?.password_hash ?? NO_USER_HASH);
+  if (!user || !matches || !user.password_hash || user.disabled_at) {
+    if (user) {
+      const failures = user.failed_logins + 1;
+      const pause = lockSeconds(failures);
+      await store
+        .updateTable('users')
+        .set({
+          failed_logins: failures,
+          locked_until: pause > 0 ? new Date(now + pause * 1000).toISOString() : null,
+        })
+        .where('id', '=', user.id)
+        .execute();
+      await audit('login.failed', { failures });
+    } else {
+      await audit('login.failed');
+    }
+    return { ok: false, reason: 'invalid' };
+  }
+
+  if (user.failed_logins !== 0 || user.locked_until !== null) {
+    await store
+      .updateTable('users')
+      .set({ failed_logins: 0, locked_until: null })
+      .where('id', '=', user.id)
+      .execute();
+  }
+  await audit('login.succeeded');
+  return { ok: true, userId: user.id, accountId: user.account_id };
+}
