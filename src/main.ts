@@ -7,6 +7,9 @@ import { CliError } from './cli/cli-context.js';
 import { connectionsCommand } from './cli/connections-command.js';
 import { tilesetsCommand } from './cli/tilesets-command.js';
 import { mapsCommand } from './cli/maps-command.js';
+import { usersCommand } from './cli/users-command.js';
+import { appsCommand } from './cli/apps-command.js';
+import { keysCommand } from './cli/keys-command.js';
 import { ApiError } from './http/errors.js';
 import { WarehouseError } from './warehouses/driver.js';
 
@@ -104,6 +107,9 @@ async function main(): Promise<void> {
   program.addCommand(connectionsCommand());
   program.addCommand(tilesetsCommand());
   program.addCommand(mapsCommand());
+  program.addCommand(usersCommand());
+  program.addCommand(appsCommand());
+  program.addCommand(keysCommand());
   await program.parseAsync(process.argv);
 }
 

@@ -6,6 +6,7 @@ import { ensureBootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import { ApplicationStore } from './apps/application-store.js';
 import { SigningKeyRing, loadCookieKeys } from './auth/auth-keys.js';
 import { TokenService } from './auth/token-service.js';
+import { ApiTokenService } from './tokens/api-token-service.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
 import { EMBEDDED_CONNECTION } from './connections/connection-settings.js';
 import { ConnectionService } from './connections/connection-service.js';
@@ -119,11 +120,19 @@ export async function startServer(
     let issuer = config.publicUrl ? `${config.publicUrl}/` : '';
     const applications = new ApplicationStore(store);
     const tokens = new TokenService(keyRing.current, () => issuer, config.tokenTtlSeconds);
-    keyRing.watch(tokens, (error) => logger.warn({ err: error }, 'signing key check failed'));
+    keyRing.watch(tokens, config.signingKeyCheckSeconds * 1000, (error) =>
+      logger.warn({ err: error }, 'signing key check failed'),
+    );
     closers.push(async () => keyRing.stop());
+    const apiTokens = await ApiTokenService.open(store, {
+      connections: connectionService,
+      cacheTtlMs: config.apiTokenCacheTtlMs,
+    });
+    tokens.useApiTokenVerifier(apiTokens.verifier);
     const app = await buildApp({
       config,
       tokens,
+      apiTokens,
       applications,
       connections,
       connectionService,

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { errors } from '../http/errors.js';
 import type { Store } from '../store/store.js';
 import { ApplicationStore } from '../apps/application-store.js';
 import { generateClientId, generateClientSecret } from '../auth/client-secret.js';
+import { hashPassword } from '../auth/password.js';
+import { checkEmail, checkPassword } from '../users/user-settings.js';
+import { UserStore } from '../users/user-store.js';
+import { identityErrors } from './identity-errors.js';
 
 export interface NewAccount {
   accountId: string;
@@ -23,21 +28,29 @@ function newId(prefix: string): string {
 
 /**
  * Creates an account (a tenant) with an admin user and a Machine to Machine application, so
- * the new account can get tokens at once.
+ * the new account can get tokens at once. The admin can sign in when given a password.
  */
 export async function createAccount(
   store: Store,
-  input: { name: string; adminEmail?: string },
+  input: { name: string; adminEmail?: string; adminPassword?: string },
 ): Promise<NewAccount> {
+  const name = input.name.trim();
+  if (name === '' || name.length > 255) {
+    throw errors.invalidParameter('name', 'an account name of 1 to 255 characters');
+  }
   const accountId = newId('ac');
   const adminId = newId('us');
-  const adminEmail = input.adminEmail ?? `admin@${accountId}.local`;
+  const adminEmail = checkEmail(input.adminEmail ?? `admin@${accountId}.local`, 'admin e-mail');
+  if (await new UserStore(store).isEmailTaken(adminEmail)) {
+    throw identityErrors.emailTaken(adminEmail);
+  }
+  const passwordHash =
+    input.adminPassword === undefined
+      ? null
+      : await hashPassword(checkPassword(input.adminPassword, 'admin password'));
   const now = new Date().toISOString();
   await store.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('accounts')
-      .values({ id: accountId, name: input.name, created_at: now })
-      .execute();
+    await tx.insertInto('accounts').values({ id: accountId, name, created_at: now }).execute();
     await tx
       .insertInto('users')
       .values({
@@ -46,7 +59,9 @@ export async function createAccount(
         email: adminEmail,
         name: 'Administrator',
         role: 'admin',
+        password_hash: passwordHash,
         created_at: now,
+        updated_at: now,
       })
       .execute();
   });
@@ -57,7 +72,7 @@ export async function createAccount(
     clientSecret,
     accountId,
     ownerUserId: adminId,
-    name: `${input.name} machine-to-machine application`,
+    name: `${name} machine-to-machine application`,
     type: 'machine_to_machine',
     tokenEndpointAuthMethod: 'client_secret_post',
   });

@@ -5,8 +5,6 @@ import { loadSigningKeys, signingKeysVersion, type SigningKeys } from './signing
 import type { TokenService } from './token-service.js';
 
 const COOKIE_KEYS = 'oauth_cookie_keys';
-/** How often a node looks for a key rotation made elsewhere. */
-const KEY_CHECK_MS = 30_000;
 /** A token naming an unknown key makes a node look again, at most this often. */
 const UNKNOWN_KEY_CHECK_MS = 5_000;
 const PRUNE_MS = 10 * 60_000;
@@ -35,7 +33,7 @@ export async function loadCookieKeys(store: Store): Promise<string[]> {
 
 /**
  * The signing keys a node uses, kept in step with the store: a rotation (by the CLI, or by
- * another node) reaches this node within `KEY_CHECK_MS`, or at once when a token signed with
+ * another node) reaches this node within its key check interval, or at once when a token signed with
  * the new key arrives first.
  */
 export class SigningKeyRing {
@@ -69,7 +67,7 @@ export class SigningKeyRing {
   }
 
   /** Keeps `tokens` verifying with the current keys, and prunes expired OAuth records. */
-  watch(tokens: TokenService, onError: (error: unknown) => void): void {
+  watch(tokens: TokenService, checkMs: number, onError: (error: unknown) => void): void {
     tokens.onUnknownKey = async () => {
       if (Date.now() - this.lastCheck < UNKNOWN_KEY_CHECK_MS) return false;
       const changed = await this.refresh();
@@ -84,7 +82,7 @@ export class SigningKeyRing {
     const prune = () => {
       pruneExpiredOAuthRecords(this.store).catch(onError);
     };
-    this.timers = [setInterval(check, KEY_CHECK_MS), setInterval(prune, PRUNE_MS)];
+    this.timers = [setInterval(check, checkMs), setInterval(prune, PRUNE_MS)];
     for (const timer of this.timers) timer.unref();
   }
 

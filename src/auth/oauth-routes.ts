@@ -8,10 +8,11 @@ import { verifyLogin } from './login.js';
 import { createOAuthServer, loginPath } from './oidc/oauth-server.js';
 import { loginPage, oauthErrorPage } from './oidc/pages.js';
 import type { SigningKeys } from './signing-keys.js';
-import { API_AUDIENCE } from './token-service.js';
+import { ACCOUNT_ID_CLAIM, API_AUDIENCE, type TokenService } from './token-service.js';
 
 export interface OAuthDependencies {
   store?: Store;
+  tokens: TokenService;
   applications: ApplicationStore;
   issuer: () => string;
   config: {
@@ -137,7 +138,33 @@ export async function registerOAuthRoutes(
     errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
   });
 
+  // Auth0 answers `/userinfo` for the API's access tokens too, which CARTO's apps rely on;
+  // the OAuth server only for tokens issued to itself, so the API's are answered here.
+  const apiUserinfo = async (request: FastifyRequest, reply: FastifyReply) => {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!bearer || bearer.split('.').length !== 3) return false;
+    const principal = await deps.tokens.verify(bearer).catch(() => null);
+    if (principal?.kind !== 'user') return false;
+    const user = await store
+      .selectFrom('users')
+      .select(['id', 'account_id', 'email', 'name', 'disabled_at'])
+      .where('id', '=', principal.subject)
+      .executeTakeFirst();
+    if (!user || user.disabled_at) return false;
+    await reply.header('Cache-Control', 'no-store').send({
+      sub: user.id,
+      email: user.email,
+      email_verified: true,
+      name: user.name,
+      [ACCOUNT_ID_CLAIM]: user.account_id,
+    });
+    return true;
+  };
+
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.url.startsWith('/userinfo') && request.method !== 'OPTIONS') {
+      if (await apiUserinfo(request, reply)) return reply;
+    }
     if (request.url.startsWith('/oauth/token') && request.method === 'POST') {
       const body = request.body as Record<string, unknown> | undefined;
       const audience = body?.audience;
@@ -211,23 +238,27 @@ export async function registerOAuthRoutes(
         .header('Cache-Control', 'no-store')
         .send(oauthErrorPage('invalid_request', 'This sign-in has expired; start again.'));
     }
-    return reply
-      .code(form.status ?? 200)
-      .type('text/html; charset=utf-8')
-      .header('Cache-Control', 'no-store')
-      .header('X-Frame-Options', 'DENY')
-      .header(
-        'Content-Security-Policy',
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-      )
-      .send(
-        loginPage({
-          action: loginPath(request.params.uid),
-          applicationName: clientName || 'your application',
-          ...(form.email !== undefined && { email: form.email }),
-          ...(form.error !== undefined && { error: form.error }),
-        }),
-      );
+    return (
+      reply
+        .code(form.status ?? 200)
+        .type('text/html; charset=utf-8')
+        .header('Cache-Control', 'no-store')
+        .header('X-Frame-Options', 'DENY')
+        // No `form-action`: browsers apply it to the redirects after the form is sent, and those
+        // end at the application's callback URL, on another origin.
+        .header(
+          'Content-Security-Policy',
+          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        )
+        .send(
+          loginPage({
+            action: loginPath(request.params.uid),
+            applicationName: clientName || 'your application',
+            ...(form.email !== undefined && { email: form.email }),
+            ...(form.error !== undefined && { error: form.error }),
+          }),
+        )
+    );
   };
   app.get<{ Params: { uid: string } }>('/login/:uid', async (request, reply) =>
     showLogin(request, reply),

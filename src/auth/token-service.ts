@@ -78,6 +78,8 @@ export class TokenService {
   /** Starts verifying with a new key set (after a rotation, here or on another node). */
   replaceKeys(keys: SigningKeys): void {
     this.keys = keys;
+    // A removed key must stop its tokens at once, remembered or not.
+    this.verified.clear();
   }
 
   /**

@@ -40,6 +40,13 @@ const SETTINGS = {
     default: 300,
     min: 1,
   },
+  signingKeyCheckSeconds: {
+    env: 'GRATICULE_SIGNING_KEY_CHECK_SECONDS',
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 3600,
+  },
   loginRateLimitPerIp: {
     env: 'GRATICULE_LOGIN_RATE_LIMIT_PER_IP',
     type: 'integer',
@@ -156,6 +163,13 @@ const SETTINGS = {
     default: 100_000,
     min: 1,
     max: 100_000_000,
+  },
+  apiTokenCacheTtlMs: {
+    env: 'GRATICULE_API_TOKEN_CACHE_TTL_MS',
+    type: 'integer',
+    default: 2_000,
+    min: 0,
+    max: 60_000,
   },
 } as const;
 

@@ -19,6 +19,7 @@ import { registerOAuthRoutes } from '../auth/oauth-routes.js';
 import type { SigningKeys } from '../auth/signing-keys.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { registerConnectionRoutes } from '../connections/connection-routes.js';
+import { registerAccountRoutes } from '../accounts/account-routes.js';
 import type { ConnectionService } from '../connections/connection-service.js';
 import { registerSqlRoutes } from '../sql/sql-routes.js';
 import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
@@ -28,6 +29,9 @@ import { registerTilesetRoutes } from '../tilesets/tileset-routes.js';
 import { registerPublicMapsRoutes } from '../public-maps/public-map-routes.js';
 import { registerWidgetRoutes } from '../widgets/widget-routes.js';
 import { registerStatsRoutes } from '../stats/stats-routes.js';
+import type { ApiTokenService } from '../tokens/api-token-service.js';
+import { registerTokenRoutes } from '../tokens/token-routes.js';
+import { enforceApiTokenAccess } from '../tokens/token-enforcement.js';
 import { registerPreviewRoutes } from '../preview/preview-routes.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
@@ -51,6 +55,8 @@ export interface AppDependencies {
   connectionService?: ConnectionService;
   /** Async SQL jobs; apps built without it (tests of other domains) serve no job routes. */
   jobs?: SqlJobService;
+  /** API access tokens (`/v3/tokens`); without it no Tokens API, and such tokens are refused. */
+  apiTokens?: ApiTokenService;
   /** The open metadata store; apps built for tests may leave it out (routes then open one). */
   store?: Store;
   issuer: () => string;
@@ -178,6 +184,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
   });
   installErrorHandling(app, config);
+  // API access tokens reach only what they allow, on every `/v3` route: this scope's and the
+  // saved maps' (which verify tokens in a scope of their own). Hooks here apply to both.
+  const tokenContext = { tokens: deps.apiTokens, jobs: deps.jobs, store: deps.store };
+  app.addHook('preHandler', async (request, reply) =>
+    enforceApiTokenAccess(request, reply, tokenContext),
+  );
 
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
@@ -196,6 +208,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     registerWidgetRoutes(v3, deps);
     registerStatsRoutes(v3, deps);
     if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
+    if (deps.apiTokens) registerTokenRoutes(v3, deps.apiTokens);
+    if (deps.store) registerAccountRoutes(v3, deps.store);
   });
   // Saved maps check tokens themselves: `/v3/maps/public/{id}` answers public maps without one.
   await registerPublicMapsRoutes(app, deps);

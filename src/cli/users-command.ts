@@ -1,0 +1,147 @@
+import { Command } from 'commander';
+import type { Actor } from '../users/caller.js';
+import { UserService, type UserView } from '../users/user-service.js';
+import { CliError, printJson, printTable, withCliContext, type CliContext } from './cli-context.js';
+
+/** Who the audit log names for changes made on the command line. */
+export const CLI_ACTOR = 'cli';
+
+/** The command line acts for the operator: no user, so no rule about "yourself" applies. */
+export async function cliActor(cli: CliContext, account?: string): Promise<Actor> {
+  return { accountId: await cli.accountId(account), userId: null, subject: CLI_ACTOR };
+}
+
+/**
+ * Reads a password or secret from stdin, never from an argument, which other users of the
+ * machine could read in the process list. One trailing newline is dropped.
+ */
+export async function readSecretFromStdin(what: string): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write(`${what} (then Enter and Ctrl-D): `);
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (text === '') throw new CliError(`no ${what.toLowerCase()} on stdin`);
+  return text;
+}
+
+function printUsers(rows: UserView[]): void {
+  const flat = rows.map((user) => ({
+    ...user,
+    status: user.disabled ? 'disabled' : 'enabled',
+    password: user.has_password ? 'set' : '-',
+  }));
+  printTable(flat, ['id', 'email', 'name', 'role', 'status', 'password']);
+}
+
+interface AccountOption {
+  account?: string;
+  json?: boolean;
+}
+
+/** Runs a change of one user and prints the user afterwards. */
+async function changeUser(
+  userRef: string,
+  options: AccountOption,
+  body: Record<string, unknown>,
+  done: string,
+): Promise<void> {
+  const user = await withCliContext(async (cli) =>
+    new UserService(cli.store).update(await cliActor(cli, options.account), userRef, body),
+  );
+  if (options.json) return printJson(user);
+  process.stdout.write(`User ${user.email} (${user.id}) ${done}.\n`);
+}
+
+export function usersCommand(): Command {
+  const users = new Command('users').description("manage an account's users");
+  const accountOption = ['--account <id>', 'account id (default: the first account)'] as const;
+
+  users
+    .command('list')
+    .description("list an account's users")
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (options: AccountOption) => {
+      const rows = await withCliContext(async (cli) =>
+        new UserService(cli.store).list(await cli.accountId(options.account)),
+      );
+      if (options.json) return printJson(rows);
+      printUsers(rows);
+    });
+
+  users
+    .command('add <email>')
+    .description('add a user to an account')
+    .requiredOption('--role <role>', 'admin, editor or viewer')
+    .option('--name <name>', 'display name (default: the part of the e-mail before @)')
+    .option('--password-stdin', 'read a sign-in password from stdin')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        email: string,
+        options: AccountOption & { role: string; name?: string; passwordStdin?: boolean },
+      ) => {
+        const password = options.passwordStdin ? await readSecretFromStdin('Password') : undefined;
+        const body = { email, role: options.role, name: options.name, password };
+        const user = await withCliContext(async (cli) =>
+          new UserService(cli.store).create(await cliActor(cli, options.account), body),
+        );
+        if (options.json) return printJson(user);
+        process.stdout.write(`User ${user.email} (${user.id}) added as ${user.role}.\n`);
+      },
+    );
+
+  users
+    .command('set-role <user> <role>')
+    .description('change the role of a user (id or e-mail) to admin, editor or viewer')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (user: string, role: string, options: AccountOption) =>
+      changeUser(user, options, { role }, `is now ${role}`),
+    );
+
+  users
+    .command('set-password <user>')
+    .description('set the sign-in password of a user (id or e-mail), read from stdin')
+    .option('--password-stdin', 'read the password from stdin (the default; kept for scripts)')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (user: string, options: AccountOption) => {
+      const password = await readSecretFromStdin('Password');
+      await changeUser(user, options, { password }, 'has a new password');
+    });
+
+  users
+    .command('disable <user>')
+    .description('disable a user (id or e-mail): no sign-in, no managing the account')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (user: string, options: AccountOption) =>
+      changeUser(user, options, { disabled: true }, 'disabled'),
+    );
+
+  users
+    .command('enable <user>')
+    .description('let a disabled user (id or e-mail) sign in again')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (user: string, options: AccountOption) =>
+      changeUser(user, options, { disabled: false }, 'enabled'),
+    );
+
+  users
+    .command('remove <user>')
+    .description('delete a user (id or e-mail) who owns no applications')
+    .option(...accountOption)
+    .action(async (user: string, options: AccountOption) => {
+      await withCliContext(async (cli) =>
+        new UserService(cli.store).remove(await cliActor(cli, options.account), user),
+      );
+      process.stdout.write(`User ${user} removed.\n`);
+    });
+
+  return users;
+}

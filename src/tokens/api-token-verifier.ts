@@ -1,0 +1,52 @@
+import { errors as joseErrors, jwtVerify } from 'jose';
+import { API_TOKEN_ALG, type ApiTokenVerifier, type Principal } from '../auth/token-service.js';
+import { errors } from '../http/errors.js';
+import { isExpired, type ApiTokenRecord } from './api-token-record.js';
+
+/**
+ * Verifies API access tokens: an HS256 signature with the store's HMAC key (no other
+ * algorithm, so a token signed with anything else, or unsigned, fails), the `exp` claim when
+ * there is one, and that the token still exists and belongs to the account in its `a` claim.
+ */
+export class HmacApiTokenVerifier implements ApiTokenVerifier {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly lookup: (id: string) => Promise<ApiTokenRecord | undefined>,
+  ) {}
+
+  async verify(token: string): Promise<Principal> {
+    const claims = await this.verifySignature(token);
+    const record = await this.lookup(claims.jti);
+    if (!record || record.accountId !== claims.a) {
+      throw errors.tokenInvalid('the token was revoked or does not exist');
+    }
+    if (isExpired(record, Date.now())) throw errors.tokenInvalid('the token has expired');
+    return {
+      kind: 'api_token',
+      subject: `token:${record.id}`,
+      accountId: record.accountId,
+      clientId: '',
+      scope: [],
+      permissions: [],
+      apiTokenId: record.id,
+    };
+  }
+
+  private async verifySignature(token: string): Promise<{ a: string; jti: string }> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [API_TOKEN_ALG] });
+      if (typeof payload.a !== 'string' || typeof payload.jti !== 'string') {
+        throw errors.tokenInvalid('the token names no account or id');
+      }
+      return { a: payload.a, jti: payload.jti };
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) {
+        throw errors.tokenInvalid('the token has expired');
+      }
+      if (error instanceof joseErrors.JOSEError) {
+        throw errors.tokenInvalid('the token is malformed or its signature does not verify');
+      }
+      throw error;
+    }
+  }
+}
