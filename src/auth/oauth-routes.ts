@@ -207,7 +207,9 @@ export async function registerOAuthRoutes(
   for (const url of OAUTH_SERVER_PATHS) {
     const isToken = url === '/oauth/token';
     app.route({
-      method: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+      // Preflights are answered by the app's CORS plugin; the OAuth server then decides, per
+      // client, whether the actual response may be read.
+      method: ['GET', 'HEAD', 'POST'],
       url,
       preHandler: isToken ? [tokenPerIp, tokenPerClient] : [],
       handler: handOver,

@@ -76,6 +76,8 @@ const ALLOWED_HEADERS = [
   'If-Modified-Since',
   'If-None-Match',
   'X-Request-Id',
+  // Auth0's SDKs describe themselves in this header on token requests.
+  'Auth0-Client',
 ];
 const COMPRESSIBLE_TYPES =
   /^(application\/(json|vnd\.mapbox-vector-tile|vnd\.carto-vector-tile|x-protobuf)|text\/)/;

@@ -106,7 +106,8 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
-      openid: ['sub'],
+      // CARTO's own claims come with `openid`, as its Auth0 rules add them to every ID token.
+      openid: ['sub', ACCOUNT_ID_CLAIM, EMAIL_CLAIM],
       profile: ['name'],
       email: ['email', 'email_verified'],
     },
@@ -121,6 +122,8 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
       auth0Client: null,
     },
     clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'none'],
+    // As Auth0's, ID tokens carry the claims of the scopes granted (SPAs read the user from it).
+    conformIdTokenClaims: false,
     // Code flows only: no implicit or hybrid responses put tokens in URLs.
     responseTypes: ['code', 'none'],
     enabledJWA: {
@@ -218,6 +221,7 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
           email_verified: true,
           name: user.name,
           [ACCOUNT_ID_CLAIM]: user.account_id,
+          [EMAIL_CLAIM]: user.email,
         }),
       };
     },
