@@ -179,6 +179,17 @@ describe('Bearer tokens on /v3 routes', () => {
     expect(result.body.error).toMatch(/expired/);
   });
 
+  it('answers 401 for a token that is not valid yet, and 200 for the same claims once valid', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { aud: 'carto-cloud-native-api', 'http://app.carto.com/account_id': 'ac_x' };
+    const early = await signWithServerKey({ ...claims, nbf: now + 600 }, now + 3600);
+    const result = await sqlStatus(`Bearer ${early}`);
+    expect(result.status).toBe(401);
+    expect(result.body.error).toMatch(/nbf/);
+    const valid = await signWithServerKey({ ...claims, nbf: now - 5 }, now + 3600);
+    expect((await sqlStatus(`Bearer ${valid}`)).status).not.toBe(401);
+  });
+
   it('answers 401 for a token for another audience', async () => {
     const foreign = await signWithServerKey(
       { aud: 'another-api', 'http://app.carto.com/account_id': 'ac_x' },
