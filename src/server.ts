@@ -5,6 +5,7 @@ import type { Config } from './config/config.js';
 import { ensureBootstrap, type BootstrapResult } from './accounts/bootstrap.js';
 import { ApplicationStore } from './apps/application-store.js';
 import { SigningKeyRing, loadCookieKeys } from './auth/auth-keys.js';
+import { IdentityDirectory } from './auth/identity-directory.js';
 import { TokenService } from './auth/token-service.js';
 import { ApiTokenService } from './tokens/api-token-service.js';
 import { ConnectionRegistry } from './connections/connection-registry.js';
@@ -120,6 +121,13 @@ export async function startServer(
     let issuer = config.publicUrl ? `${config.publicUrl}/` : '';
     const applications = new ApplicationStore(store);
     const tokens = new TokenService(keyRing.current, () => issuer, config.tokenTtlSeconds);
+    const directory = new IdentityDirectory(store);
+    await directory.refresh();
+    directory.watch(config.identityRefreshSeconds * 1000, (error) =>
+      logger.warn({ err: error }, 'identity directory refresh failed'),
+    );
+    closers.push(async () => directory.stop());
+    tokens.useIdentityDirectory(directory);
     keyRing.watch(tokens, config.signingKeyCheckSeconds * 1000, (error) =>
       logger.warn({ err: error }, 'signing key check failed'),
     );

@@ -312,6 +312,33 @@ describe('Applications API', () => {
     const editorToken = await fetchToken(server.baseUrl, app.client_id, app.client_secret!);
     const byEditor = await call(editorToken, 'POST', '/v3/applications', { name: "Editor's" });
     expect(byEditor.status, byEditor.text).toBe(201);
+    const own = byEditor.body.client_id as string;
+    expect(
+      (await call(editorToken, 'PATCH', `/v3/applications/${own}`, { name: 'Mine' })).status,
+    ).toBe(200);
+
+    // An application acts as its owner: an editor may not take over an admin's.
+    const adminApp = await admin('POST', '/v3/applications', {
+      name: "Admin's machine",
+      type: 'machine_to_machine',
+    });
+    const takeovers: [string, string, unknown][] = [
+      ['POST', `/v3/applications/${adminApp.body.client_id}/secret`, undefined],
+      [
+        'PATCH',
+        `/v3/applications/${adminApp.body.client_id}`,
+        { callback_urls: ['https://evil.example/'] },
+      ],
+      ['DELETE', `/v3/applications/${adminApp.body.client_id}`, undefined],
+    ];
+    for (const [method, route, body] of takeovers) {
+      const reply = await call(editorToken, method, route, body);
+      expect(reply.status, `${method} ${route}`).toBe(403);
+      expect(reply.body).toMatchObject({ status: 403, code: 'forbidden' });
+    }
+    expect((await admin('GET', `/v3/applications/${adminApp.body.client_id}`)).body.name).toBe(
+      "Admin's machine",
+    );
 
     await admin('PATCH', `/v3/account/users/${user.body.id}`, { role: 'viewer' });
     // The token still says editor; the user's role now says viewer, and that wins.

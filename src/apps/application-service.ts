@@ -4,6 +4,7 @@ import { generateClientId, generateClientSecret } from '../auth/client-secret.js
 import type { Store } from '../store/store.js';
 import type { ApplicationType, TokenEndpointAuthMethod } from '../store/schema.js';
 import type { Actor } from '../users/caller.js';
+import { errors } from '../http/errors.js';
 import {
   applyApplicationChanges,
   readApplicationChanges,
@@ -123,6 +124,19 @@ export class ApplicationService {
     });
   }
 
+  /**
+   * An application acts with its owner's role, so only its owner or an admin may change it:
+   * an editor who could rotate an admin's application would become that admin.
+   */
+  private async findManageable(actor: Actor, clientId: string): Promise<Application> {
+    const app = await this.find(actor.accountId, clientId);
+    const isOperator = actor.userId === null;
+    if (!isOperator && actor.role !== 'admin' && app.owner_user_id !== actor.userId) {
+      throw errors.forbidden("Only the application's owner or an admin may change it");
+    }
+    return app;
+  }
+
   private async find(accountId: string, clientId: string): Promise<Application> {
     const app = await this.apps.findInAccount(accountId, clientId);
     if (!app) throw identityErrors.applicationNotFound(clientId);
@@ -166,7 +180,7 @@ export class ApplicationService {
    */
   async update(actor: Actor, clientId: string, body: unknown): Promise<ApplicationView> {
     const changes = readApplicationChanges(body);
-    const app = await this.find(actor.accountId, clientId);
+    const app = await this.findManageable(actor, clientId);
     const before = settingsOf(app);
     const after = applyApplicationChanges(before, changes);
 
@@ -191,14 +205,14 @@ export class ApplicationService {
 
   /** Deletes an application: its secret stops working; tokens already issued run out. */
   async remove(actor: Actor, clientId: string): Promise<void> {
-    const app = await this.find(actor.accountId, clientId);
+    const app = await this.findManageable(actor, clientId);
     await this.apps.remove(clientId);
     await this.audit(actor, 'application.deleted', clientId, { name: app.name });
   }
 
   /** Issues a new secret, shown in this answer only; the old one stops working at once. */
   async rotateSecret(actor: Actor, clientId: string): Promise<ApplicationView> {
-    const app = await this.find(actor.accountId, clientId);
+    const app = await this.findManageable(actor, clientId);
     if (app.token_endpoint_auth_method === 'none') {
       throw identityErrors.applicationHasNoSecret(clientId);
     }

@@ -32,6 +32,8 @@ export interface Principal {
   permissions: string[];
   /** API access tokens only: the token's id (its `jti`), the key of its grants. */
   apiTokenId?: string;
+  /** API access tokens only: the subject of the OAuth token that created it. */
+  createdBy?: string;
 }
 
 /** A token that verified, and until when it may be taken as verified. */
@@ -75,6 +77,13 @@ export class TokenService {
     this.apiTokenVerifier = verifier;
   }
 
+  /** Who may still act; without it, a token that verifies is admitted as it is. */
+  private directory: { admit(principal: Principal): Promise<Principal> } | undefined;
+
+  useIdentityDirectory(directory: { admit(principal: Principal): Promise<Principal> }): void {
+    this.directory = directory;
+  }
+
   /** Starts verifying with a new key set (after a rotation, here or on another node). */
   replaceKeys(keys: SigningKeys): void {
     this.keys = keys;
@@ -88,8 +97,16 @@ export class TokenService {
    */
   onUnknownKey: (() => Promise<boolean>) | undefined;
 
-  /** Verifies signature, issuer, audience and expiry; throws a 401 `ApiError` otherwise. */
+  /**
+   * Verifies signature, issuer, audience and expiry, and that whoever the token acts for may
+   * still act; throws a 401 `ApiError` otherwise.
+   */
   async verify(token: string): Promise<Principal> {
+    const principal = await this.verifySignatureAndClaims(token);
+    return this.directory ? this.directory.admit(principal) : principal;
+  }
+
+  private async verifySignatureAndClaims(token: string): Promise<Principal> {
     if (this.apiTokenVerifier && headerAlgorithm(token) === API_TOKEN_ALG) {
       return this.apiTokenVerifier.verify(token);
     }

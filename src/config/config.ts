@@ -40,6 +40,13 @@ const SETTINGS = {
     default: 300,
     min: 1,
   },
+  identityRefreshSeconds: {
+    env: 'GRATICULE_IDENTITY_REFRESH_SECONDS',
+    type: 'integer',
+    default: 5,
+    min: 1,
+    max: 300,
+  },
   signingKeyCheckSeconds: {
     env: 'GRATICULE_SIGNING_KEY_CHECK_SECONDS',
     type: 'integer',

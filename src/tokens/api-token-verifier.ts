@@ -29,6 +29,7 @@ export class HmacApiTokenVerifier implements ApiTokenVerifier {
       scope: [],
       permissions: [],
       apiTokenId: record.id,
+      createdBy: record.createdBy,
     };
   }
 

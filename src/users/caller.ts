@@ -4,6 +4,7 @@ import { permissionsForRole, requirePermission, type Permission } from '../auth/
 import type { Principal } from '../auth/token-service.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
+import type { UserRole } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { UserStore, type UserRecord } from './user-store.js';
 
@@ -14,6 +15,8 @@ export interface Actor {
   userId: string | null;
   /** A token subject, or `cli`. */
   subject: string;
+  /** The acting user's role now; absent for the operator's command line. */
+  role?: UserRole;
   ip?: string;
 }
 
@@ -69,6 +72,7 @@ export async function requireCaller(
       accountId: principal.accountId,
       userId: user.id,
       subject: principal.subject,
+      role: user.role,
       ip: request.ip,
     },
   };
