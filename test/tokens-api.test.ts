@@ -86,15 +86,24 @@ function readMeta(key: string): string {
   }
 }
 
-/** An OAuth token of another caller of the bootstrap account, signed with the server's key. */
-async function signOAuthToken(subject: string, permissions: string[]): Promise<string> {
+/**
+ * An OAuth token of another caller of the bootstrap account (a second Machine to Machine
+ * application), signed with the server's key so it can carry fewer permissions.
+ */
+async function signOAuthToken(permissions: string[]): Promise<string> {
+  const subject = colleagueClientId;
   const database = new Database(path.join(dataDir, 'metadata.sqlite'), { readonly: true });
   const row = database
     .prepare('SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL')
     .get() as { kid: string; private_jwk: string };
   database.close();
   const key = await importJWK(JSON.parse(row.private_jwk) as JWK, 'RS256');
-  return new SignJWT({ [ACCOUNT_CLAIM]: accountId, permissions, gty: 'client-credentials' })
+  return new SignJWT({
+    [ACCOUNT_CLAIM]: accountId,
+    permissions,
+    gty: 'client-credentials',
+    azp: subject,
+  })
     .setProtectedHeader({ alg: 'RS256', kid: row.kid })
     .setIssuer(`${baseUrl}/`)
     .setSubject(subject)
@@ -104,9 +113,17 @@ async function signOAuthToken(subject: string, permissions: string[]): Promise<s
     .sign(key);
 }
 
+let colleagueClientId: string;
+
 beforeAll(async () => {
   oauth = await fetchToken(baseUrl, clientId, clientSecret);
   accountId = decodeJwt(oauth)[ACCOUNT_CLAIM] as string;
+  const colleague = await fetch(`${baseUrl}/v3/applications`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${oauth}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'Tokens colleague', type: 'machine_to_machine' }),
+  });
+  colleagueClientId = ((await colleague.json()) as { client_id: string }).client_id;
 });
 
 describe('Tokens API', () => {
@@ -204,7 +221,7 @@ describe('Tokens API', () => {
 
   it("lists only the caller's own tokens; others' and unknown ones are 404", async () => {
     const mine = await createToken([dw(PLACES)], ['maps']);
-    const colleague = await signOAuthToken('colleague@clients', ['read:tokens', 'write:tokens']);
+    const colleague = await signOAuthToken(['read:tokens', 'write:tokens']);
     const theirs = await call(colleague, 'POST', '/v3/tokens', {
       grants: [dw('*')],
       allowed_apis: ['sql'],
@@ -239,7 +256,7 @@ describe('Tokens API', () => {
   });
 
   it('needs an OAuth token with read:tokens / write:tokens', async () => {
-    const viewer = await signOAuthToken('viewer@clients', ['read:tokens']);
+    const viewer = await signOAuthToken(['read:tokens']);
     expect((await call(viewer, 'GET', '/v3/tokens')).status).toBe(200);
     const refused = await call(viewer, 'POST', '/v3/tokens', {
       grants: [dw(PLACES)],

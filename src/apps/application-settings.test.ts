@@ -120,6 +120,20 @@ describe('new applications', () => {
     expect(refusal(() => readNewApplication({ name: ' ' })).message).toMatch(/empty/);
     expect(refusal(() => readNewApplication([])).status).toBe(400);
   });
+
+  it('refuses names of Object.prototype as types, methods and fields with a 400', () => {
+    for (const value of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const type = refusal(() => readNewApplication({ name: 'a', type: value }));
+      expect(type.status, value).toBe(400);
+      expect(type.message).toMatch(/'type': expected one of/);
+      const method = refusal(() => readApplicationChanges({ token_endpoint_auth_method: value }));
+      expect(method.status, value).toBe(400);
+      expect(method.message).toMatch(/'token_endpoint_auth_method': expected one of/);
+    }
+    // A key named like an Object.prototype member is no field of an application either.
+    const field = refusal(() => readNewApplication(JSON.parse('{"name":"a","constructor":"x"}')));
+    expect(field.message).toMatch(/'constructor': not a field/);
+  });
 });
 
 describe('changes', () => {

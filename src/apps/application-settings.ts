@@ -82,7 +82,8 @@ function readObject(body: unknown): Fields {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw errors.malformedBody('expected a JSON object');
   }
-  const unknown = Object.keys(body).find((key) => !(key in FIELDS));
+  // Own keys only: `constructor` or `toString` are no fields, though `in` finds them.
+  const unknown = Object.keys(body).find((key) => !Object.hasOwn(FIELDS, key));
   if (unknown !== undefined) {
     throw errors.invalidParameter(unknown, 'not a field of an application');
   }
@@ -143,16 +144,15 @@ function spelling<T>(fields: Fields, key: Field, spellings: Record<string, T>, v
   const value = fields[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw errors.invalidParameter(key, 'expected a string');
-  const found =
-    spellings[
-      value
-        .trim()
-        .toLowerCase()
-        .replace(/[\s-]+/g, '_')
-    ];
-  if (found === undefined)
+  const normalized = value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
+  // Own keys only: a lookup by `in` or `[]` would answer `__proto__` or `constructor` too.
+  if (!Object.hasOwn(spellings, normalized)) {
     throw errors.invalidParameter(key, `expected one of ${valid.join(', ')}`);
-  return found;
+  }
+  return spellings[normalized] as T;
 }
 
 function readFields(fields: Fields): ApplicationChanges {

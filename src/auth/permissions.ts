@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { UserRole } from '../store/schema.js';
 import { errors } from '../http/errors.js';
 import type { Principal } from './token-service.js';
@@ -19,6 +20,7 @@ const EDITOR_PERMISSIONS = [
   'write:connections',
   'write:maps',
   'write:imports',
+  'execute:sql',
   'read:apps',
   'write:apps',
   'read:tokens',
@@ -54,4 +56,28 @@ export function requireOAuthToken(principal: Principal): void {
   if (principal.kind === 'api_token') {
     throw errors.forbidden('This API needs an OAuth access token, not an API access token');
   }
+}
+
+/**
+ * Refuses (403) a user or machine token whose role lacks the permission. API access tokens
+ * pass: they carry no permissions, and their grants decide what they reach.
+ */
+export function requireRolePermission(principal: Principal, permission: Permission): void {
+  if (principal.kind === 'api_token') return;
+  if (!principal.permissions.includes(permission)) {
+    throw errors.forbidden(`The token lacks the '${permission}' permission`);
+  }
+}
+
+/**
+ * A route's `onRequest` hook applying `requireRolePermission`: it runs after the bearer token
+ * is verified and before the body is read or validated, so a refused caller costs no work.
+ */
+export function rolePermissionGuard(permission: Permission) {
+  // Only `principal` is read: a full `FastifyRequest` here would pin the route's own request
+  // type (its params) to Fastify's default and break the typing of its handler.
+  return async (request: Pick<FastifyRequest, 'principal'>): Promise<void> => {
+    if (!request.principal) throw errors.tokenMissing();
+    requireRolePermission(request.principal, permission);
+  };
 }

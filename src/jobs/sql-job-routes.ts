@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { rolePermissionGuard } from '../auth/permissions.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { CONNECTION_NAME, connectionParams } from '../http/route-params.js';
@@ -61,10 +62,12 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
   const { jobs } = deps;
   // A job changes while it runs, so no answer may be cached.
   const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store');
+  // Jobs run any SQL and list its text: only roles with `execute:sql` reach them.
+  const canExecute = { onRequest: rolePermissionGuard('execute:sql') };
 
   app.post(
     '/v3/sql/:connection/job',
-    { schema: { params: connectionParams } },
+    { ...canExecute, schema: { params: connectionParams } },
     async (request: FastifyRequest<{ Params: { connection: string } }>, reply) => {
       const principal = principalOf(request);
       const input = readNewJob(request);
@@ -76,7 +79,7 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
 
   app.get(
     '/v3/sql/:connection/job/:jobId',
-    { schema: { params: jobParams } },
+    { ...canExecute, schema: { params: jobParams } },
     async (request: JobRequest, reply) => {
       const { connection, jobId } = request.params;
       const job = await jobs.get(principalOf(request).accountId, connection, jobId);
@@ -86,7 +89,7 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
 
   app.delete(
     '/v3/sql/:connection/job/:jobId',
-    { schema: { params: jobParams } },
+    { ...canExecute, schema: { params: jobParams } },
     async (request: JobRequest, reply) => {
       const { connection, jobId } = request.params;
       const job = await jobs.cancel(principalOf(request).accountId, connection, jobId);
@@ -94,7 +97,7 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
     },
   );
 
-  app.get('/v3/sql/jobs', async (request, reply) => {
+  app.get('/v3/sql/jobs', canExecute, async (request, reply) => {
     const options = readListOptions(request);
     const page = await jobs.list(principalOf(request).accountId, options);
     return noStore(reply).send({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { rolePermissionGuard } from '../auth/permissions.js';
 import type { AppDependencies } from '../http/app.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
@@ -74,6 +75,8 @@ export async function registerPublicMapsRoutes(
   }
   const maps = new SavedMapService(new SavedMapStore(store), deps.connections);
   const account = (request: FastifyRequest) => principalOf(request).accountId;
+  const canRead = { onRequest: rolePermissionGuard('read:maps') };
+  const canWrite = { onRequest: rolePermissionGuard('write:maps') };
 
   await app.register(async (scope) => {
     scope.addHook('onRequest', async (request) => readOptionalBearer(request, deps));
@@ -81,26 +84,31 @@ export async function registerPublicMapsRoutes(
       if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
     });
 
-    scope.get('/v3/maps', async (request) =>
+    scope.get('/v3/maps', canRead, async (request) =>
       maps.list(account(request), request.query as Record<string, unknown>),
     );
 
-    scope.post('/v3/maps', async (request, reply: FastifyReply) => {
+    scope.post('/v3/maps', canWrite, async (request, reply: FastifyReply) => {
       const created = await maps.create(account(request), request.body);
       return reply.code(201).header('Location', `/v3/maps/${created.id}`).send(created);
     });
 
-    scope.get('/v3/maps/:id', { schema: { params: idParams } }, async (request: ByIdRequest) =>
-      maps.get(account(request), request.params.id),
+    scope.get(
+      '/v3/maps/:id',
+      { ...canRead, schema: { params: idParams } },
+      async (request: ByIdRequest) => maps.get(account(request), request.params.id),
     );
 
-    scope.patch('/v3/maps/:id', { schema: { params: idParams } }, async (request: ByIdRequest) =>
-      maps.update(account(request), request.params.id, request.body),
+    scope.patch(
+      '/v3/maps/:id',
+      { ...canWrite, schema: { params: idParams } },
+      async (request: ByIdRequest) =>
+        maps.update(account(request), request.params.id, request.body),
     );
 
     scope.delete(
       '/v3/maps/:id',
-      { schema: { params: idParams } },
+      { ...canWrite, schema: { params: idParams } },
       async (request: ByIdRequest, reply: FastifyReply) => {
         await maps.remove(account(request), request.params.id);
         return reply.code(204).send();

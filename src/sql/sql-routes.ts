@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { rolePermissionGuard } from '../auth/permissions.js';
 import type { AppDependencies } from '../http/app.js';
 import {
   optionalString,
@@ -90,11 +91,17 @@ export function registerSqlRoutes(app: FastifyInstance, deps: AppDependencies): 
     return reply.send(answer.kind === 'whole' ? answer.json : answer.body);
   };
 
+  // Any statement may run here, DDL included: only roles with `execute:sql` reach it.
+  const canExecute = { onRequest: rolePermissionGuard('execute:sql') };
   // No automatic HEAD route: a HEAD would run the statement and throw the rows away.
   app.get(
     '/v3/sql/:connection/query',
-    { schema: { params: connectionParams }, exposeHeadRoute: false },
+    { ...canExecute, schema: { params: connectionParams }, exposeHeadRoute: false },
     handler,
   );
-  app.post('/v3/sql/:connection/query', { schema: { params: connectionParams } }, handler);
+  app.post(
+    '/v3/sql/:connection/query',
+    { ...canExecute, schema: { params: connectionParams } },
+    handler,
+  );
 }

@@ -7,6 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
+import { rolePermissionGuard } from '../auth/permissions.js';
 import type { Connection } from '../connections/connection-registry.js';
 import type { AppDependencies } from '../http/app.js';
 import { cacheControlFor } from '../http/cache-control.js';
@@ -182,15 +183,22 @@ export function registerTilesetRoutes(app: FastifyInstance, deps: AppDependencie
   app.get('/v3/maps/:connection/tileset', connectionSchema, sourceHandler);
   app.post('/v3/maps/:connection/tileset', connectionSchema, sourceHandler);
   app.get('/v3/maps/:connection/tileset/:z/:x/:y', { schema: { params: tileParams } }, tileHandler);
-  app.post('/v3/maps/:connection/tileset/jobs', connectionSchema, createJobHandler);
+  // Tileset jobs write tables into the warehouse: editors and admins run them.
+  const canRead = { onRequest: rolePermissionGuard('read:maps') };
+  const canWrite = { onRequest: rolePermissionGuard('write:maps') };
+  app.post(
+    '/v3/maps/:connection/tileset/jobs',
+    { ...canWrite, ...connectionSchema },
+    createJobHandler,
+  );
   app.get(
     '/v3/maps/:connection/tileset/jobs/:jobId',
-    { schema: { params: jobParams } },
+    { ...canRead, schema: { params: jobParams } },
     readJobHandler,
   );
   app.delete(
     '/v3/maps/:connection/tileset/jobs/:jobId',
-    { schema: { params: jobParams } },
+    { ...canWrite, schema: { params: jobParams } },
     cancelJobHandler,
   );
 }
