@@ -322,6 +322,39 @@ describeWithBrowser('OAuth flows through the sign-in page', () => {
     await context.close();
   });
 
+  it("asks a disabled user's browser to sign in again instead of reusing the session", async () => {
+    const user = await createUser(server.baseUrl, adminToken, {
+      email: uniqueEmail('disabled'),
+      name: 'Dee Disabled',
+      role: 'editor',
+      password: PASSWORD,
+    });
+    const config = await spaConfig();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto((await pkceRequest(config)).url.href);
+    await signIn(page, user.email, PASSWORD);
+    await page.waitForURL((url) => url.origin === appOrigin);
+
+    const disabled = await fetch(`${server.baseUrl}/v3/account/users/${user.id}`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ disabled: true }),
+    });
+    expect(disabled.status).toBe(200);
+
+    const silent = await pkceRequest(config);
+    silent.url.searchParams.set('prompt', 'none');
+    await page.goto(silent.url.href);
+    await page.waitForURL((url) => url.origin === appOrigin);
+    expect(new URL(page.url()).searchParams.get('error')).toBe('login_required');
+
+    const again = await page.goto((await pkceRequest(config)).url.href);
+    expect(again?.status()).toBe(200);
+    expect(page.url()).toContain('/login/');
+    await context.close();
+  });
+
   it('gives client credentials to a Basic-configured machine, and only by Basic', async () => {
     const machine = await createApplication(server.baseUrl, adminToken, {
       name: 'Basic machine',

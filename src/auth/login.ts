@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/store.js';
 import { recordAuditEvent } from '../audit/audit-log.js';
 import { verifyPassword } from './password.js';
@@ -6,10 +7,19 @@ import { verifyPassword } from './password.js';
 export const FREE_FAILED_LOGINS = 5;
 /** The first pause; each further failure doubles it, up to the maximum. */
 const FIRST_LOCK_SECONDS = 60;
-const MAX_LOCK_SECONDS = 3600;
+const MAX_LOCK_SECONDS = 900;
 
 /** A well-formed hash no password matches, checked for unknown users to keep timing even. */
 const NO_USER_HASH = `scrypt$16384$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
+
+/**
+ * Failures for e-mails that belong to nobody, kept like a user's, so that a pause after five
+ * failures does not tell which e-mails exist. Per node, bounded.
+ */
+const unknownEmailFailures = new LRUCache<string, { failures: number; lockedUntil: number }>({
+  max: 10_000,
+  ttl: 3600_000,
+});
 
 export type LoginResult =
   | { ok: true; userId: string; accountId: string }
@@ -48,8 +58,13 @@ export async function verifyLogin(
     });
 
   const now = Date.now();
-  const lockedUntil = user?.locked_until ? Date.parse(user.locked_until) : 0;
-  if (user && lockedUntil > now) {
+  const strangerState = user ? undefined : unknownEmailFailures.get(email);
+  const lockedUntil = user?.locked_until
+    ? Date.parse(user.locked_until)
+    : (strangerState?.lockedUntil ?? 0);
+  // Every path pays for one hash, so the answer's timing tells nothing either.
+  const matches = await verifyPassword(input.password, user?.password_hash ?? NO_USER_HASH);
+  if (lockedUntil > now) {
     await audit('login.locked');
     return {
       ok: false,
@@ -58,23 +73,23 @@ export async function verifyLogin(
     };
   }
 
-  const matches = await verifyPassword(input.password, user?.password_hash ?? NO_USER_HASH);
   if (!user || !matches || !user.password_hash || user.disabled_at) {
+    const failures = (user ? user.failed_logins : (strangerState?.failures ?? 0)) + 1;
+    const pause = lockSeconds(failures);
+    const pausedUntil = pause > 0 ? now + pause * 1000 : 0;
     if (user) {
-      const failures = user.failed_logins + 1;
-      const pause = lockSeconds(failures);
       await store
         .updateTable('users')
         .set({
           failed_logins: failures,
-          locked_until: pause > 0 ? new Date(now + pause * 1000).toISOString() : null,
+          locked_until: pausedUntil > 0 ? new Date(pausedUntil).toISOString() : null,
         })
         .where('id', '=', user.id)
         .execute();
-      await audit('login.failed', { failures });
     } else {
-      await audit('login.failed');
+      unknownEmailFailures.set(email, { failures, lockedUntil: pausedUntil });
     }
+    await audit('login.failed', { failures });
     return { ok: false, reason: 'invalid' };
   }
 

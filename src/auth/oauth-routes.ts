@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type Provider from 'oidc-provider';
 import type { ApplicationStore } from '../apps/application-store.js';
-import { recordAuditEvent } from '../audit/audit-log.js';
+import { errors } from '../http/errors.js';
 import type { Store } from '../store/store.js';
 import { verifyLogin } from './login.js';
-import { createOAuthServer, loginPath } from './oidc/oauth-server.js';
+import { API_RESOURCE, API_SCOPES, createOAuthServer, loginPath } from './oidc/oauth-server.js';
 import { loginPage, oauthErrorPage } from './oidc/pages.js';
 import type { SigningKeys } from './signing-keys.js';
 import { ACCOUNT_ID_CLAIM, API_AUDIENCE, type TokenService } from './token-service.js';
@@ -20,6 +20,7 @@ export interface OAuthDependencies {
     tokenRateLimitPerIp: number;
     tokenRateLimitPerClient: number;
     loginRateLimitPerIp: number;
+    trustProxy: string;
   };
   /** The signing keys; read per use, they change when rotated. */
   signingKeys?: () => SigningKeys;
@@ -58,6 +59,22 @@ function sendOAuthError(reply: FastifyReply, status: number, error: string, desc
     .code(status)
     .header('Cache-Control', 'no-store')
     .send({ error, error_description: description });
+}
+
+/**
+ * A pre-handler allowing `perMinute` requests a minute for each key; beyond that a 429 in the
+ * API's error shape with Retry-After. Counters are per node.
+ */
+function limiter(perMinute: number, keyOf: (request: FastifyRequest) => string) {
+  const counts = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  return async (request: FastifyRequest) => {
+    try {
+      await counts.consume(keyOf(request));
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      throw errors.rateLimited(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+    }
+  };
 }
 
 /** The client id of a token request, from HTTP Basic or the form, for per-client limits. */
@@ -109,34 +126,22 @@ export async function registerOAuthRoutes(
         signingKeys: keys.privateJwks,
         cookieKeys: deps.cookieKeys ?? [],
         accessTokenTtlSeconds: deps.config.tokenTtlSeconds,
+        trustProxy: !['', 'false'].includes(deps.config.trustProxy.trim()),
+      });
+      provider.on('server_error', (_ctx: unknown, error: unknown) => {
+        app.log.error({ err: error }, 'the OAuth server failed on a request');
       });
       server = { provider, handle: provider.callback(), key };
     }
     return server;
   };
 
-  await app.register(rateLimit, { global: false });
-  const tooMany = (status: number, retryAfterMs: number) => ({
-    statusCode: status,
-    error: 'rate_limited',
-    error_description: `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s`,
-  });
-  const tokenPerIp = app.rateLimit({
-    max: deps.config.tokenRateLimitPerIp,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
-  });
-  const tokenPerClient = app.rateLimit({
-    max: deps.config.tokenRateLimitPerClient,
-    timeWindow: 60_000,
-    keyGenerator: (request) => `client:${requestingClient(request)}`,
-    errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
-  });
-  const loginPerIp = app.rateLimit({
-    max: deps.config.loginRateLimitPerIp,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_request, context) => tooMany(context.statusCode, context.ttl),
-  });
+  const tokenPerIp = limiter(deps.config.tokenRateLimitPerIp, (request) => `ip:${request.ip}`);
+  const tokenPerClient = limiter(
+    deps.config.tokenRateLimitPerClient,
+    (request) => `client:${requestingClient(request)}`,
+  );
+  const loginPerIp = limiter(deps.config.loginRateLimitPerIp, (request) => `ip:${request.ip}`);
 
   // Auth0 answers `/userinfo` for the API's access tokens too, which CARTO's apps rely on;
   // the OAuth server only for tokens issued to itself, so the API's are answered here.
@@ -262,9 +267,26 @@ export async function registerOAuthRoutes(
         )
     );
   };
-  app.get<{ Params: { uid: string } }>('/login/:uid', async (request, reply) =>
-    showLogin(request, reply),
-  );
+  app.get<{ Params: { uid: string } }>('/login/:uid', async (request, reply) => {
+    const { provider } = oauthServer();
+    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => null);
+    const accountId = details?.session?.accountId;
+    // Signed in already and asked to consent (`prompt=consent`): every application belongs to
+    // the account, so the grant covers what was asked for without a question.
+    if (details?.prompt.name === 'consent' && accountId) {
+      const grant = new provider.Grant({
+        accountId,
+        clientId: String(details.params.client_id ?? ''),
+      });
+      grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+      grant.addResourceScope(API_RESOURCE, API_SCOPES.join(' '));
+      const grantId = await grant.save();
+      reply.hijack();
+      await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } });
+      return;
+    }
+    return showLogin(request, reply);
+  });
   app.post<{ Params: { uid: string } }>(
     '/login/:uid',
     { preHandler: [loginPerIp] },
@@ -330,15 +352,6 @@ export async function registerOAuthRoutes(
       if (!allowed.includes(returnTo)) {
         return htmlError(`'${returnTo}' is not an allowed logout URL of this application.`);
       }
-    }
-    if (application) {
-      await recordAuditEvent(store, {
-        accountId: application.account_id,
-        event: 'logout',
-        actor: 'anonymous',
-        target: application.client_id,
-        ip: request.ip,
-      });
     }
     const target = new URLSearchParams();
     if (clientId) target.set('client_id', clientId);

@@ -114,6 +114,7 @@ const SETTINGS = {
     min: 1,
   },
   corsOrigins: { env: 'GRATICULE_CORS_ORIGINS', type: 'string', default: '*' },
+  trustProxy: { env: 'GRATICULE_TRUST_PROXY', type: 'string', default: '' },
   environment: { env: 'GRATICULE_ENV', type: 'string', default: 'development' },
   encryptionKey: {
     env: 'GRATICULE_ENCRYPTION_KEY',

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerFactory,
+  type FastifyServerOptions,
 } from 'fastify';
 import cors from '@fastify/cors';
 import compress from '@fastify/compress';
@@ -123,6 +124,21 @@ async function requireBearerToken(request: FastifyRequest, tokens: TokenService)
   request.principal = await tokens.verify(match[1]);
 }
 
+/**
+ * Which `X-Forwarded-*` headers to believe: none by default (anyone could claim any address
+ * and escape the rate limits); `true` for all, or a comma-separated list of the proxies'
+ * addresses or CIDR ranges.
+ */
+export function trustProxySetting(value: string): FastifyServerOptions['trustProxy'] {
+  const text = value.trim();
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
 // An early answer waits for at most this much of an unread request body to arrive.
 const DRAIN_LIMITS = { maxBytes: 64 * 1024 * 1024, maxMs: 5_000 };
 
@@ -148,7 +164,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       ignoreTrailingSlash: true,
       querystringParser: (text: string) => Object.fromEntries(new URLSearchParams(text)),
     },
-    trustProxy: true,
+    trustProxy: trustProxySetting(config.trustProxy),
   });
   app.decorateRequest('principal', null);
   app.addHook('preValidation', async (request) => {

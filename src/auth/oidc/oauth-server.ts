@@ -50,6 +50,8 @@ export interface OAuthServerOptions {
   /** Keys signing the server's cookies (newest first). */
   cookieKeys: string[];
   accessTokenTtlSeconds: number;
+  /** Whether `X-Forwarded-*` headers are believed (behind a trusted proxy). */
+  trustProxy: boolean;
 }
 
 interface UserRow {
@@ -104,7 +106,8 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
       end_session: '/oidc/logout',
       revocation: '/oauth/revoke',
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // No `offline_access`: no refresh tokens; single-page apps renew silently instead.
+    scopes: ['openid', 'profile', 'email'],
     claims: {
       // CARTO's own claims come with `openid`, as its Auth0 rules add them to every ID token.
       openid: ['sub', ACCOUNT_ID_CLAIM, EMAIL_CLAIM],
@@ -210,9 +213,19 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
       await grant.save();
       return grant;
     },
-    async findAccount(_ctx, sub) {
+    async findAccount(ctx, sub) {
       const user = await findUser(store, sub);
-      if (!user || user.disabled_at) return undefined;
+      if (!user || user.disabled_at) {
+        // A session of a user who may no longer sign in is a signed-out session: the next
+        // request asks for a sign-in (or answers login_required to prompt=none).
+        const session = ctx.oidc?.session;
+        if (session?.accountId === sub) {
+          // The session proxy refuses to set an empty account, but lets it be deleted.
+          delete session.accountId;
+          (session as unknown as { touched: boolean }).touched = true;
+        }
+        return undefined;
+      }
       return {
         accountId: user.id,
         claims: async () => ({
@@ -253,7 +266,7 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
   };
 
   const provider = new Provider(options.issuer, configuration);
-  provider.proxy = true;
+  provider.proxy = options.trustProxy;
   // Client secrets are stored as scrypt hashes: compare by hashing, never in clear.
   (
     provider.Client.prototype as unknown as {

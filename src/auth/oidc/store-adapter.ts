@@ -2,6 +2,10 @@ import type { Adapter, AdapterConstructor, AdapterPayload, ClientMetadata } from
 import type { Application } from '../../apps/application-store.js';
 import type { ApplicationStore } from '../../apps/application-store.js';
 import type { Store } from '../../store/store.js';
+import { verifyClientSecret } from '../client-secret.js';
+
+/** A well-formed hash no secret matches. */
+const NO_CLIENT_HASH = `scrypt$16384$8$1$${'A'.repeat(22)}$${'A'.repeat(43)}`;
 
 /** Client metadata key carrying an application's allowed web origins (silent renewal, CORS). */
 export const WEB_ORIGINS_METADATA = 'web_origins';
@@ -39,7 +43,7 @@ export function clientMetadataOf(app: Application): ClientMetadata {
   }
   const interactive = {
     ...common,
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code'],
     response_types: ['code' as const],
     redirect_uris: jsonList(app.callback_urls),
     post_logout_redirect_uris: jsonList(app.logout_urls),
@@ -94,6 +98,8 @@ export function storeAdapter(store: Store, applications: ApplicationStore): Adap
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.kind === 'Client') {
         const app = await applications.findByClientId(id);
+        // An unknown client costs a hash too, so timing does not tell which client ids exist.
+        if (!app) await verifyClientSecret('', NO_CLIENT_HASH);
         return app ? clientMetadataOf(app) : undefined;
       }
       return this.findWhere('id', id);
