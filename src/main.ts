@@ -59,6 +59,13 @@ function printBanner(server: RunningServer, startedMs: number): void {
   } else {
     lines.push(`Bootstrap application client id: ${bootstrap.clientId}`, '');
   }
+  if (bootstrap.created) {
+    lines.push(
+      'To sign in through the browser flows, give the admin a password first:',
+      '  npx graticule users set-password admin@graticule.local',
+      '',
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -1,4 +1,4 @@
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify, type CryptoKey } from 'jose';
 import { API_TOKEN_ALG, type ApiTokenVerifier, type Principal } from '../auth/token-service.js';
 import { errors } from '../http/errors.js';
 import { isExpired, type ApiTokenRecord } from './api-token-record.js';
@@ -13,6 +13,20 @@ export class HmacApiTokenVerifier implements ApiTokenVerifier {
     private readonly key: Uint8Array,
     private readonly lookup: (id: string) => Promise<ApiTokenRecord | undefined>,
   ) {}
+
+  /** The HMAC key imported once: importing it on every verification costs more than the check. */
+  private importedKey: Promise<CryptoKey> | undefined;
+
+  private verificationKey(): Promise<CryptoKey> {
+    this.importedKey ??= crypto.subtle.importKey(
+      'raw',
+      this.key,
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
+    return this.importedKey;
+  }
 
   async verify(token: string): Promise<Principal> {
     const claims = await this.verifySignature(token);
@@ -35,7 +49,9 @@ export class HmacApiTokenVerifier implements ApiTokenVerifier {
 
   private async verifySignature(token: string): Promise<{ a: string; jti: string }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [API_TOKEN_ALG] });
+      const { payload } = await jwtVerify(token, await this.verificationKey(), {
+        algorithms: [API_TOKEN_ALG],
+      });
       if (typeof payload.a !== 'string' || typeof payload.jti !== 'string') {
         throw errors.tokenInvalid('the token names no account or id');
       }
