@@ -4,6 +4,7 @@
  * a proxy is trusted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithRedis, startRedisServer, type RedisServer } from './support/redis.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 
 let server: ServerProcess;
@@ -76,5 +77,46 @@ describe('rate limits', () => {
     }
     expect(statuses.slice(0, 2)).not.toContain(429);
     expect(statuses[2]).toBe(429);
+  });
+});
+
+describeWithRedis('rate limits shared through Redis', () => {
+  let redis: RedisServer;
+  const nodes: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    // Two nodes of one deployment: the same Redis, each its own data directory.
+    for (let i = 0; i < 2; i += 1) {
+      nodes.push(
+        await startServerProcess({
+          loadDemoData: false,
+          env: { GRATICULE_REDIS_URL: redis.url(), GRATICULE_TOKEN_RATE_LIMIT_PER_CLIENT: '3' },
+        }),
+      );
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const node of nodes) await node.stop();
+    await redis?.stop();
+  });
+
+  it('counts a client across nodes', async () => {
+    const statuses = [];
+    for (const node of [nodes[0]!, nodes[1]!, nodes[0]!, nodes[1]!]) {
+      const response = await fetch(`${node.baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'shared-client',
+          client_secret: 'not the secret',
+        }),
+      });
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
   });
 });

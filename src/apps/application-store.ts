@@ -193,11 +193,13 @@ export class ApplicationStore {
    * The user an application acts for: a machine-to-machine token carries its owner's e-mail
    * and the permissions of its owner's role, as CARTO's do.
    */
-  async findOwner(clientId: string): Promise<{ email: string; role: UserRole } | undefined> {
+  async findOwner(
+    clientId: string,
+  ): Promise<{ email: string; role: UserRole; accountId: string } | undefined> {
     const row = await this.store
       .selectFrom('applications')
       .innerJoin('users', 'users.id', 'applications.owner_user_id')
-      .select(['users.email', 'users.role'])
+      .select(['users.email', 'users.role', 'applications.account_id as accountId'])
       .where('applications.client_id', '=', clientId)
       .executeTakeFirst();
     return row;

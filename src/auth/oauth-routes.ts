@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type Provider from 'oidc-provider';
 import type { ApplicationStore } from '../apps/application-store.js';
 import { errors } from '../http/errors.js';
@@ -21,6 +22,8 @@ export interface OAuthDependencies {
     tokenRateLimitPerClient: number;
     loginRateLimitPerIp: number;
     trustProxy: string;
+    /** Shares the rate limits' counts between nodes when set. */
+    redisUrl: string;
   };
   /** The signing keys; read per use, they change when rotated. */
   signingKeys?: () => SigningKeys;
@@ -63,10 +66,26 @@ function sendOAuthError(reply: FastifyReply, status: number, error: string, desc
 
 /**
  * A pre-handler allowing `perMinute` requests a minute for each key; beyond that a 429 in the
- * API's error shape with Retry-After. Counters are per node.
+ * API's error shape with Retry-After. Counters are per node, or shared through Redis.
  */
-function limiter(perMinute: number, keyOf: (request: FastifyRequest) => string) {
-  const counts = new RateLimiterMemory({ points: perMinute, duration: 60 });
+function limiter(
+  name: string,
+  perMinute: number,
+  keyOf: (request: FastifyRequest) => string,
+  redis: Redis | undefined,
+) {
+  const memory = new RateLimiterMemory({ points: perMinute, duration: 60, keyPrefix: name });
+  // With Redis, every node counts against the same limit; while Redis cannot answer, each
+  // node falls back to its own count.
+  const counts = redis
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        points: perMinute,
+        duration: 60,
+        keyPrefix: `graticule:limit:${name}`,
+        insuranceLimiter: memory,
+      })
+    : memory;
   return async (request: FastifyRequest) => {
     try {
       await counts.consume(keyOf(request));
@@ -136,12 +155,26 @@ export async function registerOAuthRoutes(
     return server;
   };
 
-  const tokenPerIp = limiter(deps.config.tokenRateLimitPerIp, (request) => `ip:${request.ip}`);
+  const redis = deps.config.redisUrl
+    ? new Redis(deps.config.redisUrl, {
+        connectionName: 'graticule-limits',
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 500,
+      })
+    : undefined;
+  // Failures show as the fallback to per-node counts; the error itself may name the server.
+  redis?.on('error', (error: Error) => app.log.debug({ code: (error as { code?: string }).code }));
+  app.addHook('onClose', async () => redis?.disconnect());
+  const byIp = (request: FastifyRequest) => request.ip;
+  const tokenPerIp = limiter('token-ip', deps.config.tokenRateLimitPerIp, byIp, redis);
   const tokenPerClient = limiter(
+    'token-client',
     deps.config.tokenRateLimitPerClient,
-    (request) => `client:${requestingClient(request)}`,
+    requestingClient,
+    redis,
   );
-  const loginPerIp = limiter(deps.config.loginRateLimitPerIp, (request) => `ip:${request.ip}`);
+  const loginPerIp = limiter('login-ip', deps.config.loginRateLimitPerIp, byIp, redis);
 
   // Auth0 answers `/userinfo` for the API's access tokens too, which CARTO's apps rely on;
   // the OAuth server only for tokens issued to itself, so the API's are answered here.

@@ -240,10 +240,9 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     },
     async extraTokenClaims(_ctx, token) {
       if (token.kind === 'ClientCredentials') {
-        const app = await applications.findByClientId(token.clientId ?? '');
-        const owner = app ? await applications.findOwner(app.client_id) : undefined;
+        const owner = await applications.findOwner(token.clientId ?? '');
         return {
-          [ACCOUNT_ID_CLAIM]: app?.account_id ?? '',
+          [ACCOUNT_ID_CLAIM]: owner?.accountId ?? '',
           [EMAIL_CLAIM]: owner?.email ?? '',
           azp: token.clientId,
           gty: 'client-credentials',
