@@ -6,6 +6,7 @@ import {
   importJWK,
   jwtVerify,
   decodeProtectedHeader,
+  decodeJwt,
   type JWK,
 } from 'jose';
 import * as oidc from 'openid-client';
@@ -42,7 +43,7 @@ async function signWithServerKey(claims: Record<string, unknown>, expiresAt: num
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: row.kid })
     .setIssuer(`${baseUrl}/`)
-    .setSubject(`${clientId}@clients`)
+    .setSubject(clientId)
     .setIssuedAt(expiresAt - 3600)
     .setExpirationTime(expiresAt)
     .sign(key);
@@ -181,7 +182,13 @@ describe('Bearer tokens on /v3 routes', () => {
 
   it('answers 401 for a token that is not valid yet, and 200 for the same claims once valid', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { aud: 'carto-cloud-native-api', 'http://app.carto.com/account_id': 'ac_x' };
+    const real = decodeJwt(await fetchToken(baseUrl, clientId, clientSecret));
+    const claims = {
+      aud: 'carto-cloud-native-api',
+      'http://app.carto.com/account_id': real['http://app.carto.com/account_id'],
+      gty: 'client-credentials',
+      azp: clientId,
+    };
     const early = await signWithServerKey({ ...claims, nbf: now + 600 }, now + 3600);
     const result = await sqlStatus(`Bearer ${early}`);
     expect(result.status).toBe(401);

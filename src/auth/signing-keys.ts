@@ -1,6 +1,5 @@
 import {
   calculateJwkThumbprint,
-  createLocalJWKSet,
   exportJWK,
   generateKeyPair,
   importJWK,
@@ -18,7 +17,6 @@ export interface SigningKeys {
   /** Private JWKs of every key still verifying, the signing one first. */
   readonly privateJwks: JWK[];
   readonly jwks: JSONWebKeySet;
-  readonly verificationKeys: ReturnType<typeof createLocalJWKSet>;
 }
 
 async function createSigningKey(store: Store): Promise<string> {
@@ -78,7 +76,6 @@ export async function loadSigningKeys(store: Store): Promise<SigningKeys> {
       use: 'sig',
     })),
     jwks,
-    verificationKeys: createLocalJWKSet(jwks),
   };
 }
 
