@@ -99,6 +99,30 @@ describe('revocation of what tokens act for', () => {
     expect((await call(token, 'POST', '/v3/tokens', { grants: [] })).status).toBe(401);
   });
 
+  it("narrows an API access token to what its demoted creator's role allows now", async () => {
+    const { user, token } = await signedInEditor();
+    const created = await call(token, 'POST', '/v3/tokens', {
+      grants: [{ connection_name: 'carto_dw', source: '*' }],
+      allowed_apis: ['sql', 'maps'],
+    });
+    expect(created.status).toBe(201);
+    const apiToken = created.body.token as string;
+    expect(await sqlStatus(apiToken)).toBe(200);
+
+    const demoted = await call(adminToken, 'PATCH', `/v3/account/users/${user.id}`, {
+      role: 'viewer',
+    });
+    expect(demoted.status).toBe(200);
+    expect(await statusOnceRevoked(apiToken)).toBe(403);
+    // What a viewer may do still works: a map source.
+    const map = await call(
+      apiToken,
+      'GET',
+      '/v3/maps/carto_dw/query?q=SELECT+ST_MakePoint(0,0)+AS+geom',
+    );
+    expect(map.status).toBe(200);
+  });
+
   it("stops a deleted user's tokens", async () => {
     const { user, token } = await signedInEditor();
     expect(await sqlStatus(token)).toBe(200);

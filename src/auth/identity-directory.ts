@@ -126,10 +126,10 @@ export class IdentityDirectory {
 
   private admitKnown(principal: Principal): Principal {
     if (principal.kind === 'api_token') {
-      if (principal.createdBy && !this.activeUser(principal.createdBy, principal.accountId)) {
-        throw errors.tokenInvalid('the user who created the token is disabled or gone');
-      }
-      return principal;
+      if (!principal.createdBy) return principal;
+      const creator = this.activeUser(principal.createdBy, principal.accountId);
+      if (!creator) throw errors.tokenInvalid('the user who created the token is disabled or gone');
+      return { ...principal, creatorPermissions: permissionsForRole(creator.role) };
     }
     if (principal.kind === 'machine' && !this.apps.has(principal.clientId)) {
       throw errors.tokenInvalid('the application no longer exists');

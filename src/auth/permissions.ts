@@ -63,7 +63,13 @@ export function requireOAuthToken(principal: Principal): void {
  * pass: they carry no permissions, and their grants decide what they reach.
  */
 export function requireRolePermission(principal: Principal, permission: Permission): void {
-  if (principal.kind === 'api_token') return;
+  if (principal.kind === 'api_token') {
+    // Its grants decide, within what its creator's role allows now.
+    if (principal.creatorPermissions && !principal.creatorPermissions.includes(permission)) {
+      throw errors.forbidden(`The token's creator no longer has the '${permission}' permission`);
+    }
+    return;
+  }
   if (!principal.permissions.includes(permission)) {
     throw errors.forbidden(`The token lacks the '${permission}' permission`);
   }

@@ -35,6 +35,8 @@ export interface Principal {
   apiTokenId?: string;
   /** API access tokens only: the subject of the OAuth token that created it. */
   createdBy?: string;
+  /** API access tokens only: what the creator's role allows now, when known. */
+  creatorPermissions?: string[];
 }
 
 /** A token that verified, and until when it may be taken as verified. */
@@ -244,5 +246,10 @@ function headerAlgorithm(token: string): string | undefined {
 
 /** A principal the caller may change without changing the remembered one. */
 function copyOf(principal: Principal): Principal {
-  return { ...principal, scope: [...principal.scope], permissions: [...principal.permissions] };
+  return {
+    ...principal,
+    scope: [...principal.scope],
+    permissions: [...principal.permissions],
+    ...(principal.creatorPermissions && { creatorPermissions: [...principal.creatorPermissions] }),
+  };
 }

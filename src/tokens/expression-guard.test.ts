@@ -37,6 +37,7 @@ describe('assertTokenSafeExpression', () => {
       "\"query_to_xml\"('x', true, true, '') AS leak",
       "dblink('host=x', 'select 1') AS leak",
       "ST_EstimatedExtent('private', 'keys', 'geom') AS leak",
+      "max(st_astext(ST_FindExtent('private', 'keys', 'geom')::geometry)) AS leak",
       'my_function(population) AS x',
     ]) {
       const error = refusal(text);

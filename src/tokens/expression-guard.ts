@@ -62,8 +62,11 @@ const FUNCTIONS = new Set(
 );
 /** Function families that only compute on their arguments. */
 const FUNCTION_PREFIXES = ['st_', 'h3_', 'quadbin_'];
-/** Exceptions to the families: PostGIS functions that read another table's statistics. */
-const BLOCKED_FUNCTIONS = new Set(['st_estimatedextent', 'st_find_extent']);
+/**
+ * Exceptions to the families: PostGIS functions that read another table by name (its
+ * statistics, or all of its rows).
+ */
+const BLOCKED_FUNCTIONS = new Set(['st_estimatedextent', 'st_find_extent', 'st_findextent']);
 
 function isAllowedFunction(name: string): boolean {
   if (BLOCKED_FUNCTIONS.has(name)) return false;
