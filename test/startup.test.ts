@@ -52,6 +52,18 @@ describe('first and second start', () => {
     expect(await jwksKids(second.baseUrl)).toEqual(kids);
     const again = await fetchToken(second.baseUrl, id!, secret!);
     expect(again).not.toBe(token);
+
+    // One embedded warehouse, one process: a third server on the same directory refuses.
+    await expect(
+      startServerProcess({
+        loadDemoData: false,
+        dataDir: first.dataDir,
+        keepDataDir: true,
+        clientId: '',
+        clientSecret: '',
+      }),
+    ).rejects.toThrow(/Another Graticule process uses the embedded warehouse/);
+    expect(await fetchToken(second.baseUrl, id!, secret!)).toBeTruthy();
   });
 
   it('keeps the secret for a later start when the port is taken', async () => {

@@ -13,6 +13,9 @@ import {
   type WarehouseRowStream,
   type WarehouseTestReport,
 } from '../driver.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import { PgliteWorker } from './pglite-worker.js';
 import { QueryQueue } from './query-queue.js';
 import { Job, asWarehouseError } from './warehouse-job.js';
@@ -110,9 +113,11 @@ export class EmbeddedWarehouse implements WarehouseDriver {
   /** Opens (or creates) the warehouse in `options.dataDir`; resolves once it accepts queries. */
   static async open(options: EmbeddedWarehouseOptions): Promise<EmbeddedWarehouse> {
     const warehouse = new EmbeddedWarehouse(options.dataDir, options);
+    await warehouse.lockDataDir();
     try {
       await warehouse.startWorker();
     } catch (error) {
+      await warehouse.releaseLock?.().catch(() => undefined);
       const reason = error instanceof Error ? error.message : String(error);
       throw new WarehouseError(
         'unavailable',
@@ -122,6 +127,41 @@ export class EmbeddedWarehouse implements WarehouseDriver {
       );
     }
     return warehouse;
+  }
+
+  /** Releases the data directory's lock; set while this process holds it. */
+  private releaseLock: (() => Promise<void>) | undefined;
+
+  /**
+   * The warehouse is one PGlite database, which only one process may open: a second one would
+   * corrupt it. A lock file, kept fresh while the process lives, makes a second server on the
+   * same data directory refuse to start; a lock left by a process that died goes stale within
+   * seconds, and the next start waits that long for it.
+   */
+  private async lockDataDir(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    try {
+      this.releaseLock = await lockfile.lock(this.dataDir, {
+        // Beside the database directory, not in it: PGlite owns what is inside.
+        lockfilePath: `${path.resolve(this.dataDir)}.lock`,
+        stale: 5_000,
+        update: 2_000,
+        retries: { retries: 12, minTimeout: 500, maxTimeout: 1_000 },
+        onCompromised: (error) =>
+          this.logger.error({ err: error }, 'lost the lock on the embedded warehouse'),
+      });
+    } catch (error) {
+      const locked = (error as { code?: string }).code === 'ELOCKED';
+      throw new WarehouseError(
+        'unavailable',
+        locked
+          ? `Another Graticule process uses the embedded warehouse in ${this.dataDir}; ` +
+              'nodes sharing a deployment need their own data directories'
+          : `Could not lock the embedded warehouse in ${this.dataDir}`,
+        undefined,
+        { cause: error },
+      );
+    }
   }
 
   /** True while a worker is open and statements start as soon as they reach the queue head. */
@@ -210,6 +250,8 @@ export class EmbeddedWarehouse implements WarehouseDriver {
     this.worker = undefined;
     await worker?.close();
     this.state = 'closed';
+    await this.releaseLock?.().catch(() => undefined);
+    this.releaseLock = undefined;
     this.logger.info({ dataDir: this.dataDir }, 'embedded warehouse closed');
   }
 
