@@ -234,6 +234,33 @@ describe('role permissions on data and connection routes', () => {
     expect((await call(e, 'GET', `/v3/maps/carto_dw/query?q=${q}`)).status).toBe(200);
   });
 
+  it("keeps a job to its creator and the account's admins", async () => {
+    const ownJob = await call(tokens.editor, 'POST', '/v3/sql/carto_dw/job', { query: 'SELECT 2' });
+    const adminJob = await call(tokens.admin, 'POST', '/v3/sql/carto_dw/job', {
+      query: 'SELECT 3',
+    });
+    const adminId = adminJob.body.externalId as string;
+    for (const method of ['GET', 'DELETE'] as const) {
+      const reply = await call(tokens.editor, method, `/v3/sql/carto_dw/job/${adminId}`);
+      expect(reply.status, `${method} ${JSON.stringify(reply.body)}`).toBe(404);
+    }
+    const editorList = await call(tokens.editor, 'GET', '/v3/sql/jobs');
+    const editorIds = editorList.body.data.map((j: any) => j.externalId);
+    expect(editorIds).toContain(ownJob.body.externalId);
+    expect(editorIds).not.toContain(adminId);
+
+    const byAdmin = await call(
+      tokens.admin,
+      'GET',
+      `/v3/sql/carto_dw/job/${ownJob.body.externalId}`,
+    );
+    expect(byAdmin.status).toBe(200);
+    const adminList = await call(tokens.admin, 'GET', '/v3/sql/jobs');
+    expect(adminList.body.data.map((j: any) => j.externalId)).toEqual(
+      expect.arrayContaining([ownJob.body.externalId, adminId]),
+    );
+  });
+
   it('lets an API access token run the query its sql grant covers, and only that', async () => {
     const created = await call(tokens.admin, 'POST', '/v3/tokens', {
       grants: [{ connection_name: 'carto_dw', source: GRANTED_QUERY }],

@@ -74,6 +74,8 @@ export interface JobOutcome {
 
 export interface JobListQuery {
   status?: SqlJobStatus;
+  /** Only the jobs this token subject created. */
+  createdBy?: string;
   offset: number;
   limit: number;
 }

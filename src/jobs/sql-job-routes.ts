@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rolePermissionGuard } from '../auth/permissions.js';
+import type { Principal } from '../auth/token-service.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { CONNECTION_NAME, connectionParams } from '../http/route-params.js';
 import { optionalString, readParameters, readQueryParameters } from '../http/request-params.js';
-import type { SqlJobStatus } from './job-queue.js';
+import type { SqlJob, SqlJobStatus } from './job-queue.js';
 import { toJobResponse } from './job-response.js';
 import type { JobListOptions, NewJobInput, SqlJobService } from './sql-job-service.js';
 
@@ -55,6 +56,14 @@ function readListOptions(request: FastifyRequest): JobListOptions {
 }
 
 /**
+ * A job's query text and results belong to whoever created it: others of the account see it
+ * only as admins (API access tokens see only their own; see src/tokens/token-jobs.ts).
+ */
+function canSeeJob(principal: Principal, job: SqlJob): boolean {
+  return job.createdBy === principal.subject || principal.permissions.includes('admin:account');
+}
+
+/**
  * SQL API async jobs: create (`POST /v3/sql/{connection}/job`), read and cancel
  * (`GET`/`DELETE /v3/sql/{connection}/job/{jobId}`), and list (`GET /v3/sql/jobs`).
  */
@@ -82,7 +91,9 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
     { ...canExecute, schema: { params: jobParams } },
     async (request: JobRequest, reply) => {
       const { connection, jobId } = request.params;
-      const job = await jobs.get(principalOf(request).accountId, connection, jobId);
+      const principal = principalOf(request);
+      const job = await jobs.get(principal.accountId, connection, jobId);
+      if (!canSeeJob(principal, job)) throw errors.jobNotFound(jobId);
       return noStore(reply).send(toJobResponse(job));
     },
   );
@@ -92,14 +103,19 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
     { ...canExecute, schema: { params: jobParams } },
     async (request: JobRequest, reply) => {
       const { connection, jobId } = request.params;
-      const job = await jobs.cancel(principalOf(request).accountId, connection, jobId);
+      const principal = principalOf(request);
+      const seen = await jobs.get(principal.accountId, connection, jobId);
+      if (!canSeeJob(principal, seen)) throw errors.jobNotFound(jobId);
+      const job = await jobs.cancel(principal.accountId, connection, jobId);
       return noStore(reply).send(toJobResponse(job));
     },
   );
 
   app.get('/v3/sql/jobs', canExecute, async (request, reply) => {
     const options = readListOptions(request);
-    const page = await jobs.list(principalOf(request).accountId, options);
+    const principal = principalOf(request);
+    const ownOnly = principal.permissions.includes('admin:account') ? undefined : principal.subject;
+    const page = await jobs.list(principal.accountId, options, ownOnly);
     return noStore(reply).send({
       data: page.jobs.map(toJobResponse),
       meta: { page: options.page, pageSize: options.pageSize, total: page.total },

@@ -180,10 +180,11 @@ export class SqlJobService {
     return cancelled;
   }
 
-  /** An account's jobs, newest first. */
-  list(accountId: string, options: JobListOptions): Promise<JobPage> {
+  /** An account's jobs (or those `createdBy` created), newest first. */
+  list(accountId: string, options: JobListOptions, createdBy?: string): Promise<JobPage> {
     return this.queue.list(accountId, {
       status: options.status,
+      ...(createdBy !== undefined && { createdBy }),
       offset: (options.page - 1) * options.pageSize,
       limit: options.pageSize,
     });

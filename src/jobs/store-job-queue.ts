@@ -95,6 +95,9 @@ export class StoreJobQueue implements JobQueue {
   async list(accountId: string, query: JobListQuery): Promise<JobPage> {
     let matching = this.store.selectFrom('sql_jobs').where('account_id', '=', accountId);
     if (query.status) matching = matching.where('status', '=', query.status);
+    if (query.createdBy !== undefined) {
+      matching = matching.where('created_by', '=', query.createdBy);
+    }
 
     const rows = await matching
       .selectAll()
