@@ -19,7 +19,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { URL, fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
 
 const DIST = new URL('../../dist/', import.meta.url);
 const fromDist = (path) => import(new URL(path, DIST).href);
@@ -152,7 +152,7 @@ export async function measureVerification(keys, fixtures, { durationMs, pool, tt
   const { ApiTokenService } = await fromDist('tokens/api-token-service.js');
   const issuer = fixtures.machineClaims.iss;
   const verifyOptions = { issuer, audience: fixtures.machineClaims.aud, algorithms: ['RS256'] };
-  const keySet = keys.signingKeys.verificationKeys;
+  const keySet = createLocalJWKSet(keys.signingKeys.jwks);
 
   const joseRs256 = await measureOps((i) => jwtVerify(pool[i], keySet, verifyOptions), {
     limit: pool.length,

@@ -184,33 +184,28 @@ export class TokenService {
     if (this.verifier?.issuer === issuer && this.verifier.keys === this.keys) {
       return this.verifier.verify;
     }
-    const publicKeys = new Map<string, string>();
+    // One verifier per key: fast-jwt prepares a static key once, a key callback on every use.
+    const byKid = new Map<string, (token: string) => unknown>();
     for (const jwk of this.keys.jwks.keys) {
       if (typeof jwk.kid !== 'string') continue;
       const key = createPublicKey({ key: jwk as JsonWebKeyInput['key'], format: 'jwk' });
-      publicKeys.set(jwk.kid, key.export({ type: 'spki', format: 'pem' }).toString());
+      const pem = key.export({ type: 'spki', format: 'pem' }).toString();
+      byKid.set(
+        jwk.kid,
+        createVerifier({
+          algorithms: [SIGNING_ALG],
+          allowedIss: issuer,
+          allowedAud: API_AUDIENCE,
+          cache: false,
+          key: pem,
+        }),
+      );
     }
-    const verify = createVerifier({
-      algorithms: [SIGNING_ALG],
-      allowedIss: issuer,
-      allowedAud: API_AUDIENCE,
-      cache: false,
-      key: async ({ header }: { header: { kid?: string } }) => {
-        const pem = header.kid === undefined ? undefined : publicKeys.get(header.kid);
-        if (!pem) throw new UnknownKeyError();
-        return pem;
-      },
-    });
     const wrapped = async (token: string) => {
-      try {
-        return await verify(token);
-      } catch (error) {
-        // fast-jwt wraps what the key lookup threw.
-        if (error instanceof TokenError && error.originalError instanceof UnknownKeyError) {
-          throw error.originalError;
-        }
-        throw error;
-      }
+      const kid = protectedHeader(token)?.kid;
+      const verify = typeof kid === 'string' ? byKid.get(kid) : undefined;
+      if (!verify) throw new UnknownKeyError();
+      return verify(token);
     };
     this.verifier = { issuer, keys: this.keys, verify: wrapped };
     return wrapped;
@@ -234,14 +229,19 @@ export interface ApiTokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
-/** The `alg` of a compact JWS's protected header, or undefined when it is not one. */
-function headerAlgorithm(token: string): string | undefined {
+/** A compact JWS's protected header, or undefined when the token is not one. */
+function protectedHeader(token: string): { alg?: unknown; kid?: unknown } | undefined {
   try {
-    const alg = (decodeProtectedHeader(token) as { alg?: unknown }).alg;
-    return typeof alg === 'string' ? alg : undefined;
+    return decodeProtectedHeader(token) as { alg?: unknown; kid?: unknown };
   } catch {
     return undefined;
   }
+}
+
+/** The `alg` of a compact JWS's protected header, or undefined when it is not one. */
+function headerAlgorithm(token: string): string | undefined {
+  const alg = protectedHeader(token)?.alg;
+  return typeof alg === 'string' ? alg : undefined;
 }
 
 /** A principal the caller may change without changing the remembered one. */
