@@ -180,7 +180,7 @@ describe('Bearer tokens on /v3 routes', () => {
     expect(result.body.error).toMatch(/expired/);
   });
 
-  it('answers 401 for a token that is not valid yet, and 200 for the same claims once valid', async () => {
+  it('answers 401 for a token not valid yet, and 200 for the same claims once valid', async () => {
     const now = Math.floor(Date.now() / 1000);
     const real = decodeJwt(await fetchToken(baseUrl, clientId, clientSecret));
     const claims = {

@@ -33,7 +33,8 @@ export async function loadCookieKeys(store: Store): Promise<string[]> {
 
 /**
  * The signing keys a node uses, kept in step with the store: a rotation (by the CLI, or by
- * another node) reaches this node within its key check interval, or at once when a token signed with
+ * another node) reaches this node within its key check interval, or at once when a token
+ * signed with
  * the new key arrives first.
  */
 export class SigningKeyRing {

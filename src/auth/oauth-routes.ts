@@ -96,6 +96,9 @@ function limiter(
   };
 }
 
+/** How many whole minutes a paused sign-in has to wait. */
+const minutes = (pause: { retryAfterSeconds: number }) => Math.ceil(pause.retryAfterSeconds / 60);
+
 /** The client id of a token request, from HTTP Basic or the form, for per-client limits. */
 function requestingClient(request: FastifyRequest): string {
   const basic = /^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i.exec(request.headers.authorization ?? '');
@@ -346,7 +349,7 @@ export async function registerOAuthRoutes(
           reply.header('Retry-After', String(result.retryAfterSeconds));
           return showLogin(request, reply, {
             email,
-            error: `Too many failed sign-ins. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} min.`,
+            error: `Too many failed sign-ins. Try again in ${minutes(result)} min.`,
             status: 429,
           });
         }

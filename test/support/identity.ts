@@ -50,5 +50,6 @@ export async function signIn(page: Page, email: string, password: string): Promi
 
 /** A unique e-mail address for a test user. */
 export function uniqueEmail(prefix: string): string {
-  return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}@example.test`;
+  const unique = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  return `${prefix}-${unique}@example.test`;
 }
