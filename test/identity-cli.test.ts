@@ -1,43 +1,15 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
+import { runCliAsync, type AsyncCliRun } from './support/cli-async.js';
 
 const { baseUrl } = sharedServer();
 const dataDir = inject('dataDir');
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface CliRun {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
+type CliRun = AsyncCliRun;
 
-/**
- * Runs the built `graticule` command on the shared server's data directory, asynchronously (a
- * synchronous run would stall this process's keep-alive sockets to the server), with `input`
- * on its stdin.
- */
+/** Runs the built `graticule` command on the shared server's data directory. */
 function runCli(args: string[], input = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, GRATICULE_DATA_DIR: dataDir },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ status: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
+  return runCliAsync(args, { dataDir, input });
 }
 
 async function runJson(args: string[], input = ''): Promise<any> {
