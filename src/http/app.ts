@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import cors from '@fastify/cors';
+import { Type } from '@sinclair/typebox';
 import compress from '@fastify/compress';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -34,6 +35,8 @@ import type { ApiTokenService } from '../tokens/api-token-service.js';
 import { registerTokenRoutes } from '../tokens/token-routes.js';
 import { enforceApiTokenAccess } from '../tokens/token-enforcement.js';
 import { registerPreviewRoutes } from '../preview/preview-routes.js';
+import { registerOpenApi } from '../openapi/openapi.js';
+import { PRODUCT_VERSION } from '../openapi/product-version.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
 import { varyByAuthorization } from './cache-control.js';
@@ -139,6 +142,24 @@ export function trustProxySetting(value: string): FastifyServerOptions['trustPro
     .filter(Boolean);
 }
 
+const HEALTH_SCHEMA = {
+  tags: ['Service'],
+  summary: 'Liveness',
+  description: 'Answers while the process serves HTTP, before the warehouse is ready too.',
+  response: {
+    200: Type.Object({ status: Type.Literal('ok') }, { description: 'The process is up' }),
+  },
+};
+const READY_SCHEMA = {
+  tags: ['Service'],
+  summary: 'Readiness',
+  description: 'Answers 200 once the server takes API calls (a load balancer sends traffic then).',
+  response: {
+    200: Type.Object({ status: Type.Literal('ready') }, { description: 'Taking API calls' }),
+    503: Type.Object({ status: Type.Literal('starting') }, { description: 'Still starting' }),
+  },
+};
+
 // An early answer waits for at most this much of an unread request body to arrive.
 const DRAIN_LIMITS = { maxBytes: 64 * 1024 * 1024, maxMs: 5_000 };
 
@@ -202,6 +223,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
   });
   installErrorHandling(app, config);
+  await registerOpenApi(app, { version: PRODUCT_VERSION, issuer: deps.issuer });
   // API access tokens reach only what they allow, on every `/v3` route: this scope's and the
   // saved maps' (which verify tokens in a scope of their own). Hooks here apply to both.
   const tokenContext = { tokens: deps.apiTokens, jobs: deps.jobs, store: deps.store };
@@ -209,8 +231,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     enforceApiTokenAccess(request, reply, tokenContext),
   );
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
+  app.get('/health', { schema: HEALTH_SCHEMA }, async () => ({ status: 'ok' }));
+  app.get('/ready', { schema: READY_SCHEMA }, async (_request, reply) => {
     const ready = deps.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
   });

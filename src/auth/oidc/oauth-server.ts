@@ -10,6 +10,7 @@ import type { Store } from '../../store/store.js';
 import { permissionsForRole } from '../permissions.js';
 import { ACCOUNT_ID_CLAIM, API_AUDIENCE, EMAIL_CLAIM } from '../token-service.js';
 import { VerifiedSecretCache } from '../verified-secret-cache.js';
+import { consoleClientMetadata } from './console-client.js';
 import { WEB_ORIGINS_METADATA, storeAdapter } from './store-adapter.js';
 import { logoutPage, signedOutPage, oauthErrorPage } from './pages.js';
 
@@ -95,7 +96,7 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
   const secrets = new VerifiedSecretCache();
 
   const configuration: Configuration = {
-    adapter: storeAdapter(store, applications),
+    adapter: storeAdapter(store, applications, [consoleClientMetadata(options.issuer)]),
     jwks: { keys: options.signingKeys },
     cookies: { keys: options.cookieKeys },
     routes: {

@@ -61,9 +61,13 @@ export function clientMetadataOf(app: Application): ClientMetadata {
 /**
  * Keeps the OAuth server's state (sessions, interactions, codes, grants, refresh tokens) in
  * the metadata store, so every node sharing the store can continue a flow another one began.
- * Clients are read from the applications table.
+ * Clients are read from the applications table, after the server's own (the web console).
  */
-export function storeAdapter(store: Store, applications: ApplicationStore): AdapterConstructor {
+export function storeAdapter(
+  store: Store,
+  applications: ApplicationStore,
+  builtInClients: ClientMetadata[] = [],
+): AdapterConstructor {
   const now = () => Math.floor(Date.now() / 1000);
 
   class StoreAdapter implements Adapter {
@@ -97,6 +101,8 @@ export function storeAdapter(store: Store, applications: ApplicationStore): Adap
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.kind === 'Client') {
+        const builtIn = builtInClients.find((client) => client.client_id === id);
+        if (builtIn) return builtIn;
         const app = await applications.findByClientId(id);
         // An unknown client costs a hash too, so timing does not tell which client ids exist.
         if (!app) await verifyClientSecret('', NO_CLIENT_HASH);
