@@ -5,9 +5,6 @@
  * do not, no token at all, and a Viewer of A signed in through the authorization code flow.
  * A route added without a row here fails the route guard at the end.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchToken } from './support/api.js';
@@ -15,8 +12,8 @@ import { createAccountWithCli } from './support/cli-async.js';
 import { createApplication, createUser, uniqueEmail } from './support/identity.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { signInUser } from './support/user-login.js';
+import { registeredRoutes } from './support/registered-routes.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SUFFIX = Math.random().toString(36).slice(2, 8);
 const PLACES = 'demo.populated_places';
 const PLACES_H3 = 'demo.places_h3';
@@ -573,39 +570,9 @@ describe('access matrix of the /v3 routes', () => {
   );
 });
 
-/** The `/v3` routes the sources register: `METHOD /path` for each route call. */
-function registeredV3Routes(): string[] {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory() && entry.name !== 'test-support') walk(full);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) files.push(full);
-    }
-  };
-  walk(path.join(ROOT, 'src'));
-  const routes = new Set<string>();
-  const call = /\b\w+\.(get|post|put|patch|delete)\(\s*(?:'([^']*)'|([A-Za-z_]\w*))\s*,/g;
-  for (const file of files) {
-    const source = readFileSync(file, 'utf8');
-    expect(source, `${file} registers routes with route(); extend the guard`).not.toMatch(
-      /\.route\(\{[^}]*url:\s*'\/v3/,
-    );
-    for (const match of source.matchAll(call)) {
-      const [, method, literal, name] = match;
-      const constant = name
-        ? new RegExp(`const ${name}\\s*=\\s*'([^']*)'`).exec(source)?.[1]
-        : undefined;
-      const route = literal ?? constant;
-      if (route?.startsWith('/v3')) routes.add(`${method!.toUpperCase()} ${route}`);
-    }
-  }
-  return [...routes].sort();
-}
-
 describe('the matrix covers every route', () => {
   it('has a row for each registered /v3 route and no row for a route that is gone', () => {
-    const registered = registeredV3Routes();
+    const registered = registeredRoutes('/v3');
     expect(registered.length).toBeGreaterThan(40);
     const covered = [...new Set(ROWS.map((row) => row.route))].sort();
     expect(covered).toEqual(registered);

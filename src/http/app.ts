@@ -144,6 +144,7 @@ export function trustProxySetting(value: string): FastifyServerOptions['trustPro
 
 const HEALTH_SCHEMA = {
   tags: ['Service'],
+  operationId: 'getHealth',
   summary: 'Liveness',
   description: 'Answers while the process serves HTTP, before the warehouse is ready too.',
   response: {
@@ -152,6 +153,7 @@ const HEALTH_SCHEMA = {
 };
 const READY_SCHEMA = {
   tags: ['Service'],
+  operationId: 'getReadiness',
   summary: 'Readiness',
   description: 'Answers 200 once the server takes API calls (a load balancer sends traffic then).',
   response: {

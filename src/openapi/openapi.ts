@@ -116,5 +116,5 @@ export function openApiDocument(
   options: { issuer: () => string },
 ): Record<string, unknown> {
   const document = app.swagger() as unknown as Record<string, unknown>;
-  return { ...document, servers: [{ url: options.issuer() }] };
+  return { ...document, servers: [{ url: options.issuer().replace(/\/+$/, '') }] };
 }
