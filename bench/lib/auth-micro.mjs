@@ -154,13 +154,18 @@ export async function measureVerification(keys, fixtures, { durationMs, pool, tt
   const verifyOptions = { issuer, audience: fixtures.machineClaims.aud, algorithms: ['RS256'] };
   const keySet = createLocalJWKSet(keys.signingKeys.jwks);
 
-  const joseRs256 = await measureOps((i) => jwtVerify(pool[i], keySet, verifyOptions), {
-    limit: pool.length,
-  });
+  // The first quarter of the fresh tokens warms each verifier up (the JIT compiles the paths
+  // it takes); the rest, never seen by it, are timed: a server verifies in steady state.
+  const warm = Math.floor(pool.length / 4);
+  const timed = pool.length - warm;
+  const joseVerify = (token) => jwtVerify(token, keySet, verifyOptions);
+  await measureOps((i) => joseVerify(pool[i]), { limit: warm });
+  const joseRs256 = await measureOps((i) => joseVerify(pool[warm + i]), { limit: timed });
   const missService = new TokenService(keys.signingKeys, () => issuer, ttlSeconds);
   const withDirectory = await attachIdentityDirectory(missService, keys.store);
-  const serviceMiss = await measureOps((i) => missService.verify(pool[i]), {
-    limit: pool.length,
+  await measureOps((i) => missService.verify(pool[i]), { limit: warm });
+  const serviceMiss = await measureOps((i) => missService.verify(pool[warm + i]), {
+    limit: timed,
   });
   const hitService = new TokenService(keys.signingKeys, () => issuer, ttlSeconds);
   await attachIdentityDirectory(hitService, keys.store);
