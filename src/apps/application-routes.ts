@@ -1,15 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
 import { requireCaller } from '../users/caller.js';
+import {
+  CREATE_APPLICATION_SCHEMA,
+  DELETE_APPLICATION_SCHEMA,
+  GET_APPLICATION_SCHEMA,
+  LIST_APPLICATIONS_SCHEMA,
+  ROTATE_APPLICATION_SECRET_SCHEMA,
+  UPDATE_APPLICATION_SCHEMA,
+} from './application-schemas.js';
 import { ApplicationService } from './application-service.js';
 
 type ByClientIdRequest = FastifyRequest<{ Params: { clientId: string } }>;
-
-const clientIdParams = {
-  type: 'object',
-  properties: { clientId: { type: 'string', minLength: 1, maxLength: 256 } },
-  required: ['clientId'],
-} as const;
 
 /**
  * Applications API (`/v3/applications`, a Graticule extension: CARTO manages its OAuth clients
@@ -20,13 +22,13 @@ export function registerApplicationRoutes(app: FastifyInstance, store: Store): v
   const service = new ApplicationService(store);
   const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store');
 
-  app.get('/v3/applications', async (request, reply) => {
+  app.get('/v3/applications', { schema: LIST_APPLICATIONS_SCHEMA }, async (request, reply) => {
     const caller = await requireCaller(store, request, 'read:apps');
     const data = await service.list(caller.actor.accountId);
     return noStore(reply).send({ data, meta: { total: data.length } });
   });
 
-  app.post('/v3/applications', async (request, reply) => {
+  app.post('/v3/applications', { schema: CREATE_APPLICATION_SCHEMA }, async (request, reply) => {
     const caller = await requireCaller(store, request, 'write:apps');
     const created = await service.create(caller.actor, caller.user.id, request.body);
     return noStore(reply)
@@ -37,7 +39,7 @@ export function registerApplicationRoutes(app: FastifyInstance, store: Store): v
 
   app.get(
     '/v3/applications/:clientId',
-    { schema: { params: clientIdParams } },
+    { schema: GET_APPLICATION_SCHEMA },
     async (request: ByClientIdRequest, reply) => {
       const caller = await requireCaller(store, request, 'read:apps');
       return noStore(reply).send(
@@ -48,7 +50,7 @@ export function registerApplicationRoutes(app: FastifyInstance, store: Store): v
 
   app.patch(
     '/v3/applications/:clientId',
-    { schema: { params: clientIdParams } },
+    { schema: UPDATE_APPLICATION_SCHEMA },
     async (request: ByClientIdRequest, reply) => {
       const caller = await requireCaller(store, request, 'write:apps');
       const updated = await service.update(caller.actor, request.params.clientId, request.body);
@@ -58,7 +60,7 @@ export function registerApplicationRoutes(app: FastifyInstance, store: Store): v
 
   app.delete(
     '/v3/applications/:clientId',
-    { schema: { params: clientIdParams } },
+    { schema: DELETE_APPLICATION_SCHEMA },
     async (request: ByClientIdRequest, reply) => {
       const caller = await requireCaller(store, request, 'write:apps');
       await service.remove(caller.actor, request.params.clientId);
@@ -68,7 +70,7 @@ export function registerApplicationRoutes(app: FastifyInstance, store: Store): v
 
   app.post(
     '/v3/applications/:clientId/secret',
-    { schema: { params: clientIdParams } },
+    { schema: ROTATE_APPLICATION_SECRET_SCHEMA },
     async (request: ByClientIdRequest, reply) => {
       const caller = await requireCaller(store, request, 'write:apps');
       const rotated = await service.rotateSecret(caller.actor, request.params.clientId);

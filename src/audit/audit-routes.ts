@@ -3,6 +3,7 @@ import { errors } from '../http/errors.js';
 import type { Store } from '../store/store.js';
 import { requireCaller } from '../users/caller.js';
 import { listAuditEvents } from './audit-log.js';
+import { LIST_AUDIT_EVENTS_SCHEMA } from './audit-schemas.js';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 1000;
@@ -21,7 +22,7 @@ function positiveInteger(value: unknown, name: string, max: number): number | un
  * events, newest first, for its admins. `meta.next_before` pages further back.
  */
 export function registerAuditRoutes(app: FastifyInstance, store: Store): void {
-  app.get('/v3/account/audit', async (request, reply) => {
+  app.get('/v3/account/audit', { schema: LIST_AUDIT_EVENTS_SCHEMA }, async (request, reply) => {
     const { actor } = await requireCaller(store, request, 'admin:account');
     const query = (request.query ?? {}) as Record<string, unknown>;
     const limit = positiveInteger(query.limit, 'limit', MAX_AUDIT_LIMIT) ?? DEFAULT_AUDIT_LIMIT;

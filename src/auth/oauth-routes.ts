@@ -8,6 +8,13 @@ import type { Store } from '../store/store.js';
 import { verifyLogin } from './login.js';
 import { API_RESOURCE, API_SCOPES, createOAuthServer, loginPath } from './oidc/oauth-server.js';
 import { loginPage, oauthErrorPage } from './oidc/pages.js';
+import {
+  AUTH0_LOGOUT_SCHEMA,
+  AUTHORIZATION_SERVER_METADATA_SCHEMA,
+  OAUTH_SERVER_SCHEMAS,
+  SIGN_IN_PAGE_SCHEMA,
+  SIGN_IN_SCHEMA,
+} from './oauth-schemas.js';
 import type { SigningKeys } from './signing-keys.js';
 import { ACCOUNT_ID_CLAIM, API_AUDIENCE, type TokenService } from './token-service.js';
 
@@ -247,20 +254,35 @@ export async function registerOAuthRoutes(
   };
   for (const url of OAUTH_SERVER_PATHS) {
     const isToken = url === '/oauth/token';
-    app.route({
-      // Preflights are answered by the app's CORS plugin; the OAuth server then decides, per
-      // client, whether the actual response may be read.
-      method: ['GET', 'HEAD', 'POST'],
+    const route = {
       url,
       preHandler: isToken ? [tokenPerIp, tokenPerClient] : [],
       handler: handOver,
-    });
+    };
+    // Preflights are answered by the app's CORS plugin; the OAuth server then decides, per
+    // client, whether the actual response may be read. The documented method gets a route of
+    // its own, so the reference shows that method alone.
+    const documented = OAUTH_SERVER_SCHEMAS[url];
+    if (documented) {
+      app.route({
+        ...route,
+        method: documented.method,
+        exposeHeadRoute: false,
+        schema: documented.schema,
+      });
+    }
+    const methods = (['GET', 'HEAD', 'POST'] as const).filter((m) => m !== documented?.method);
+    app.route({ ...route, method: methods });
   }
-  app.get('/.well-known/oauth-authorization-server', async (request, reply) => {
-    request.raw.url = '/.well-known/openid-configuration';
-    reply.hijack();
-    await oauthServer().handle(request.raw, reply.raw);
-  });
+  app.get(
+    '/.well-known/oauth-authorization-server',
+    { schema: AUTHORIZATION_SERVER_METADATA_SCHEMA },
+    async (request, reply) => {
+      request.raw.url = '/.well-known/openid-configuration';
+      reply.hijack();
+      await oauthServer().handle(request.raw, reply.raw);
+    },
+  );
 
   type LoginRequest = FastifyRequest<{ Params: { uid: string } }>;
   const showLogin = async (
@@ -303,29 +325,33 @@ export async function registerOAuthRoutes(
         )
     );
   };
-  app.get<{ Params: { uid: string } }>('/login/:uid', async (request, reply) => {
-    const { provider } = oauthServer();
-    const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => null);
-    const accountId = details?.session?.accountId;
-    // Signed in already and asked to consent (`prompt=consent`): every application belongs to
-    // the account, so the grant covers what was asked for without a question.
-    if (details?.prompt.name === 'consent' && accountId) {
-      const grant = new provider.Grant({
-        accountId,
-        clientId: String(details.params.client_id ?? ''),
-      });
-      grant.addOIDCScope(String(details.params.scope ?? 'openid'));
-      grant.addResourceScope(API_RESOURCE, API_SCOPES.join(' '));
-      const grantId = await grant.save();
-      reply.hijack();
-      await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } });
-      return;
-    }
-    return showLogin(request, reply);
-  });
+  app.get<{ Params: { uid: string } }>(
+    '/login/:uid',
+    { schema: SIGN_IN_PAGE_SCHEMA },
+    async (request, reply) => {
+      const { provider } = oauthServer();
+      const details = await provider.interactionDetails(request.raw, reply.raw).catch(() => null);
+      const accountId = details?.session?.accountId;
+      // Signed in already and asked to consent (`prompt=consent`): every application belongs to
+      // the account, so the grant covers what was asked for without a question.
+      if (details?.prompt.name === 'consent' && accountId) {
+        const grant = new provider.Grant({
+          accountId,
+          clientId: String(details.params.client_id ?? ''),
+        });
+        grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+        grant.addResourceScope(API_RESOURCE, API_SCOPES.join(' '));
+        const grantId = await grant.save();
+        reply.hijack();
+        await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } });
+        return;
+      }
+      return showLogin(request, reply);
+    },
+  );
   app.post<{ Params: { uid: string } }>(
     '/login/:uid',
-    { preHandler: [loginPerIp] },
+    { preHandler: [loginPerIp], schema: SIGN_IN_SCHEMA },
     async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, unknown>;
       const email = typeof body.email === 'string' ? body.email.slice(0, 254) : '';
@@ -371,7 +397,7 @@ export async function registerOAuthRoutes(
 
   // Auth0's logout, as CARTO's single-page apps call it: `returnTo` must be one of the
   // application's allowed logout URLs.
-  app.get('/v2/logout', async (request, reply) => {
+  app.get('/v2/logout', { schema: AUTH0_LOGOUT_SCHEMA }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const clientId = query.client_id ?? '';
     const returnTo = query.returnTo;

@@ -1,15 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rolePermissionGuard } from '../auth/permissions.js';
 import { principalOf } from '../http/principal.js';
+import {
+  CREATE_CONNECTION_SCHEMA,
+  DELETE_CONNECTION_SCHEMA,
+  GET_CONNECTION_SCHEMA,
+  LIST_CONNECTIONS_SCHEMA,
+  TEST_CONNECTION_SCHEMA,
+  TEST_NEW_CONNECTION_SCHEMA,
+  UPDATE_CONNECTION_SCHEMA,
+} from './connection-schemas.js';
 import type { ConnectionService } from './connection-service.js';
 
 type ByIdRequest = FastifyRequest<{ Params: { id: string } }>;
-
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
-  required: ['id'],
-} as const;
 
 /**
  * Connections API (`/v3/connections`): the caller's account's warehouse connections plus the
@@ -20,34 +23,42 @@ export function registerConnectionRoutes(app: FastifyInstance, service: Connecti
   const canRead = { onRequest: rolePermissionGuard('read:connections') };
   const canWrite = { onRequest: rolePermissionGuard('write:connections') };
 
-  app.get('/v3/connections', canRead, async (request) => {
+  app.get('/v3/connections', { ...canRead, schema: LIST_CONNECTIONS_SCHEMA }, async (request) => {
     const data = await service.list(account(request));
     return { data, meta: { total: data.length } };
   });
 
-  app.post('/v3/connections', canWrite, async (request, reply: FastifyReply) => {
-    const created = await service.create(account(request), request.body);
-    return reply.code(201).send(created);
-  });
+  app.post(
+    '/v3/connections',
+    { ...canWrite, schema: CREATE_CONNECTION_SCHEMA },
+    async (request, reply: FastifyReply) => {
+      const created = await service.create(account(request), request.body);
+      return reply.code(201).send(created);
+    },
+  );
 
-  app.post('/v3/connections/test', canWrite, async (request) => service.testUnsaved(request.body));
+  app.post(
+    '/v3/connections/test',
+    { ...canWrite, schema: TEST_NEW_CONNECTION_SCHEMA },
+    async (request) => service.testUnsaved(request.body),
+  );
 
   app.get(
     '/v3/connections/:id',
-    { ...canRead, schema: { params: idParams } },
+    { ...canRead, schema: GET_CONNECTION_SCHEMA },
     async (request: ByIdRequest) => service.get(account(request), request.params.id),
   );
 
   app.patch(
     '/v3/connections/:id',
-    { ...canWrite, schema: { params: idParams } },
+    { ...canWrite, schema: UPDATE_CONNECTION_SCHEMA },
     async (request: ByIdRequest) =>
       service.update(account(request), request.params.id, request.body),
   );
 
   app.delete(
     '/v3/connections/:id',
-    { ...canWrite, schema: { params: idParams } },
+    { ...canWrite, schema: DELETE_CONNECTION_SCHEMA },
     async (request: ByIdRequest, reply: FastifyReply) => {
       await service.remove(account(request), request.params.id);
       return reply.code(204).send();
@@ -56,7 +67,7 @@ export function registerConnectionRoutes(app: FastifyInstance, service: Connecti
 
   app.post(
     '/v3/connections/:id/test',
-    { ...canWrite, schema: { params: idParams } },
+    { ...canWrite, schema: TEST_CONNECTION_SCHEMA },
     async (request: ByIdRequest) => service.test(account(request), request.params.id),
   );
 }

@@ -36,6 +36,7 @@ import { registerTokenRoutes } from '../tokens/token-routes.js';
 import { enforceApiTokenAccess } from '../tokens/token-enforcement.js';
 import { registerPreviewRoutes } from '../preview/preview-routes.js';
 import { registerOpenApi } from '../openapi/openapi.js';
+import { registerPostmanRoutes } from '../openapi/postman-routes.js';
 import { PRODUCT_VERSION } from '../openapi/product-version.js';
 import { installErrorHandling } from './error-handler.js';
 import { drainUnreadBody } from './drain-request.js';
@@ -226,6 +227,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   installErrorHandling(app, config);
   await registerOpenApi(app, { version: PRODUCT_VERSION, issuer: deps.issuer });
+  registerPostmanRoutes(app, { issuer: deps.issuer });
   // API access tokens reach only what they allow, on every `/v3` route: this scope's and the
   // saved maps' (which verify tokens in a scope of their own). Hooks here apply to both.
   const tokenContext = { tokens: deps.apiTokens, jobs: deps.jobs, store: deps.store };

@@ -3,24 +3,20 @@ import { rolePermissionGuard } from '../auth/permissions.js';
 import type { Principal } from '../auth/token-service.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
-import { CONNECTION_NAME, connectionParams } from '../http/route-params.js';
 import { optionalString, readParameters, readQueryParameters } from '../http/request-params.js';
 import type { SqlJob, SqlJobStatus } from './job-queue.js';
 import { toJobResponse } from './job-response.js';
 import type { JobListOptions, NewJobInput, SqlJobService } from './sql-job-service.js';
+import {
+  CANCEL_SQL_JOB_SCHEMA,
+  CREATE_SQL_JOB_SCHEMA,
+  GET_SQL_JOB_SCHEMA,
+  LIST_SQL_JOBS_SCHEMA,
+} from './sql-job-schemas.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 const STATUSES: readonly SqlJobStatus[] = ['pending', 'running', 'success', 'failure', 'cancelled'];
-
-const jobParams = {
-  type: 'object',
-  properties: {
-    connection: CONNECTION_NAME,
-    jobId: { type: 'string', minLength: 1, maxLength: 128 },
-  },
-  required: ['connection', 'jobId'],
-} as const;
 
 type JobRequest = FastifyRequest<{ Params: { connection: string; jobId: string } }>;
 
@@ -76,7 +72,7 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
 
   app.post(
     '/v3/sql/:connection/job',
-    { ...canExecute, schema: { params: connectionParams } },
+    { ...canExecute, schema: CREATE_SQL_JOB_SCHEMA },
     async (request: FastifyRequest<{ Params: { connection: string } }>, reply) => {
       const principal = principalOf(request);
       const input = readNewJob(request);
@@ -88,7 +84,7 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
 
   app.get(
     '/v3/sql/:connection/job/:jobId',
-    { ...canExecute, schema: { params: jobParams } },
+    { ...canExecute, schema: GET_SQL_JOB_SCHEMA },
     async (request: JobRequest, reply) => {
       const { connection, jobId } = request.params;
       const principal = principalOf(request);
@@ -100,7 +96,7 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
 
   app.delete(
     '/v3/sql/:connection/job/:jobId',
-    { ...canExecute, schema: { params: jobParams } },
+    { ...canExecute, schema: CANCEL_SQL_JOB_SCHEMA },
     async (request: JobRequest, reply) => {
       const { connection, jobId } = request.params;
       const principal = principalOf(request);
@@ -111,14 +107,20 @@ export function registerSqlJobRoutes(app: FastifyInstance, deps: { jobs: SqlJobS
     },
   );
 
-  app.get('/v3/sql/jobs', canExecute, async (request, reply) => {
-    const options = readListOptions(request);
-    const principal = principalOf(request);
-    const ownOnly = principal.permissions.includes('admin:account') ? undefined : principal.subject;
-    const page = await jobs.list(principal.accountId, options, ownOnly);
-    return noStore(reply).send({
-      data: page.jobs.map(toJobResponse),
-      meta: { page: options.page, pageSize: options.pageSize, total: page.total },
-    });
-  });
+  app.get(
+    '/v3/sql/jobs',
+    { ...canExecute, schema: LIST_SQL_JOBS_SCHEMA },
+    async (request, reply) => {
+      const options = readListOptions(request);
+      const principal = principalOf(request);
+      const ownOnly = principal.permissions.includes('admin:account')
+        ? undefined
+        : principal.subject;
+      const page = await jobs.list(principal.accountId, options, ownOnly);
+      return noStore(reply).send({
+        data: page.jobs.map(toJobResponse),
+        meta: { page: options.page, pageSize: options.pageSize, total: page.total },
+      });
+    },
+  );
 }

@@ -6,9 +6,14 @@ import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
 import { errors } from '../http/errors.js';
 import { WarehouseError } from '../warehouses/driver.js';
 import { principalOf } from '../http/principal.js';
-import { CONNECTION_NAME } from '../http/route-params.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
+import {
+  GET_CELL_TILE_SCHEMA,
+  GET_VECTOR_TILE_SCHEMA,
+  INSTANTIATE_SOURCE_POST_SCHEMA,
+  INSTANTIATE_SOURCE_SCHEMA,
+} from './maps-schemas.js';
 import { SourceCache } from './source-cache.js';
 import { assertTableExists } from './source-inspector.js';
 import { acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
@@ -36,32 +41,6 @@ type TileRequest = FastifyRequest<{
 type CellTileRequest = FastifyRequest<{
   Params: { connection: string; type: string; index: string };
 }>;
-
-const sourceParams = {
-  type: 'object',
-  properties: {
-    connection: CONNECTION_NAME,
-    type: { type: 'string', minLength: 1, maxLength: 32 },
-  },
-  required: ['connection', 'type'],
-} as const;
-
-const tileParams = {
-  type: 'object',
-  properties: {
-    ...sourceParams.properties,
-    z: { type: 'string' },
-    x: { type: 'string' },
-    y: { type: 'string' },
-  },
-  required: ['connection', 'type', 'z', 'x', 'y'],
-} as const;
-
-const cellTileParams = {
-  type: 'object',
-  properties: { ...sourceParams.properties, index: { type: 'string', maxLength: 64 } },
-  required: ['connection', 'type', 'index'],
-} as const;
 
 interface TileBody {
   body: Uint8Array | null;
@@ -263,12 +242,8 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     });
   };
 
-  app.get('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);
-  app.post('/v3/maps/:connection/:type', { schema: { params: sourceParams } }, sourceHandler);
-  app.get('/v3/maps/:connection/:type/:z/:x/:y', { schema: { params: tileParams } }, tileHandler);
-  app.get(
-    '/v3/maps/:connection/:type/:index',
-    { schema: { params: cellTileParams } },
-    cellTileHandler,
-  );
+  app.get('/v3/maps/:connection/:type', { schema: INSTANTIATE_SOURCE_SCHEMA }, sourceHandler);
+  app.post('/v3/maps/:connection/:type', { schema: INSTANTIATE_SOURCE_POST_SCHEMA }, sourceHandler);
+  app.get('/v3/maps/:connection/:type/:z/:x/:y', { schema: GET_VECTOR_TILE_SCHEMA }, tileHandler);
+  app.get('/v3/maps/:connection/:type/:index', { schema: GET_CELL_TILE_SCHEMA }, cellTileHandler);
 }

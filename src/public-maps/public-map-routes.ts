@@ -7,14 +7,16 @@ import { principalOf } from '../http/principal.js';
 import { openStore } from '../store/store.js';
 import { SavedMapService } from './saved-map-service.js';
 import { SavedMapStore, type SavedMap } from './saved-map-store.js';
+import {
+  CREATE_SAVED_MAP_SCHEMA,
+  DELETE_SAVED_MAP_SCHEMA,
+  GET_PUBLIC_MAP_SCHEMA,
+  GET_SAVED_MAP_SCHEMA,
+  LIST_SAVED_MAPS_SCHEMA,
+  UPDATE_SAVED_MAP_SCHEMA,
+} from './public-map-schemas.js';
 
 type ByIdRequest = FastifyRequest<{ Params: { id: string } }>;
-
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 256 } },
-  required: ['id'],
-} as const;
 
 /**
  * How long a browser or proxy may reuse a public map's answer: short, so an edit (or making
@@ -84,31 +86,35 @@ export async function registerPublicMapsRoutes(
       if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
     });
 
-    scope.get('/v3/maps', canRead, async (request) =>
+    scope.get('/v3/maps', { ...canRead, schema: LIST_SAVED_MAPS_SCHEMA }, async (request) =>
       maps.list(account(request), request.query as Record<string, unknown>),
     );
 
-    scope.post('/v3/maps', canWrite, async (request, reply: FastifyReply) => {
-      const created = await maps.create(account(request), request.body);
-      return reply.code(201).header('Location', `/v3/maps/${created.id}`).send(created);
-    });
+    scope.post(
+      '/v3/maps',
+      { ...canWrite, schema: CREATE_SAVED_MAP_SCHEMA },
+      async (request, reply: FastifyReply) => {
+        const created = await maps.create(account(request), request.body);
+        return reply.code(201).header('Location', `/v3/maps/${created.id}`).send(created);
+      },
+    );
 
     scope.get(
       '/v3/maps/:id',
-      { ...canRead, schema: { params: idParams } },
+      { ...canRead, schema: GET_SAVED_MAP_SCHEMA },
       async (request: ByIdRequest) => maps.get(account(request), request.params.id),
     );
 
     scope.patch(
       '/v3/maps/:id',
-      { ...canWrite, schema: { params: idParams } },
+      { ...canWrite, schema: UPDATE_SAVED_MAP_SCHEMA },
       async (request: ByIdRequest) =>
         maps.update(account(request), request.params.id, request.body),
     );
 
     scope.delete(
       '/v3/maps/:id',
-      { ...canWrite, schema: { params: idParams } },
+      { ...canWrite, schema: DELETE_SAVED_MAP_SCHEMA },
       async (request: ByIdRequest, reply: FastifyReply) => {
         await maps.remove(account(request), request.params.id);
         return reply.code(204).send();
@@ -117,7 +123,7 @@ export async function registerPublicMapsRoutes(
 
     scope.get(
       '/v3/maps/public/:id',
-      { schema: { params: idParams } },
+      { schema: GET_PUBLIC_MAP_SCHEMA },
       async (request: ByIdRequest, reply: FastifyReply) => {
         const map = await maps.readShared(request.params.id, request.principal?.accountId ?? null);
         const etag = entityTagOf(map);

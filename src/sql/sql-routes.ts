@@ -16,8 +16,8 @@ import {
 } from './query-service.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
-import { connectionParams } from '../http/route-params.js';
 import { cacheControlFor } from '../http/cache-control.js';
+import { RUN_SQL_QUERY_POST_SCHEMA, RUN_SQL_QUERY_SCHEMA } from './sql-schemas.js';
 
 /**
  * The streaming export a request asks for, by `format=ndjson|csv` or by `Accept`; undefined
@@ -96,12 +96,12 @@ export function registerSqlRoutes(app: FastifyInstance, deps: AppDependencies): 
   // No automatic HEAD route: a HEAD would run the statement and throw the rows away.
   app.get(
     '/v3/sql/:connection/query',
-    { ...canExecute, schema: { params: connectionParams }, exposeHeadRoute: false },
+    { ...canExecute, schema: RUN_SQL_QUERY_SCHEMA, exposeHeadRoute: false },
     handler,
   );
   app.post(
     '/v3/sql/:connection/query',
-    { ...canExecute, schema: { params: connectionParams } },
+    { ...canExecute, schema: RUN_SQL_QUERY_POST_SCHEMA },
     handler,
   );
 }

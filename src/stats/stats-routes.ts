@@ -5,27 +5,18 @@ import { sourceAnswerCacheControl } from '../http/cache-control.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { readParameters } from '../http/request-params.js';
-import { CONNECTION_NAME } from '../http/route-params.js';
 import {
   PreparedSource,
   readWidgetSource,
   type WidgetSourceRequest,
 } from '../widgets/widget-source.js';
 import { cellExtent, columnStats, sourceStats } from './stats-service.js';
-
-const PATH_PART = { type: 'string', minLength: 1, maxLength: 1024 } as const;
-
-const columnParams = {
-  type: 'object',
-  properties: { connection: CONNECTION_NAME, table: PATH_PART, column: PATH_PART },
-  required: ['connection', 'table', 'column'],
-} as const;
-
-const nameParams = {
-  type: 'object',
-  properties: { connection: CONNECTION_NAME, name: PATH_PART },
-  required: ['connection', 'name'],
-} as const;
+import {
+  GET_STATS_POST_SCHEMA,
+  GET_STATS_SCHEMA,
+  GET_TABLE_COLUMN_STATS_POST_SCHEMA,
+  GET_TABLE_COLUMN_STATS_SCHEMA,
+} from './stats-schemas.js';
 
 /** What a stats call reads: a source, and one column of it or all of them. */
 interface StatsCall {
@@ -138,10 +129,9 @@ export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies)
 
   const columnRoute = '/v3/stats/:connection/:table/:column';
   const nameRoute = '/v3/stats/:connection/:name';
-  const columnOptions = { schema: { params: columnParams } };
-  const nameOptions = { schema: { params: nameParams } };
-  app.get(columnRoute, { ...columnOptions, exposeHeadRoute: false }, columnHandler);
-  app.post(columnRoute, columnOptions, columnHandler);
-  app.get(nameRoute, { ...nameOptions, exposeHeadRoute: false }, nameHandler);
-  app.post(nameRoute, nameOptions, nameHandler);
+  const noHead = { exposeHeadRoute: false };
+  app.get(columnRoute, { schema: GET_TABLE_COLUMN_STATS_SCHEMA, ...noHead }, columnHandler);
+  app.post(columnRoute, { schema: GET_TABLE_COLUMN_STATS_POST_SCHEMA }, columnHandler);
+  app.get(nameRoute, { schema: GET_STATS_SCHEMA, ...noHead }, nameHandler);
+  app.post(nameRoute, { schema: GET_STATS_POST_SCHEMA }, nameHandler);
 }

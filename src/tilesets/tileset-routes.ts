@@ -14,7 +14,6 @@ import { cacheControlFor } from '../http/cache-control.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters, requiredString } from '../http/request-params.js';
-import { CONNECTION_NAME, connectionParams } from '../http/route-params.js';
 import { parseTableName } from '../maps/table-name.js';
 import { etagOf } from '../maps/tile-cache.js';
 import { parseTileCoordinates } from '../maps/tile-coordinates.js';
@@ -29,6 +28,14 @@ import {
 } from './tileset-metadata.js';
 import { readTilesetOptions } from './tileset-options.js';
 import { TilesetTable } from './tileset-table.js';
+import {
+  CANCEL_TILESET_JOB_SCHEMA,
+  CREATE_TILESET_JOB_SCHEMA,
+  GET_TILESET_JOB_SCHEMA,
+  GET_TILESET_TILE_SCHEMA,
+  INSTANTIATE_TILESET_POST_SCHEMA,
+  INSTANTIATE_TILESET_SCHEMA,
+} from './tileset-schemas.js';
 
 /** CARTO caches tileset answers for a year; their URLs change whenever the tileset does. */
 const TILESET_MAX_AGE_SECONDS = 31_536_000;
@@ -40,26 +47,6 @@ type TileRequest = FastifyRequest<{
   Params: { connection: string; z: string; x: string; y: string };
 }>;
 type JobRequest = FastifyRequest<{ Params: { connection: string; jobId: string } }>;
-
-const tileParams = {
-  type: 'object',
-  properties: {
-    connection: CONNECTION_NAME,
-    z: { type: 'string' },
-    x: { type: 'string' },
-    y: { type: 'string' },
-  },
-  required: ['connection', 'z', 'x', 'y'],
-} as const;
-
-const jobParams = {
-  type: 'object',
-  properties: {
-    connection: CONNECTION_NAME,
-    jobId: { type: 'string', minLength: 1, maxLength: 128 },
-  },
-  required: ['connection', 'jobId'],
-} as const;
 
 interface OpenTileset {
   connection: Connection;
@@ -179,26 +166,33 @@ export function registerTilesetRoutes(app: FastifyInstance, deps: AppDependencie
     return noStore(reply).send(toTilesetJobView(job));
   };
 
-  const connectionSchema = { schema: { params: connectionParams } };
-  app.get('/v3/maps/:connection/tileset', connectionSchema, sourceHandler);
-  app.post('/v3/maps/:connection/tileset', connectionSchema, sourceHandler);
-  app.get('/v3/maps/:connection/tileset/:z/:x/:y', { schema: { params: tileParams } }, tileHandler);
+  app.get('/v3/maps/:connection/tileset', { schema: INSTANTIATE_TILESET_SCHEMA }, sourceHandler);
+  app.post(
+    '/v3/maps/:connection/tileset',
+    { schema: INSTANTIATE_TILESET_POST_SCHEMA },
+    sourceHandler,
+  );
+  app.get(
+    '/v3/maps/:connection/tileset/:z/:x/:y',
+    { schema: GET_TILESET_TILE_SCHEMA },
+    tileHandler,
+  );
   // Tileset jobs write tables into the warehouse: editors and admins run them.
   const canRead = { onRequest: rolePermissionGuard('read:maps') };
   const canWrite = { onRequest: rolePermissionGuard('write:maps') };
   app.post(
     '/v3/maps/:connection/tileset/jobs',
-    { ...canWrite, ...connectionSchema },
+    { ...canWrite, schema: CREATE_TILESET_JOB_SCHEMA },
     createJobHandler,
   );
   app.get(
     '/v3/maps/:connection/tileset/jobs/:jobId',
-    { ...canRead, schema: { params: jobParams } },
+    { ...canRead, schema: GET_TILESET_JOB_SCHEMA },
     readJobHandler,
   );
   app.delete(
     '/v3/maps/:connection/tileset/jobs/:jobId',
-    { ...canWrite, schema: { params: jobParams } },
+    { ...canWrite, schema: CANCEL_TILESET_JOB_SCHEMA },
     cancelJobHandler,
   );
 }

@@ -2,15 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { permissionsForRole } from '../auth/permissions.js';
 import type { Store } from '../store/store.js';
 import { requireCaller } from './caller.js';
+import {
+  CREATE_USER_SCHEMA,
+  DELETE_USER_SCHEMA,
+  GET_ME_SCHEMA,
+  GET_USER_SCHEMA,
+  LIST_USERS_SCHEMA,
+  UPDATE_USER_SCHEMA,
+} from './user-schemas.js';
 import { UserService } from './user-service.js';
 
 type ByUserIdRequest = FastifyRequest<{ Params: { userId: string } }>;
-
-const userIdParams = {
-  type: 'object',
-  properties: { userId: { type: 'string', minLength: 1, maxLength: 256 } },
-  required: ['userId'],
-} as const;
 
 /**
  * `GET /v3/me` (the caller) and the account's users (`/v3/account/users`, admins only).
@@ -20,7 +22,7 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
   const service = new UserService(store);
   const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store');
 
-  app.get('/v3/me', async (request, reply) => {
+  app.get('/v3/me', { schema: GET_ME_SCHEMA }, async (request, reply) => {
     const { principal, user } = await requireCaller(store, request, 'read:current_user');
     const account = await store
       .selectFrom('accounts')
@@ -40,13 +42,13 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
     });
   });
 
-  app.get('/v3/account/users', async (request, reply) => {
+  app.get('/v3/account/users', { schema: LIST_USERS_SCHEMA }, async (request, reply) => {
     const { actor } = await requireCaller(store, request, 'admin:account');
     const data = await service.list(actor.accountId);
     return noStore(reply).send({ data, meta: { total: data.length } });
   });
 
-  app.post('/v3/account/users', async (request, reply) => {
+  app.post('/v3/account/users', { schema: CREATE_USER_SCHEMA }, async (request, reply) => {
     const { actor } = await requireCaller(store, request, 'admin:account');
     const created = await service.create(actor, request.body);
     return noStore(reply)
@@ -57,7 +59,7 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
 
   app.get(
     '/v3/account/users/:userId',
-    { schema: { params: userIdParams } },
+    { schema: GET_USER_SCHEMA },
     async (request: ByUserIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       return noStore(reply).send(await service.get(actor.accountId, request.params.userId));
@@ -66,7 +68,7 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
 
   app.patch(
     '/v3/account/users/:userId',
-    { schema: { params: userIdParams } },
+    { schema: UPDATE_USER_SCHEMA },
     async (request: ByUserIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       return noStore(reply).send(await service.update(actor, request.params.userId, request.body));
@@ -75,7 +77,7 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
 
   app.delete(
     '/v3/account/users/:userId',
-    { schema: { params: userIdParams } },
+    { schema: DELETE_USER_SCHEMA },
     async (request: ByUserIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       await service.remove(actor, request.params.userId);

@@ -5,15 +5,9 @@ import { sourceAnswerCacheControl } from '../http/cache-control.js';
 import { ApiError, errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { optionalJson, readParameters } from '../http/request-params.js';
-import { CONNECTION_NAME } from '../http/route-params.js';
 import { planModel, readModelName } from './models.js';
 import { PreparedSource, readWidgetSource } from './widget-source.js';
-
-const modelParams = {
-  type: 'object',
-  properties: { connection: CONNECTION_NAME, model: { type: 'string', maxLength: 64 } },
-  required: ['connection', 'model'],
-} as const;
+import { RUN_WIDGET_MODEL_POST_SCHEMA, RUN_WIDGET_MODEL_SCHEMA } from './widget-schemas.js';
 
 function readModelParams(params: Record<string, unknown>): Record<string, unknown> {
   const value = optionalJson(params, 'params') ?? {};
@@ -70,8 +64,8 @@ export function registerWidgetRoutes(app: FastifyInstance, deps: AppDependencies
 
   app.get(
     '/v3/sql/:connection/model/:model',
-    { schema: { params: modelParams }, exposeHeadRoute: false },
+    { schema: RUN_WIDGET_MODEL_SCHEMA, exposeHeadRoute: false },
     handler,
   );
-  app.post('/v3/sql/:connection/model/:model', { schema: { params: modelParams } }, handler);
+  app.post('/v3/sql/:connection/model/:model', { schema: RUN_WIDGET_MODEL_POST_SCHEMA }, handler);
 }

@@ -1,0 +1,99 @@
+/**
+ * The OpenAPI document: a valid OpenAPI 3.1 description of every public route, generated from
+ * the route schemas, served as JSON, YAML and a reference page.
+ */
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { parse as parseYaml } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedServer } from './support/api.js';
+import { fetchOpenApi, openApiPath, type OpenApiDocument } from './support/openapi-check.js';
+import { registeredRoutes } from './support/registered-routes.js';
+
+const AUTH_OPERATIONS = [
+  'POST /oauth/token',
+  'GET /.well-known/openid-configuration',
+  'GET /.well-known/jwks.json',
+  'GET /userinfo',
+  'GET /v2/logout',
+];
+
+let document: OpenApiDocument;
+
+beforeAll(async () => {
+  document = await fetchOpenApi(sharedServer().baseUrl);
+});
+
+function operations() {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
+  );
+}
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(document.openapi).toBe('3.1.0');
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeTruthy();
+  });
+
+  it('documents every /v3 route and the OAuth endpoints CARTO clients call', () => {
+    const documented = new Set(
+      operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`),
+    );
+    const routes = registeredRoutes('/v3').map((route) => {
+      const [method, path] = route.split(' ');
+      return `${method} ${openApiPath(path!)}`;
+    });
+    const missing = [...routes, ...AUTH_OPERATIONS].filter((route) => !documented.has(route));
+    expect(missing).toEqual([]);
+  });
+
+  it('names, tags and describes every operation, with unique operation ids', () => {
+    const tags = new Set(
+      (document as unknown as { tags: { name: string }[] }).tags.map((t) => t.name),
+    );
+    const ids = new Set<string>();
+    for (const { path, method, operation } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect(operation.summary, where).toBeTruthy();
+      expect(operation.operationId, where).toMatch(/^[a-z][A-Za-z0-9]+$/);
+      expect(ids.has(operation.operationId!), `${where} reuses ${operation.operationId}`).toBe(
+        false,
+      );
+      ids.add(operation.operationId!);
+      expect(operation.tags?.length, where).toBe(1);
+      expect(tags.has(operation.tags![0]!), `${where}: unknown tag`).toBe(true);
+      const statuses = Object.keys(operation.responses);
+      expect(
+        statuses.some((status) => /^(2|3)/.test(status)),
+        `${where} documents no success`,
+      ).toBe(true);
+    }
+  });
+
+  it('documents the error shape on every operation', () => {
+    for (const { path, method, operation } of operations()) {
+      const error = operation.responses['4XX']?.content?.['application/json']?.schema;
+      expect(error, `${method.toUpperCase()} ${path}`).toBeTruthy();
+    }
+    expect(document.components?.schemas?.Error).toMatchObject({
+      required: ['error', 'status', 'code'],
+    });
+  });
+
+  it('is served as YAML with the same content and as a reference page', async () => {
+    const { baseUrl } = sharedServer();
+    const yaml = await fetch(`${baseUrl}/openapi.yaml`);
+    expect(yaml.status).toBe(200);
+    expect(yaml.headers.get('content-type')).toMatch(/^application\/yaml/);
+    expect(parseYaml(await yaml.text())).toEqual(document);
+    const page = await fetch(`${baseUrl}/docs/api/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('swagger');
+  });
+
+  it("names this server's public address as the server", () => {
+    const servers = (document as unknown as { servers: { url: string }[] }).servers;
+    expect(servers).toEqual([{ url: sharedServer().baseUrl }]);
+  });
+});
