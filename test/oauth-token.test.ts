@@ -155,6 +155,24 @@ describe('OAuth token endpoint', () => {
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
+
+  it('advertises only endpoints it serves', async () => {
+    const discovery = (await (
+      await fetch(`${baseUrl}/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
+    const endpoints = Object.entries(discovery).filter(
+      ([key, value]) =>
+        (key.endsWith('_endpoint') || key.endsWith('_uri')) &&
+        typeof value === 'string' &&
+        value.startsWith(baseUrl),
+    );
+    expect(endpoints.length).toBeGreaterThan(4);
+    for (const [key, url] of endpoints) {
+      const get = await fetch(String(url), { redirect: 'manual' });
+      const post = await fetch(String(url), { method: 'POST', redirect: 'manual' });
+      expect([get.status, post.status], `${key} ${String(url)}`).not.toEqual([404, 404]);
+    }
+  });
 });
 
 describe('Bearer tokens on /v3 routes', () => {

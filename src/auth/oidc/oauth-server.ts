@@ -153,6 +153,8 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      // Pushed authorization requests are not routed (no CARTO client sends them): not offered.
+      pushedAuthorizationRequests: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
       revocation: { enabled: true },
