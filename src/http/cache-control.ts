@@ -53,3 +53,18 @@ export function varyByAuthorization(reply: FastifyReply): void {
   if (names.some((name) => name === '*' || name.toLowerCase() === 'authorization')) return;
   reply.header('Vary', [...names.filter((name) => name !== ''), 'Authorization'].join(', '));
 }
+
+/**
+ * Whether `If-None-Match` names `etag` (RFC 9110 § 13.1.2): a list of tags, compared weakly
+ * (a `W/` prefix on either side is ignored), or `*`. A client that holds a current copy gets
+ * a 304 whichever form its cache sends.
+ */
+export function matchesIfNoneMatch(request: FastifyRequest, etag: string): boolean {
+  const header = request.headers['if-none-match'];
+  if (!header) return false;
+  const ours = etag.replace(/^W\//, '');
+  return header.split(',').some((tag) => {
+    const theirs = tag.trim();
+    return theirs === '*' || theirs.replace(/^W\//, '') === ours;
+  });
+}

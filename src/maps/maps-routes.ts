@@ -1,3 +1,4 @@
+import { matchesIfNoneMatch } from '../http/cache-control.js';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -153,7 +154,7 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
 
     reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
     reply.header('ETag', tile.etag);
-    if (request.headers['if-none-match'] === tile.etag) return reply.code(304).send();
+    if (matchesIfNoneMatch(request, tile.etag)) return reply.code(304).send();
     if (!tile.body) return reply.code(204).send();
     reply.type(tile.contentType).header('Vary', 'Accept-Encoding');
     if (tile.body.length >= MIN_GZIP_BYTES && acceptsGzip(request.headers['accept-encoding'])) {

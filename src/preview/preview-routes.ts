@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/config.js';
 import { errors } from '../http/errors.js';
 import { PreviewAssets, type LoadedAsset } from './preview-assets.js';
+import { matchesIfNoneMatch } from '../http/cache-control.js';
 
 /** Asset URLs carry their content version, so a cached copy never goes stale. */
 const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -35,15 +36,6 @@ export function previewContentSecurityPolicy(publicUrl: string): string {
 }
 
 /** Whether an `If-None-Match` header names this ETag (weak or strong, alone or in a list). */
-function isNotModified(request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match'];
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === etag;
-  });
-}
-
 function sendAsset(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -52,7 +44,7 @@ function sendAsset(
 ): FastifyReply {
   reply.header('Cache-Control', cacheControl).header('ETag', asset.etag);
   reply.header('X-Content-Type-Options', 'nosniff');
-  if (isNotModified(request, asset.etag)) return reply.code(304).send();
+  if (matchesIfNoneMatch(request, asset.etag)) return reply.code(304).send();
   return reply.type(asset.contentType).send(asset.body);
 }
 

@@ -1,3 +1,4 @@
+import { matchesIfNoneMatch } from '../http/cache-control.js';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rolePermissionGuard } from '../auth/permissions.js';
@@ -46,11 +47,7 @@ function entityTagOf(map: SavedMap): string {
 
 /** Whether the client's copy is current: `If-None-Match` wins over `If-Modified-Since`. */
 function isNotModified(request: FastifyRequest, etag: string, updatedAt: string): boolean {
-  const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined) {
-    const tags = ifNoneMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-    return tags.some((tag) => tag === etag || tag === '*');
-  }
+  if (request.headers['if-none-match'] !== undefined) return matchesIfNoneMatch(request, etag);
   const since = Date.parse(request.headers['if-modified-since'] ?? '');
   if (!Number.isFinite(since)) return false;
   // HTTP dates carry whole seconds, as `Last-Modified` did; a change within that same second

@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { rolePermissionGuard } from '../auth/permissions.js';
 import type { Connection } from '../connections/connection-registry.js';
 import type { AppDependencies } from '../http/app.js';
-import { cacheControlFor } from '../http/cache-control.js';
+import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
 import { errors } from '../http/errors.js';
 import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters, requiredString } from '../http/request-params.js';
@@ -135,7 +135,7 @@ export function registerTilesetRoutes(app: FastifyInstance, deps: AppDependencie
     const etag = etagOf(body);
     reply.header('Cache-Control', cacheControlFor(request, TILESET_MAX_AGE_SECONDS));
     reply.header('ETag', etag);
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (matchesIfNoneMatch(request, etag)) return reply.code(304).send();
     if (!body) return reply.code(204).send();
     return reply.type(TILE_CONTENT_TYPES[metadata.format]).send(body);
   };
