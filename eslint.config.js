@@ -18,6 +18,19 @@ export default tseslint.config(
     },
   },
   {
+    // The web console runs in the browser; its .tsx files need the TypeScript rules too.
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-console': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
     files: ['test/**/*.ts', 'src/**/*.test.ts', 'src/test-support/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -156,6 +156,21 @@ describe('OAuth token endpoint', () => {
     expect(jwks.keys[0]).not.toHaveProperty('d');
   });
 
+  it("signs the web console out through Auth0's /v2/logout, back to the console only", async () => {
+    const logout = (returnTo: string) =>
+      fetch(
+        `${baseUrl}/v2/logout?${new URLSearchParams({ client_id: 'graticule-console', returnTo })}`,
+        { redirect: 'manual' },
+      );
+    const allowed = await logout(`${baseUrl}/ui/`);
+    expect(allowed.status).toBe(302);
+    const target = new URL(allowed.headers.get('location')!, baseUrl);
+    expect(target.pathname).toBe('/oidc/logout');
+    expect(target.searchParams.get('post_logout_redirect_uri')).toBe(`${baseUrl}/ui/`);
+    expect((await logout('https://evil.example/')).status).toBe(400);
+    expect((await logout(`${baseUrl}/ui/../v3/`)).status).toBe(400);
+  });
+
   it('advertises only endpoints it serves', async () => {
     const discovery = (await (
       await fetch(`${baseUrl}/.well-known/openid-configuration`)

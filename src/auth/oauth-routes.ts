@@ -1,3 +1,4 @@
+import { CONSOLE_CLIENT_ID, consoleClientMetadata } from './oidc/console-client.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -397,21 +398,28 @@ export async function registerOAuthRoutes(
 
   // Auth0's logout, as CARTO's single-page apps call it: `returnTo` must be one of the
   // application's allowed logout URLs.
+  /** The allowed logout URLs of a client: an application's, or the built-in console's. */
+  const logoutUrlsOf = async (clientId: string): Promise<readonly string[] | undefined> => {
+    if (clientId === CONSOLE_CLIENT_ID) {
+      return consoleClientMetadata(deps.issuer()).post_logout_redirect_uris ?? [];
+    }
+    const application = await deps.applications.findByClientId(clientId);
+    return application ? (JSON.parse(application.logout_urls) as string[]) : undefined;
+  };
   app.get('/v2/logout', { schema: AUTH0_LOGOUT_SCHEMA }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const clientId = query.client_id ?? '';
     const returnTo = query.returnTo;
-    const application = clientId ? await deps.applications.findByClientId(clientId) : undefined;
+    const logoutUrls = clientId ? await logoutUrlsOf(clientId) : undefined;
     const htmlError = (message: string) =>
       reply
         .code(400)
         .type('text/html; charset=utf-8')
         .send(oauthErrorPage('invalid_request', message));
-    if (clientId && !application) return htmlError('Unknown client_id.');
+    if (clientId && !logoutUrls) return htmlError('Unknown client_id.');
     if (returnTo !== undefined) {
-      if (!application) return htmlError('returnTo needs the client_id of the application.');
-      const allowed = JSON.parse(application.logout_urls) as string[];
-      if (!allowed.includes(returnTo)) {
+      if (!logoutUrls) return htmlError('returnTo needs the client_id of the application.');
+      if (!logoutUrls.includes(returnTo)) {
         return htmlError(`'${returnTo}' is not an allowed logout URL of this application.`);
       }
     }

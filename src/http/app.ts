@@ -35,6 +35,7 @@ import type { ApiTokenService } from '../tokens/api-token-service.js';
 import { registerTokenRoutes } from '../tokens/token-routes.js';
 import { enforceApiTokenAccess } from '../tokens/token-enforcement.js';
 import { registerPreviewRoutes } from '../preview/preview-routes.js';
+import { registerWebUiRoutes } from '../web-ui/web-ui-routes.js';
 import { registerOpenApi } from '../openapi/openapi.js';
 import { registerPostmanRoutes } from '../openapi/postman-routes.js';
 import { PRODUCT_VERSION } from '../openapi/product-version.js';
@@ -242,6 +243,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await registerOAuthRoutes(app, deps);
   registerPreviewRoutes(app, deps);
+  await registerWebUiRoutes(app, deps);
 
   await app.register(async (v3) => {
     v3.addHook('onRequest', async (request) => requireBearerToken(request, deps.tokens));

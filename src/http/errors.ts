@@ -53,6 +53,12 @@ export const errors = {
     new ApiError(415, 'unsupported_media_type', `Unsupported Content-Type '${type}'`),
   routeNotFound: (method: string, url: string) =>
     new ApiError(404, 'route_not_found', `No route for ${method} ${url}`),
+  consoleNotBuilt: () =>
+    new ApiError(
+      503,
+      'console_not_built',
+      'The web console was not built: run `npm run build` (or `npm ci`), then reload',
+    ),
 
   // auth
   tokenMissing: () => new ApiError(401, 'token_missing', 'Token not defined'),
