@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { ConfigError, describeSettings, loadConfig } from './config/config.js';
 import type { RunningServer, StartupProgress } from './server.js';
 import { accountsCommand } from './cli/accounts-command.js';
 import { CliError } from './cli/cli-context.js';
@@ -10,10 +9,20 @@ import { mapsCommand } from './cli/maps-command.js';
 import { usersCommand } from './cli/users-command.js';
 import { appsCommand } from './cli/apps-command.js';
 import { keysCommand } from './cli/keys-command.js';
+import { RemoteError } from './cli/api-client.js';
+import { completionCommands } from './cli/completion-command.js';
+import { importCommand } from './cli/import-command.js';
+import { initCommand } from './cli/init-command.js';
+import { sqlCommand } from './cli/sql-command.js';
+import { tablesCommand } from './cli/tables-command.js';
+import { tokensCommand } from './cli/tokens-command.js';
 import { ApiError } from './http/errors.js';
 import { WarehouseError } from './warehouses/driver.js';
 
-const SETTINGS_HELP = `
+/** The settings list of the root help; the configuration module is loaded only for it. */
+async function settingsHelp(): Promise<string> {
+  const { describeSettings } = await import('./config/config.js');
+  return `
 See README.md for what each setting means.
 
 Settings come from environment variables (or a JSON file named by GRATICULE_CONFIG_FILE):
@@ -23,6 +32,22 @@ ${describeSettings()
       `  ${s.env.padEnd(36)} default: ${String(s.default) === '' ? '(none)' : String(s.default)}`,
   )
   .join('\n')}
+`;
+}
+
+const COMMANDS_HELP = `
+Commands that work on the data directory (accounts, users, apps, keys, connections,
+tilesets, maps create|list|remove, init) open it directly. Commands that need the warehouse
+(sql, tables, import, tokens, maps instantiate|tile) call a running server: give its address with
+--url or GRATICULE_URL, and credentials with GRATICULE_TOKEN, or GRATICULE_CLIENT_ID and
+GRATICULE_CLIENT_SECRET. See docs/cli.md.
+
+Examples:
+  $ graticule init
+  $ graticule serve
+  $ graticule sql "SELECT count(*) FROM demo.countries" --table
+  $ graticule import places.geojson --table public.places
+  $ graticule completion bash > ~/.local/share/bash-completion/completions/graticule
 `;
 
 function printProgress(progress: StartupProgress): void {
@@ -75,6 +100,7 @@ let serving = false;
 async function serve(): Promise<void> {
   serving = true;
   const startedMs = Date.now();
+  const { loadConfig } = await import('./config/config.js');
   const config = loadConfig();
   process.stderr.write(`Starting Graticule (data directory ${config.dataDir})\n`);
   // Loaded here so the management commands start without the server's modules.
@@ -105,11 +131,18 @@ async function main(): Promise<void> {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
+  // Only the root's help lists the settings: subcommands (and shell completion, which runs on
+  // every TAB) build the command tree without loading the configuration module.
+  const args = process.argv.slice(2);
+  const isRootHelp = args.includes('-h') || args.includes('--help') || args[0] === 'help';
+  const isRoot = args.every((arg) => arg.startsWith('-')) || (args[0] === 'help' && !args[1]);
+  const settingsText = isRoot && isRootHelp ? await settingsHelp() : '';
   const program = new Command('graticule')
     .description('A self-hosted CARTO 3 API over PostGIS, Redshift or an embedded warehouse.')
-    .addHelpText('after', SETTINGS_HELP)
+    .addHelpText('after', `${COMMANDS_HELP}${settingsText}`)
     .action(serve);
   program.command('serve').description('start the server (the default)').action(serve);
+  program.addCommand(initCommand());
   program.addCommand(accountsCommand());
   program.addCommand(connectionsCommand());
   program.addCommand(tilesetsCommand());
@@ -117,13 +150,25 @@ async function main(): Promise<void> {
   program.addCommand(usersCommand());
   program.addCommand(appsCommand());
   program.addCommand(keysCommand());
+  program.addCommand(sqlCommand());
+  program.addCommand(tablesCommand());
+  program.addCommand(importCommand());
+  program.addCommand(tokensCommand());
+  const [completion, completionServer] = completionCommands();
+  program.addCommand(completion!);
+  program.addCommand(completionServer!, { hidden: true });
   await program.parseAsync(process.argv);
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
+  // Compared by name: the configuration module is loaded only by the commands that need it.
+  if ((error as Error | undefined)?.name === 'ConfigError') {
+    process.stderr.write(`${(error as Error).message}\n`);
     process.exit(2);
+  }
+  if (error instanceof RemoteError) {
+    process.stderr.write(`graticule: ${error.message}\n`);
+    process.exit(1);
   }
   if (error instanceof ApiError || error instanceof CliError || error instanceof WarehouseError) {
     process.stderr.write(`error: ${error.message}\n`);

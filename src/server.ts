@@ -48,6 +48,25 @@ function defaultBaseUrl(host: string, port: number): string {
 }
 
 /**
+ * Creates the data directory, its metadata store and the keys every node needs (token
+ * signing, OAuth cookies, the encryption key of connection credentials) when missing, and
+ * opens them. `graticule init` runs it too, without starting a server.
+ */
+export async function openDataDirectory(config: Config, warn: (message: string) => void) {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore(config.dataDir);
+  try {
+    const keyRing = await SigningKeyRing.open(store);
+    const cookieKeys = await loadCookieKeys(store);
+    const secretBox = loadSecretBox(config, warn);
+    return { store, keyRing, cookieKeys, secretBox };
+  } catch (error) {
+    await store.destroy();
+    throw error;
+  }
+}
+
+/**
  * Opens the metadata store and the embedded warehouse, creates the bootstrap account and
  * demo data when missing, and starts listening. Everything it opens is closed by `close()`.
  */
@@ -55,19 +74,16 @@ export async function startServer(
   config: Config,
   onProgress: (progress: StartupProgress) => void = () => {},
 ): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
-  const store = await openStore(config.dataDir);
+  const { store, keyRing, cookieKeys, secretBox } = await openDataDirectory(config, (message) =>
+    logger.warn(message),
+  );
   const closers: (() => Promise<unknown>)[] = [() => store.destroy()];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
 
   try {
-    const keyRing = await SigningKeyRing.open(store);
-    const cookieKeys = await loadCookieKeys(store);
-    const secretBox = loadSecretBox(config, (message) => logger.warn(message));
-
     onProgress({ step: 'opening the embedded warehouse', done: 0, total: 1 });
     const warehouse = await EmbeddedWarehouse.open({
       dataDir: path.join(config.dataDir, 'warehouse'),

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { createAccount, listAccounts } from '../accounts/accounts.js';
 import { printJson, printTable, withCliContext } from './cli-context.js';
 import { readSecretFromStdin } from './users-command.js';
 
@@ -24,7 +23,13 @@ async function adminPasswordOf(options: CreateOptions): Promise<string | undefin
 }
 
 export function accountsCommand(): Command {
-  const accounts = new Command('accounts').description('manage accounts (tenants)');
+  const accounts = new Command('accounts').description('manage accounts (tenants)').addHelpText(
+    'after',
+    `
+Examples:
+  $ graticule accounts create --name "Acme" --admin-email ops@acme.example --json
+  $ graticule accounts list`,
+  );
 
   accounts
     .command('create')
@@ -36,6 +41,7 @@ export function accountsCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (options: CreateOptions) => {
       const adminPassword = await adminPasswordOf(options);
+      const { createAccount } = await import('../accounts/accounts.js');
       const created = await withCliContext(({ store }) =>
         createAccount(store, { name: options.name, adminEmail: options.adminEmail, adminPassword }),
       );
@@ -56,6 +62,7 @@ export function accountsCommand(): Command {
     .description('list accounts')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
+      const { listAccounts } = await import('../accounts/accounts.js');
       const rows = await withCliContext(({ store }) => listAccounts(store));
       if (options.json) return printJson(rows);
       const flat = rows.map((row) => ({ id: row.id, name: row.name, created: row.createdAt }));

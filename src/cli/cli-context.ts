@@ -1,11 +1,6 @@
-import { firstAccountId } from '../accounts/accounts.js';
-import { loadConfig, type Config } from '../config/config.js';
-import { ConnectionRegistry } from '../connections/connection-registry.js';
-import { ConnectionService } from '../connections/connection-service.js';
-import { ConnectionStore } from '../connections/connection-store.js';
-import { postgresDriverFactory } from '../connections/driver-factory.js';
-import { loadSecretBox } from '../connections/secret-box.js';
-import { openStore, type Store } from '../store/store.js';
+import type { Config } from '../config/config.js';
+import type { ConnectionService } from '../connections/connection-service.js';
+import type { Store } from '../store/store.js';
 
 /** A command's failure, printed as one line without a stack trace. */
 export class CliError extends Error {
@@ -26,6 +21,27 @@ export interface CliContext {
  * the store is shared safely and the server sees changes on its next request.
  */
 export async function withCliContext<T>(run: (context: CliContext) => Promise<T>): Promise<T> {
+  // Loaded here, not at the top: building the command tree (for --help and shell completion)
+  // stays quick when no command opens the data directory.
+  const [
+    { firstAccountId },
+    { loadConfig },
+    { ConnectionRegistry },
+    { ConnectionService },
+    { ConnectionStore },
+    { postgresDriverFactory },
+    { loadSecretBox },
+    { openStore },
+  ] = await Promise.all([
+    import('../accounts/accounts.js'),
+    import('../config/config.js'),
+    import('../connections/connection-registry.js'),
+    import('../connections/connection-service.js'),
+    import('../connections/connection-store.js'),
+    import('../connections/driver-factory.js'),
+    import('../connections/secret-box.js'),
+    import('../store/store.js'),
+  ]);
   const config = loadConfig();
   const store = await openStore(config.dataDir);
   const box = loadSecretBox(config, (message) => process.stderr.write(`${message}\n`));
@@ -70,7 +86,7 @@ export function printTable(rows: Record<string, unknown>[], columns: string[]): 
   const cells = rows.map((row) => columns.map((c) => String(row[c] ?? '')));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ');
-  process.stdout.write(`${line(columns.map((c) => c.toUpperCase()))}\n`);
+  process.stdout.write(`${line(columns.map((c) => c.toUpperCase())).trimEnd()}\n`);
   for (const row of cells) process.stdout.write(`${line(row).trimEnd()}\n`);
 }
 

@@ -53,7 +53,16 @@ function tilesLine(nativeMvt: boolean): string {
 }
 
 export function connectionsCommand(): Command {
-  const connections = new Command('connections').description('manage warehouse connections');
+  const connections = new Command('connections')
+    .description('manage warehouse connections')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ echo "$PGPASSWORD" | graticule connections add pg_main --host db.internal \\
+      --database gis --username reader --password-stdin
+  $ graticule connections test pg_main`,
+    );
 
   connections
     .command('list')
@@ -138,10 +147,12 @@ export function connectionsCommand(): Command {
     .command('remove <name>')
     .description('remove a connection')
     .option('--account <id>', 'account id (default: the first account)')
-    .action(async (name: string, options: { account?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { account?: string; json?: boolean }) => {
       await withCliContext(async (cli) =>
         cli.connections.remove(await cli.accountId(options.account), name),
       );
+      if (options.json) return printJson({ name, removed: true });
       process.stdout.write(`Connection ${name} removed.\n`);
     });
 

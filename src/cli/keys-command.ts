@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { recordAuditEvent } from '../audit/audit-log.js';
-import { rotateSigningKey } from '../auth/signing-keys.js';
 import { printJson, withCliContext } from './cli-context.js';
 
 function seconds(value: string): number {
@@ -13,7 +11,9 @@ function seconds(value: string): number {
 
 /** `graticule keys rotate`: a new token signing key; the old one verifies until it may go. */
 export function keysCommand(): Command {
-  const keys = new Command('keys').description('manage the keys that sign access tokens');
+  const keys = new Command('keys')
+    .description('manage the keys that sign access tokens')
+    .addHelpText('after', '\nExample:\n  $ graticule keys rotate --json');
   keys
     .command('rotate')
     .description(
@@ -27,6 +27,8 @@ export function keysCommand(): Command {
     )
     .option('--json', 'print JSON')
     .action(async (options: { keepRetired?: number; json?: boolean }) => {
+      const { recordAuditEvent } = await import('../audit/audit-log.js');
+      const { rotateSigningKey } = await import('../auth/signing-keys.js');
       const result = await withCliContext(async ({ config, store }) => {
         const rotated = await rotateSigningKey(
           store,

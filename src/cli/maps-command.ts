@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { SavedMapService } from '../public-maps/saved-map-service.js';
-import { SavedMapStore } from '../public-maps/saved-map-store.js';
+import { addMapSourceCommands } from './map-source-commands.js';
+import type { SavedMapService } from '../public-maps/saved-map-service.js';
 import { CliError, printJson, printTable, withCliContext, type CliContext } from './cli-context.js';
 
 const ACCOUNT_HELP = 'account id (default: the first account)';
@@ -22,13 +22,25 @@ async function readMapFile(file: string): Promise<unknown> {
   }
 }
 
-function mapsOf(cli: CliContext): SavedMapService {
+/** The saved maps service, loaded when a command runs, not when the tree is built. */
+async function mapsOf(cli: CliContext): Promise<SavedMapService> {
+  const { SavedMapService } = await import('../public-maps/saved-map-service.js');
+  const { SavedMapStore } = await import('../public-maps/saved-map-store.js');
   return new SavedMapService(new SavedMapStore(cli.store));
 }
 
 /** `graticule maps`: saved maps, the ones CARTO's fetchMap reads from /v3/maps/public/{id}. */
 export function mapsCommand(): Command {
-  const maps = new Command('maps').description('manage saved maps (read by fetchMap)');
+  const maps = new Command('maps')
+    .description('manage saved maps (read by fetchMap) and instantiate sources and tiles')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ graticule maps create --file world.json
+  $ graticule maps instantiate --table demo.countries
+  $ graticule maps tile --table demo.countries 2/1/1 -o countries-2-1-1.mvt`,
+    );
 
   maps
     .command('create')
@@ -39,7 +51,7 @@ export function mapsCommand(): Command {
     .action(async (options: { file: string; account?: string; json?: boolean }) => {
       const body = await readMapFile(options.file);
       const created = await withCliContext(async (cli) =>
-        mapsOf(cli).create(await cli.accountId(options.account), body),
+        (await mapsOf(cli)).create(await cli.accountId(options.account), body),
       );
       if (options.json) return printJson(created);
       process.stdout.write(`Map ${created.id} created (${created.privacy}): ${created.title}\n`);
@@ -52,7 +64,7 @@ export function mapsCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { account?: string; json?: boolean }) => {
       const page = await withCliContext(async (cli) =>
-        mapsOf(cli).list(await cli.accountId(options.account), { pageSize: '1000' }),
+        (await mapsOf(cli)).list(await cli.accountId(options.account), { pageSize: '1000' }),
       );
       if (options.json) return printJson(page);
       const rows = page.data.map((m) => ({ ...m, updated: m.updatedAt }));
@@ -66,12 +78,15 @@ export function mapsCommand(): Command {
     .command('remove <id>')
     .description('remove a saved map')
     .option('--account <id>', ACCOUNT_HELP)
-    .action(async (id: string, options: { account?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { account?: string; json?: boolean }) => {
       await withCliContext(async (cli) =>
-        mapsOf(cli).remove(await cli.accountId(options.account), id),
+        (await mapsOf(cli)).remove(await cli.accountId(options.account), id),
       );
+      if (options.json) return printJson({ id, removed: true });
       process.stdout.write(`Map ${id} removed.\n`);
     });
 
+  addMapSourceCommands(maps);
   return maps;
 }

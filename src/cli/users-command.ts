@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import type { Actor } from '../users/caller.js';
-import { UserService, type UserView } from '../users/user-service.js';
+import type { Store } from '../store/store.js';
+import type { UserService, UserView } from '../users/user-service.js';
 import { CliError, printJson, printTable, withCliContext, type CliContext } from './cli-context.js';
+
+/** The users service, loaded when a command runs rather than when the command tree is built. */
+async function usersOf(store: Store): Promise<UserService> {
+  const { UserService } = await import('../users/user-service.js');
+  return new UserService(store);
+}
 
 /** Who the audit log names for changes made on the command line. */
 export const CLI_ACTOR = 'cli';
@@ -48,14 +55,20 @@ async function changeUser(
   done: string,
 ): Promise<void> {
   const user = await withCliContext(async (cli) =>
-    new UserService(cli.store).update(await cliActor(cli, options.account), userRef, body),
+    (await usersOf(cli.store)).update(await cliActor(cli, options.account), userRef, body),
   );
   if (options.json) return printJson(user);
   process.stdout.write(`User ${user.email} (${user.id}) ${done}.\n`);
 }
 
 export function usersCommand(): Command {
-  const users = new Command('users').description("manage an account's users");
+  const users = new Command('users').description("manage an account's users").addHelpText(
+    'after',
+    `
+Examples:
+  $ graticule users add dev@example.com --role editor
+  $ graticule users set-password admin@graticule.local --password-stdin`,
+  );
   const accountOption = ['--account <id>', 'account id (default: the first account)'] as const;
 
   users
@@ -65,7 +78,7 @@ export function usersCommand(): Command {
     .option('--json', 'print JSON')
     .action(async (options: AccountOption) => {
       const rows = await withCliContext(async (cli) =>
-        new UserService(cli.store).list(await cli.accountId(options.account)),
+        (await usersOf(cli.store)).list(await cli.accountId(options.account)),
       );
       if (options.json) return printJson(rows);
       printUsers(rows);
@@ -87,7 +100,7 @@ export function usersCommand(): Command {
         const password = options.passwordStdin ? await readSecretFromStdin('Password') : undefined;
         const body = { email, role: options.role, name: options.name, password };
         const user = await withCliContext(async (cli) =>
-          new UserService(cli.store).create(await cliActor(cli, options.account), body),
+          (await usersOf(cli.store)).create(await cliActor(cli, options.account), body),
         );
         if (options.json) return printJson(user);
         process.stdout.write(`User ${user.email} (${user.id}) added as ${user.role}.\n`);
@@ -136,10 +149,12 @@ export function usersCommand(): Command {
     .command('remove <user>')
     .description('delete a user (id or e-mail) who owns no applications')
     .option(...accountOption)
+    .option('--json', 'print JSON')
     .action(async (user: string, options: AccountOption) => {
       await withCliContext(async (cli) =>
-        new UserService(cli.store).remove(await cliActor(cli, options.account), user),
+        (await usersOf(cli.store)).remove(await cliActor(cli, options.account), user),
       );
+      if (options.json) return printJson({ user, removed: true });
       process.stdout.write(`User ${user} removed.\n`);
     });
 
