@@ -80,6 +80,34 @@ describe('OAuth token endpoint', () => {
     expect(payload['http://app.carto.com/account_id']).toMatch(/^ac_/);
   });
 
+  it("issues tokens to requests from the server's own pages (the API reference)", async () => {
+    const response = await fetch(`${baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: baseUrl },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        audience: 'carto-cloud-native-api',
+      }),
+    });
+    expect(response.status).toBe(200);
+    const foreign = await fetch(`${baseUrl}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Origin: 'https://evil.example',
+      },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        audience: 'carto-cloud-native-api',
+      }),
+    });
+    expect(foreign.status).toBe(400);
+  });
+
   it('accepts client credentials sent with HTTP Basic', async () => {
     const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
     const response = await tokenRequest(

@@ -15,6 +15,7 @@ import {
   type OpenApiOperation,
 } from './support/openapi-check.js';
 import { describeWithPostgres } from './support/postgres.js';
+import { firstExample } from '../src/openapi/postman.js';
 
 const { baseUrl, clientId, clientSecret } = sharedServer();
 
@@ -122,7 +123,7 @@ async function runExample(
   let url = path;
   const query = new URLSearchParams();
   for (const parameter of op.parameters ?? []) {
-    const example = (parameter as { example?: unknown }).example;
+    const example = firstExample(parameter as Parameters<typeof firstExample>[0]);
     if (example === undefined) continue;
     const value = String(fill(example, vars));
     if (parameter.in === 'path')
@@ -133,7 +134,7 @@ async function runExample(
   let body: string | undefined;
   const [mediaType, media] = Object.entries(op.requestBody?.content ?? {})[0] ?? [];
   if (mediaType && media) {
-    const example = fill((media as { example?: unknown }).example ?? {}, vars);
+    const example = fill(firstExample(media as Parameters<typeof firstExample>[0]) ?? {}, vars);
     headers['Content-Type'] = mediaType;
     body =
       mediaType === 'application/json'
@@ -199,7 +200,9 @@ describe('OAuth endpoints as documented', () => {
     expect(form.body.token_type).toBe('Bearer');
 
     const op = operation('POST', '/oauth/token');
-    const example = (op.requestBody!.content['application/json'] as { example: unknown }).example;
+    const example = firstExample(
+      op.requestBody!.content['application/json'] as Parameters<typeof firstExample>[0],
+    );
     const json = await answerOf(
       await fetch(`${baseUrl}/oauth/token`, {
         method: 'POST',

@@ -17,6 +17,7 @@ import {
 } from './support/openapi-check.js';
 import { pollUntil } from './support/postgres.js';
 import { registeredRoutes } from './support/registered-routes.js';
+import { firstExample } from '../src/openapi/postman.js';
 
 const { baseUrl, clientId, clientSecret } = sharedServer();
 const suffix = randomBytes(3).toString('hex');
@@ -97,8 +98,7 @@ function withVariables<T>(value: T): T {
 }
 
 function exampleOf(parameter: Parameter): unknown {
-  if (parameter.example !== undefined) return parameter.example;
-  return Object.values(parameter.examples ?? {})[0]?.value;
+  return firstExample(parameter as Parameters<typeof firstExample>[0]);
 }
 
 const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
@@ -107,11 +107,12 @@ const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.str
 function exampleBody(operation: Operation): Record<string, unknown> | undefined {
   const media = operation.requestBody?.content['application/json'];
   if (!media) return undefined;
-  if (media.example !== undefined) return media.example as Record<string, unknown>;
-  const properties = (media.schema?.properties ?? {}) as Record<string, { examples?: unknown[] }>;
+  const whole = firstExample({ ...media, schema: undefined } as Parameters<typeof firstExample>[0]);
+  if (whole !== undefined) return whole as Record<string, unknown>;
+  const properties = (media.schema?.properties ?? {}) as Record<string, object>;
   const fields = Object.entries(properties)
-    .filter(([, schema]) => schema.examples !== undefined)
-    .map(([name, schema]) => [name, schema.examples![0]]);
+    .map(([name, schema]) => [name, firstExample(schema)])
+    .filter(([, example]) => example !== undefined);
   return Object.fromEntries(fields) as Record<string, unknown>;
 }
 
@@ -264,8 +265,10 @@ describe('SQL API', () => {
 
     const form = operationOf('POST', QUERY).requestBody!.content[
       'application/x-www-form-urlencoded'
-    ]!.schema!.properties as Record<string, { examples?: string[] }>;
-    const fields = Object.entries(form).filter(([, schema]) => schema.examples);
+    ]!.schema!.properties as Record<string, object>;
+    const fields = Object.entries(form)
+      .map(([name, schema]) => [name, firstExample(schema)] as const)
+      .filter(([, example]) => example !== undefined);
     const response = await fetch(`${baseUrl}/v3/sql/carto_dw/query`, {
       method: 'POST',
       headers: {
@@ -273,7 +276,7 @@ describe('SQL API', () => {
         'Content-Type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams(
-        Object.fromEntries(fields.map(([name, schema]) => [name, schema.examples![0]!])),
+        Object.fromEntries(fields.map(([name, example]) => [name, String(example)])),
       ),
     });
     const posted = { ...post, status: response.status, body: await response.json() };

@@ -92,6 +92,32 @@ describe('the OpenAPI document', () => {
     expect(await page.text()).toContain('swagger');
   });
 
+  it('shows readers real example values, keeping the Postman variables aside', () => {
+    const withoutPostmanForms = JSON.stringify(document, (key, value: unknown) =>
+      key === 'x-postman-example' ? undefined : value,
+    );
+    expect(withoutPostmanForms).not.toContain('{{');
+    expect(JSON.stringify(document)).toContain('"x-postman-example":"{{connectionName}}"');
+  });
+
+  it('answers conditional requests for the document', async () => {
+    const { baseUrl } = sharedServer();
+    for (const path of ['/openapi.json', '/openapi.yaml']) {
+      const first = await fetch(`${baseUrl}${path}`);
+      const etag = first.headers.get('etag');
+      expect(etag, path).toBeTruthy();
+      const again = await fetch(`${baseUrl}${path}`, { headers: { 'If-None-Match': etag! } });
+      expect(again.status, path).toBe(304);
+    }
+  });
+
+  it('lets the reference page style itself and stay on plain HTTP', async () => {
+    const page = await fetch(`${sharedServer().baseUrl}/docs/api/static/index.html`);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("style-src 'self' 'unsafe-inline'");
+    expect(policy).not.toContain('upgrade-insecure-requests');
+  });
+
   it("names this server's public address as the server", () => {
     const servers = (document as unknown as { servers: { url: string }[] }).servers;
     expect(servers).toEqual([{ url: sharedServer().baseUrl }]);

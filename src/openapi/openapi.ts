@@ -1,8 +1,11 @@
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import { stringify as toYaml } from 'yaml';
+import { matchesIfNoneMatch } from '../http/cache-control.js';
+import { publishExamples } from './postman-examples.js';
 import { API_TAGS, ErrorBody } from './schemas.js';
 
 export const OPENAPI_JSON_PATH = '/openapi.json';
@@ -93,20 +96,53 @@ export async function registerOpenApi(
       schema: withCommonErrors(schema ?? {}, url),
       url,
     }),
+    // Readers see real example values; the Postman forms stay beside them (see the module).
+    transformObject: (documentObject) => {
+      const document = structuredClone(
+        (documentObject as { openapiObject: Record<string, unknown> }).openapiObject,
+      );
+      publishExamples(document);
+      return document;
+    },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
         typeof json.$id === 'string' ? json.$id : `def-${i}`,
     },
   });
 
-  app.get(OPENAPI_JSON_PATH, async (_request, reply) => reply.send(openApiDocument(app, options)));
-  app.get(OPENAPI_YAML_PATH, async (_request, reply) =>
-    reply.type('application/yaml; charset=utf-8').send(toYaml(openApiDocument(app, options))),
-  );
+  // The routes do not change once the server runs: each form is built once, on first ask
+  // (the YAML takes a quarter of a second), and answered with an ETag.
+  const rendered = new Map<string, { body: string; etag: string }>();
+  const render = (format: 'json' | 'yaml') => {
+    let cached = rendered.get(format);
+    if (!cached) {
+      const document = openApiDocument(app, options);
+      const body = format === 'json' ? JSON.stringify(document) : toYaml(document);
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      cached = { body, etag };
+      rendered.set(format, cached);
+    }
+    return cached;
+  };
+  const serve = (format: 'json' | 'yaml', type: string) => {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const { body, etag } = render(format);
+      reply.header('ETag', etag).header('Cache-Control', 'no-cache');
+      if (matchesIfNoneMatch(request, etag)) return reply.code(304).send();
+      return reply.type(type).send(body);
+    };
+  };
+  app.get(OPENAPI_JSON_PATH, serve('json', 'application/json; charset=utf-8'));
+  app.get(OPENAPI_YAML_PATH, serve('yaml', 'application/yaml; charset=utf-8'));
   await app.register(swaggerUi, {
     routePrefix: REFERENCE_PAGE_PATH,
     uiConfig: { docExpansion: 'list', deepLinking: true, tryItOutEnabled: false },
     staticCSP: true,
+    // The page styles its elements inline, and plain-HTTP deployments must stay plain HTTP.
+    transformStaticCSP: (header) =>
+      header
+        .replace("style-src 'self' https:", "style-src 'self' 'unsafe-inline'")
+        .replace(/\s*upgrade-insecure-requests;/, ''),
   });
 }
 

@@ -129,7 +129,15 @@ const SUBSCHEMA_ARRAYS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
 const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions'];
 /** Keywords that only document; a test script's schema leaves them out (formats too, as the
  * project's own response checks do). */
-const ANNOTATIONS = new Set(['$id', '$schema', '$comment', 'title', 'description', 'examples']);
+const ANNOTATIONS = new Set([
+  '$id',
+  '$schema',
+  '$comment',
+  'title',
+  'description',
+  'examples',
+  'x-postman-example',
+]);
 const ANNOTATIONS_MORE = ['example', 'default', 'deprecated', 'readOnly', 'writeOnly', 'format'];
 for (const keyword of ANNOTATIONS_MORE) ANNOTATIONS.add(keyword);
 
@@ -197,12 +205,17 @@ export function operationItemId(method: string, path: string, operationId?: stri
   return stableId(`operation:${operationId ?? `${method.toUpperCase()} ${path}`}`);
 }
 
-/** The first documented example: `example`, then the first of `examples` (object or array). */
-function firstExample(holder: {
+/**
+ * The first documented example: the Postman form (`x-postman-example`), `example`, then the
+ * first of `examples` (object or array).
+ */
+export function firstExample(holder: {
   example?: unknown;
   examples?: unknown;
+  'x-postman-example'?: unknown;
   schema?: JsonObject;
 }): unknown {
+  if (holder['x-postman-example'] !== undefined) return holder['x-postman-example'];
   if (holder.example !== undefined) return holder.example;
   const { examples } = holder;
   if (Array.isArray(examples) && examples.length > 0) return examples[0];

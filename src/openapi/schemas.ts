@@ -17,7 +17,6 @@ export const ErrorBody = Type.Object(
     $id: 'Error',
     title: 'Error',
     description: "CARTO's error body: clients read its `error` field",
-    examples: [{ error: 'Connection not found: pg_main', status: 404, code: 'not_found' }],
   },
 );
 

@@ -95,6 +95,7 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
   const { store, applications } = options;
   const secrets = new VerifiedSecretCache();
 
+  const issuerOrigin = new URL(options.issuer).origin;
   const configuration: Configuration = {
     adapter: storeAdapter(store, applications, [consoleClientMetadata(options.issuer)]),
     jwks: { keys: options.signingKeys },
@@ -197,6 +198,8 @@ export function createOAuthServer(options: OAuthServerOptions): Provider {
     },
     clientBasedCORS(_ctx, origin, client) {
       if (origin === 'null') return false;
+      // Graticule's own pages (the API reference's "Authorize", the console) are no other site.
+      if (origin === issuerOrigin) return true;
       if (webOriginsOf(client).includes(origin)) return true;
       return client.redirectUris?.some((uri) => originOf(uri) === origin) ?? false;
     },
