@@ -101,7 +101,7 @@ export async function listQualifiedTables(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const answer = await runSql(connection, ALL_TABLES_SQL, { ...(signal && { signal }) });
-  return answer.rows.map((row) => `${text(row.table_schema)}.${text(row.table_name)}`);
+  return answer.rows.map((row) => qualifiedName(text(row.table_schema), text(row.table_name)));
 }
 
 export async function listColumns(
@@ -118,6 +118,15 @@ export async function listColumns(
     name: text(row.column_name),
     dataType: text(row.data_type) === 'USER-DEFINED' ? text(row.udt_name) : text(row.data_type),
   }));
+}
+
+/**
+ * `schema.table` as the API reads a table name back: plain lower-case names as they are,
+ * others quoted (upper case, spaces, dots), so a grant or a map source names that very table.
+ */
+export function qualifiedName(schema: string, table: string): string {
+  const part = (name: string) => (/^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdentifier(name));
+  return `${part(schema)}.${part(table)}`;
 }
 
 /** A SQL identifier, quoted: names are used exactly as the catalog spells them. */

@@ -1,5 +1,12 @@
 import { useCallback, useState, type FormEvent } from 'react';
-import { listColumns, listSchemas, listTables, previewRows, type TableEntry } from '../../api/sql';
+import {
+  listColumns,
+  listSchemas,
+  listTables,
+  previewRows,
+  qualifiedName,
+  type TableEntry,
+} from '../../api/sql';
 import { readToken } from '../../auth/oauth';
 import { ErrorNote } from '../../components/ErrorNote';
 import { TextField } from '../../components/fields';
@@ -23,10 +30,6 @@ interface Draft {
 const EMPTY: Draft = { connection: '', schema: '', table: '', query: '', spatialColumn: 'geom' };
 
 /** A name as the Maps API reads it: bare when PostgreSQL would fold it the same, else quoted. */
-function sqlName(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`;
-}
-
 function TableDetails(props: { connection: string; schema: string; table: TableEntry }) {
   const { connection, schema, table } = props;
   const key = `${connection}\u0000${schema}\u0000${table.name}`;
@@ -38,7 +41,7 @@ function TableDetails(props: { connection: string; schema: string; table: TableE
   );
   const [mapping, setMapping] = useState(false);
   const token = readToken()?.accessToken;
-  const qualified = `${sqlName(schema)}.${sqlName(table.name)}`;
+  const qualified = qualifiedName(schema, table.name);
 
   return (
     <div className="stack">

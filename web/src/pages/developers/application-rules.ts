@@ -1,11 +1,11 @@
 /**
- * The checks the Applications API makes, made before sending where they are cheap, with the
- * same rules: absolute https URLs (http only on loopback), no fragment, no user name, origins
- * without a path. The server checks again and its message is shown when it refuses.
+ * The checks the Applications API makes, made before sending where they are cheap: the URL
+ * and origin rules are the server's own code (src/apps/application-urls.ts). The server
+ * checks again and its message is shown when it refuses.
  */
-import type { Application, ApplicationType, AuthMethod } from '../../api/types';
+import { checkOrigin, checkUrl } from '../../../../src/apps/application-urls.js';
+import type { Application, ApplicationType, AuthMethod } from '../../api/types.js';
 
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 const MAX_NAME_LENGTH = 255;
 const MAX_DESCRIPTION_LENGTH = 2000;
 const MAX_URL_LENGTH = 2048;
@@ -80,40 +80,30 @@ export function listOf(text: string): string[] {
     .filter((line) => line !== '');
 }
 
+/**
+ * The message of the API's own check of a value (the server's URL rules, bundled into the
+ * console), without the parameter name it starts with; null when the value passes.
+ */
+function problemOf(check: () => unknown): string | null {
+  try {
+    check();
+    return null;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return message.replace(/^Invalid parameter '[^']*': /, '');
+  }
+}
+
 /** What is wrong with a URL by the API's rules, or null. */
 export function urlProblem(value: string): string | null {
-  if (/\s/.test(value)) return 'must not contain spaces';
   if (value.length > MAX_URL_LENGTH) return `longer than ${MAX_URL_LENGTH} characters`;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `'${value.slice(0, 100)}' is not an absolute URL`;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return 'only http and https URLs are allowed';
-  }
-  if (url.username !== '' || url.password !== '') {
-    return 'a URL must not carry a user name or password';
-  }
-  if (value.includes('#')) return 'a URL must not have a fragment';
-  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.includes(url.hostname)) {
-    return 'http is allowed only for localhost, 127.0.0.1 and [::1]; use https';
-  }
-  return null;
+  return problemOf(() => checkUrl(value, 'url'));
 }
 
 /** What is wrong with an origin (`scheme://host[:port]`), or null. */
 export function originProblem(value: string): string | null {
-  const problem = urlProblem(value);
-  if (problem) return problem;
-  const url = new URL(value);
-  const pathStart = value.indexOf('/', url.protocol.length + 2);
-  const path = pathStart < 0 ? '' : value.slice(pathStart);
-  if (url.pathname !== '/' || value.includes('?') || !['', '/'].includes(path)) {
-    return 'an origin has no path or query: scheme://host[:port]';
-  }
-  return null;
+  if (value.length > MAX_URL_LENGTH) return `longer than ${MAX_URL_LENGTH} characters`;
+  return problemOf(() => checkOrigin(value, 'origin'));
 }
 
 function listProblem(text: string, check: (value: string) => string | null): string | undefined {
@@ -138,7 +128,7 @@ export function checkApplicationForm(values: ApplicationFormValues): Application
   }
   const url = values.url.trim();
   const problem = url === '' ? null : urlProblem(url);
-  if (problem) errors.url = `The URL ${problem}.`;
+  if (problem) errors.url = `${problem[0]!.toUpperCase()}${problem.slice(1)}.`;
   if (values.authMethod === 'none' && values.type !== 'single_page') {
     errors.authMethod = 'None is only for single-page applications, which cannot keep a secret.';
   }

@@ -2,7 +2,8 @@
  * The Tokens API's rules, checked before sending where cheap: at least one grant, allowed
  * APIs (`imports` alone), referers that are URLs, an expiration date in the future.
  */
-import type { ApiName, Grant } from '../../api/types';
+import { refererProblem } from '../../../../src/tokens/referers.js';
+import type { ApiName, Grant } from '../../api/types.js';
 
 export const API_NAMES: readonly ApiName[] = ['sql', 'maps', 'imports', 'lds'];
 
@@ -57,9 +58,12 @@ export function sameGrant(a: Grant, b: Grant): boolean {
   return a.connection_name === b.connection_name && a.source === b.source;
 }
 
-/** Whether a grant's source is a SQL query (text with white space that is not a name). */
+/**
+ * Whether a grant's source is a SQL query: text with white space outside quoted names
+ * (`public."Mixed Case"` is a table).
+ */
 export function isQuerySource(source: string): boolean {
-  return /\s/.test(source.trim());
+  return /\s/.test(source.trim().replace(/"(?:[^"]|"")*"/g, '""'));
 }
 
 /** Whether a grant's source is a pattern (`*`, `schema.*`). */
@@ -80,9 +84,10 @@ export function checkTokenForm(values: TokenFormValues, nowMs: number): TokenFor
   }
   const referers = lines(values.referers);
   if (referers.length > MAX_REFERERS) errors.referers = `At most ${MAX_REFERERS} referers.`;
-  const badReferer = referers.findIndex((referer) => !/^https?:\/\/[^\s/]+/i.test(referer));
+  // The Tokens API's own referer rule (src/tokens/referers.ts), bundled into the console.
+  const badReferer = referers.findIndex((referer) => refererProblem(referer) !== undefined);
   if (badReferer >= 0) {
-    errors.referers = `Line ${badReferer + 1}: expected an origin or a URL prefix (https://…).`;
+    errors.referers = `Line ${badReferer + 1}: ${refererProblem(referers[badReferer]!)}.`;
   }
   if (values.expiration !== '') {
     const time = new Date(values.expiration).getTime();
