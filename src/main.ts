@@ -62,10 +62,13 @@ function printProgress(progress: StartupProgress): void {
 
 function printBanner(server: RunningServer, startedMs: number): void {
   const { bootstrap, url } = server;
+  const readySeconds = ((Date.now() - startedMs) / 1000).toFixed(1);
+  const demo = server.demoDataLoaded ? ' (demo data loaded)' : '';
   const lines = [
     '',
-    `Graticule is listening on ${url} (ready in ${((Date.now() - startedMs) / 1000).toFixed(1)} s)`,
-    `Connection carto_dw: embedded PostGIS warehouse${server.demoDataLoaded ? ' (demo data loaded)' : ''}`,
+    `Graticule is listening on ${url} (ready in ${readySeconds} s)`,
+    `Connection carto_dw: embedded PostGIS warehouse${demo}`,
+    `Web console: ${url}/ui/    API reference: ${url}/docs/api/`,
     '',
   ];
   if (bootstrap.generatedSecret) {

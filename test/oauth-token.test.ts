@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import {
@@ -197,6 +198,28 @@ describe('OAuth token endpoint', () => {
     expect(target.searchParams.get('post_logout_redirect_uri')).toBe(`${baseUrl}/ui/`);
     expect((await logout('https://evil.example/')).status).toBe(400);
     expect((await logout(`${baseUrl}/ui/../v3/`)).status).toBe(400);
+  });
+
+  it('names its endpoints by the issuer, whatever Host a request sends', async () => {
+    for (const path of [
+      '/.well-known/openid-configuration',
+      '/.well-known/oauth-authorization-server',
+    ]) {
+      const text = await new Promise<string>((resolve, reject) => {
+        const request = httpRequest(`${baseUrl}${path}`, { headers: { Host: 'evil.example' } });
+        request.on('response', (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve(body));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      const discovery = JSON.parse(text) as Record<string, unknown>;
+      expect(discovery.token_endpoint, path).toBe(`${baseUrl}/oauth/token`);
+      expect(text, path).not.toContain('evil.example');
+    }
   });
 
   it('advertises only endpoints it serves', async () => {

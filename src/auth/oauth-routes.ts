@@ -52,6 +52,7 @@ const MACHINE_DEFAULT_SCOPES = [
 ];
 
 /** Paths the OAuth server answers itself; everything else about sign-in is ours. */
+const DISCOVERY_PATH = '/.well-known/openid-configuration';
 const OAUTH_SERVER_PATHS = [
   '/authorize',
   '/authorize/:uid',
@@ -210,6 +211,12 @@ export async function registerOAuthRoutes(
     return true;
   };
 
+  // Discovery names the endpoints by the request's host; a client must get the issuer's,
+  // whatever `Host` it sent (a forged one would otherwise send its flows elsewhere).
+  const pinIssuerHost = (request: FastifyRequest) => {
+    request.raw.headers.host = new URL(deps.issuer()).host;
+  };
+
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.url.startsWith('/userinfo') && request.method !== 'OPTIONS') {
       if (await apiUserinfo(request, reply)) return reply;
@@ -248,6 +255,7 @@ export async function registerOAuthRoutes(
         body.scope = MACHINE_DEFAULT_SCOPES.join(' ');
       }
     }
+    if (request.url.startsWith(DISCOVERY_PATH)) pinIssuerHost(request);
     // The body is already parsed; the OAuth server reads it from `req.body`.
     if (request.body !== undefined) (request.raw as { body?: unknown }).body = request.body;
     reply.hijack();
@@ -279,7 +287,8 @@ export async function registerOAuthRoutes(
     '/.well-known/oauth-authorization-server',
     { schema: AUTHORIZATION_SERVER_METADATA_SCHEMA },
     async (request, reply) => {
-      request.raw.url = '/.well-known/openid-configuration';
+      request.raw.url = DISCOVERY_PATH;
+      pinIssuerHost(request);
       reply.hijack();
       await oauthServer().handle(request.raw, reply.raw);
     },
