@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, inject, it } from 'vitest';
 import { fetchToken } from './support/api.js';
 import {
@@ -79,6 +79,24 @@ async function tokenStatus(clientId: string, clientSecret: string): Promise<numb
 async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `ui-${name}.png`) });
 }
+
+/** Whether the element has focus (the page's focus did not fall to <body> or elsewhere). */
+const hasFocus = (locator: Locator) =>
+  locator.evaluate((element) => element === (globalThis as any).document.activeElement);
+
+/** The page's focused element's tag name. */
+const focusedTag = () =>
+  page.evaluate(() => (globalThis as any).document.activeElement?.tagName as string | undefined);
+
+/** Focus moved to the list's "+ Create new" button (the form or panel that had it is gone). */
+async function expectFocusOnCreate() {
+  await expect.poll(focusedTag).not.toBe('BODY');
+  await expect.poll(() => hasFocus(page.getByRole('button', { name: '+ Create new' }))).toBe(true);
+}
+
+/** Whether the page is wider than the window (it scrolls sideways). */
+const pageWidth = () =>
+  page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth as number);
 
 const readClipboard = () =>
   page.evaluate(() => (globalThis as any).navigator.clipboard.readText() as Promise<string>);
@@ -188,7 +206,8 @@ describeWithBrowser('the web console', () => {
     await page.waitForURL(/\/ui\/developers/);
 
     await expect.poll(() => page.locator('.user-name').textContent()).toBe('Edith Editor');
-    expect(await page.getByLabel('Role: Editor').textContent()).toBe('Editor');
+    // The role's name is read out with a "Role:" prefix that only screen readers get.
+    expect(await page.locator('.role-badge').textContent()).toBe('Role: Editor');
     const stored = await page.evaluate(() =>
       (globalThis as any).sessionStorage.getItem('graticule.console.token'),
     );
@@ -210,6 +229,13 @@ describeWithBrowser('the web console', () => {
 
   it('creates a single-page and a regular web client, checking the URLs first', async () => {
     await page.getByRole('tab', { name: 'SPA OAuth Clients' }).click();
+    await page.getByRole('button', { name: '+ Create new' }).click();
+    // The button is gone while the form is open: focus moves to the form's first field.
+    await expect
+      .poll(() => hasFocus(page.getByRole('textbox', { name: 'Name', exact: true })))
+      .toBe(true);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expectFocusOnCreate();
     await page.getByRole('button', { name: '+ Create new' }).click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Store locator');
     await page.getByLabel('Application URL').fill('http://localhost:5173/locator');
@@ -241,6 +267,7 @@ describeWithBrowser('the web console', () => {
     await page.getByRole('button', { name: 'Copy client id', exact: true }).click();
     expect(await readClipboard()).toBe(spa!.client_id);
     await page.getByRole('button', { name: 'Done' }).click();
+    await expectFocusOnCreate();
     await screenshot('developers-spa');
 
     await page.getByRole('tab', { name: 'Regular Web Clients' }).click();
@@ -288,7 +315,20 @@ describeWithBrowser('the web console', () => {
     expect(newSecret).not.toBe(secret);
     expect(await tokenStatus(clientId, secret)).toBe(401);
     expect(await tokenStatus(clientId, newSecret)).toBe(200);
+
+    // Leaving the tab while the secret shows asks first; staying keeps the secret.
+    await page.getByRole('tab', { name: 'API Access Tokens' }).click();
+    const leave = page.getByRole('dialog', { name: 'Leave without the secret?' });
+    await leave.getByRole('button', { name: 'Cancel' }).click();
+    await leave.waitFor({ state: 'detached' });
+    expect(
+      await page.getByRole('tab', { name: 'M2M OAuth Clients' }).getAttribute('aria-selected'),
+    ).toBe('true');
+    expect(
+      await page.getByRole('heading', { name: 'New secret for Nightly export' }).isVisible(),
+    ).toBe(true);
     await page.getByRole('button', { name: 'Done' }).click();
+    await expectFocusOnCreate();
 
     // Escape closes the confirmation without deleting; focus stays inside while it is open.
     const deleteButton = page.getByRole('button', { name: 'Delete Nightly export' });
@@ -310,6 +350,8 @@ describeWithBrowser('the web console', () => {
     await deleteButton.click();
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
     await deleteButton.waitFor({ state: 'detached' });
+    // The row that opened the dialog is gone: focus goes back to the list's button.
+    await expectFocusOnCreate();
     expect((await api(`/v3/applications/${clientId}`)).status).toBe(404);
     expect(await tokenStatus(clientId, newSecret)).toBe(401);
   });
@@ -335,13 +377,29 @@ describeWithBrowser('the web console', () => {
     const maps = await api('/v3/maps/carto_dw/table?name=demo.countries', createdApiToken);
     expect(maps.status).toBe(200);
 
-    await page.getByRole('button', { name: 'Preview on a map with this token' }).click();
+    const previewButton = page.getByRole('button', { name: 'Preview on a map with this token' });
+    expect(await previewButton.getAttribute('aria-expanded')).toBe('false');
+    await previewButton.click();
+    expect(
+      await page
+        .getByRole('button', { name: 'Hide the map preview' })
+        .getAttribute('aria-expanded'),
+    ).toBe('true');
     const state = await waitForMap(await previewFrame());
     expect(state).toMatchObject({ status: 'loaded', error: null });
     expect(state.tilesWithData).toBeGreaterThan(0);
     await page.locator('iframe.map-frame').scrollIntoViewIfNeeded();
     await screenshot('map-preview');
+
+    // "+ Create new" keeps the token on screen until its Done.
+    await page.getByRole('button', { name: '+ Create new' }).click();
+    expect(
+      await page.getByRole('heading', { name: 'Token World countries is created' }).isVisible(),
+    ).toBe(true);
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await expectFocusOnCreate();
     await page.getByRole('button', { name: 'Done' }).click();
+    await expectFocusOnCreate();
     await screenshot('developers-tokens');
 
     // A name already taken: the server refuses, and its message is shown.
@@ -355,6 +413,7 @@ describeWithBrowser('the web console', () => {
       "Invalid parameter 'name': you already have a token named 'World countries'",
     );
     await page.getByRole('button', { name: 'Cancel' }).click();
+    await expectFocusOnCreate();
   });
 
   it('runs a query in the SQL console, and shows the server error of a bad one', async () => {
@@ -385,6 +444,9 @@ describeWithBrowser('the web console', () => {
     await rows.waitFor();
     expect(await rows.locator('tbody tr').count()).toBe(20);
     expect(await page.getByText('geometry', { exact: true }).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Show on a map', expanded: false }).count()).toBe(
+      1,
+    );
     await screenshot('data-explorer');
   });
 
@@ -461,16 +523,43 @@ describeWithBrowser('the web console', () => {
     expect(report.requests.filter((url) => url.includes(createdApiToken))).toEqual([]);
   });
 
-  it('fits a 360 px wide screen without scrolling sideways', async () => {
+  it('fits long names at 1280 px and a 360 px wide screen without scrolling sideways', async () => {
+    // 255 characters without a space, in the list and in the panel of its secret.
+    const longName = `Ingest${'x'.repeat(249)}`;
+    await page.goto(`${server.baseUrl}/ui/developers/m2m`);
+    await page.getByRole('button', { name: '+ Create new' }).click();
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill(longName);
+    await page.getByLabel('Description').fill(`Reads${'y'.repeat(250)}`);
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.getByRole('heading', { name: `${longName} is created` }).waitFor();
+    await page.getByRole('button', { name: `Delete ${longName}` }).waitFor();
+    expect(await pageWidth()).toBeLessThanOrEqual(VIEWPORT.width);
+
     await page.setViewportSize({ width: 360, height: 740 });
     try {
-      for (const section of ['/developers/tokens', '/connections', '/explorer', '/sql']) {
+      expect(await pageWidth()).toBeLessThanOrEqual(360);
+      // Every tab and every row action is on screen, not behind a sideways scroll.
+      for (const control of [
+        page.getByRole('tab', { name: 'M2M OAuth Clients' }),
+        page.getByRole('button', { name: `Delete ${longName}` }),
+        page.getByRole('button', { name: `Rotate secret of ${longName}` }),
+      ]) {
+        const box = await control.boundingBox();
+        expect(box && box.x + box.width).toBeLessThanOrEqual(360);
+      }
+      for (const section of [
+        '/developers/tokens',
+        '/developers/m2m',
+        '/connections',
+        '/explorer',
+        '/sql',
+      ]) {
         await page.goto(`${server.baseUrl}/ui${section}`);
         await page.locator('main h1').waitFor();
-        const width = await page.evaluate(
-          () => (globalThis as any).document.documentElement.scrollWidth as number,
-        );
-        expect(width, section).toBeLessThanOrEqual(360);
+        if (section === '/developers/m2m') {
+          await page.getByRole('button', { name: `Delete ${longName}` }).waitFor();
+        }
+        expect(await pageWidth(), section).toBeLessThanOrEqual(360);
       }
     } finally {
       await page.setViewportSize(VIEWPORT);

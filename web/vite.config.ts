@@ -19,7 +19,8 @@ export default defineConfig({
     assetsDir: 'assets',
     // Inlined assets would need `data:` in the page's Content-Security-Policy for scripts.
     assetsInlineLimit: 0,
-    sourcemap: true,
+    // The console is served publicly: no source maps next to it.
+    sourcemap: false,
     target: 'es2022',
   },
 });

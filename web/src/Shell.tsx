@@ -23,7 +23,8 @@ function UserBox() {
       <span className="user-name" title={me.email}>
         {me.name || me.email}
       </span>
-      <span className={`role-badge role-${me.role}`} aria-label={`Role: ${ROLE_LABELS[me.role]}`}>
+      <span className={`role-badge role-${me.role}`}>
+        <span className="visually-hidden">Role: </span>
         {ROLE_LABELS[me.role]}
       </span>
       <button

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import { isAbort, messageOf } from './api/client';
 
 export interface Resource<T> {
@@ -112,4 +112,37 @@ export function withoutChangedFields<T extends object>(
     if (before[key] !== after[key]) delete kept[key];
   }
   return kept;
+}
+
+/**
+ * Moves focus after the next render, to the first of `targets` then on the page: where focus
+ * belongs once what held it (a closed form, a dismissed panel, a deleted row) is gone.
+ */
+export function useFocusAfterRender(targets: readonly RefObject<HTMLElement | null>[]) {
+  const pending = useRef(false);
+  const [, setRequests] = useState(0);
+  const targetsRef = useRef(targets);
+  useEffect(() => {
+    targetsRef.current = targets;
+  });
+  useEffect(() => {
+    if (!pending.current) return;
+    const target = targetsRef.current.find((ref) => ref.current)?.current;
+    if (!target) return;
+    pending.current = false;
+    target.focus();
+  });
+  return useCallback(() => {
+    pending.current = true;
+    setRequests((count) => count + 1);
+  }, []);
+}
+
+/** Focuses the first field of a form when it appears; gives the form's ref. */
+export function useFocusFirstField<T extends HTMLElement>(): RefObject<T | null> {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    ref.current?.querySelector<HTMLElement>('input, textarea, select')?.focus();
+  }, []);
+  return ref;
 }

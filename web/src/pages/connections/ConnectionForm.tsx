@@ -2,6 +2,7 @@ import type { FormEvent } from 'react';
 import type { Provider } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Checkbox, SelectField, TextField } from '../../components/fields';
+import { useFocusFirstField } from '../../hooks';
 import {
   PROVIDER_LABELS,
   SSL_MODES,
@@ -40,9 +41,16 @@ export function ConnectionForm(props: ConnectionFormProps) {
     event.preventDefault();
     props.onSubmit();
   };
+  const formRef = useFocusFirstField<HTMLFormElement>();
 
   return (
-    <form className="card form" onSubmit={submit} noValidate aria-label="New connection">
+    <form
+      ref={formRef}
+      className="card form"
+      onSubmit={submit}
+      noValidate
+      aria-label="New connection"
+    >
       <h2 className="card-title">New connection</h2>
       <div className="form-grid">
         <TextField

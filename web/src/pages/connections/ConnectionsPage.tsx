@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { Fragment, useRef, useState } from 'react';
 import { apiRequest, messageOf } from '../../api/client';
 import type { Connection, ConnectionTestReport, ListAnswer } from '../../api/types';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -7,6 +7,7 @@ import { useDraft } from '../../drafts';
 import {
   focusFirstInvalid,
   formatDate,
+  useFocusAfterRender,
   useResource,
   useSubmit,
   withoutChangedFields,
@@ -44,10 +45,24 @@ function whereItIs(connection: Connection): string {
   return `${username ?? '?'}@${host ?? '?'}:${port ?? '?'}/${database ?? '?'}`;
 }
 
+/** `user@host:port/db` allowed to break before its separators only, never inside a name. */
+function WhereItIs({ connection }: { connection: Connection }) {
+  const parts = whereItIs(connection).split(/(?=[@:/])/);
+  return parts.map((part, index) => (
+    <Fragment key={index}>
+      {index > 0 && <wbr />}
+      {part}
+    </Fragment>
+  ));
+}
+
 /** The account's connections: the list, a new one (tested before saving), test, delete. */
 export function ConnectionsPage() {
   const canWrite = useCan('write:connections');
   const list = useResource('connections', listConnections);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const pageTitle = useRef<HTMLHeadingElement>(null);
+  const focusBack = useFocusAfterRender([addButton, pageTitle]);
   const [editor, setEditor] = useDraft<Editor>('connections.editor', { mode: 'closed' });
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<ConnectionFormErrors>({});
@@ -81,6 +96,7 @@ export function ConnectionsPage() {
       await apiRequest<Connection>('/v3/connections', { method: 'POST', body });
       setEditor({ mode: 'closed' });
       setPassword('');
+      focusBack();
       list.reload();
     });
   };
@@ -120,6 +136,7 @@ export function ConnectionsPage() {
       method: 'DELETE',
     });
     setDeleting(null);
+    focusBack();
     list.reload();
   };
 
@@ -132,9 +149,16 @@ export function ConnectionsPage() {
   return (
     <section className="page stack" aria-labelledby="connections-title">
       <div className="toolbar">
-        <h1 id="connections-title">Connections</h1>
+        <h1 id="connections-title" ref={pageTitle} tabIndex={-1}>
+          Connections
+        </h1>
         {canWrite && editor.mode === 'closed' && (
-          <button type="button" className="button button-primary" onClick={openCreate}>
+          <button
+            ref={addButton}
+            type="button"
+            className="button button-primary"
+            onClick={openCreate}
+          >
             + Add connection
           </button>
         )}
@@ -166,7 +190,10 @@ export function ConnectionsPage() {
           testResult={formTest}
           onSubmit={save}
           onTest={testUnsaved}
-          onCancel={() => setEditor({ mode: 'closed' })}
+          onCancel={() => {
+            setEditor({ mode: 'closed' });
+            focusBack();
+          }}
         />
       )}
 
@@ -188,7 +215,7 @@ export function ConnectionsPage() {
         <p role="status">Loading…</p>
       ) : (
         <div className="table-scroll">
-          <table className="table">
+          <table className="table table-list">
             <caption className="visually-hidden">Connections</caption>
             <thead>
               <tr>
@@ -206,7 +233,9 @@ export function ConnectionsPage() {
                 <tr key={connection.id}>
                   <td className="cell-title">{connection.name}</td>
                   <td>{providerOf(connection)}</td>
-                  <td className="cell-code">{whereItIs(connection)}</td>
+                  <td className="cell-where">
+                    <WhereItIs connection={connection} />
+                  </td>
                   <td>{formatDate(connection.created_at)}</td>
                   <td className="actions">
                     {canWrite && (

@@ -53,7 +53,12 @@ function TableDetails(props: { connection: string; schema: string; table: TableE
           {table.isView && <span className="badge">view</span>}
         </h2>
         {table.spatialColumn && token && (
-          <button type="button" className="button" onClick={() => setMapping(!mapping)}>
+          <button
+            type="button"
+            className="button"
+            aria-expanded={mapping}
+            onClick={() => setMapping(!mapping)}
+          >
             {mapping ? 'Hide the map' : 'Show on a map'}
           </button>
         )}

@@ -114,7 +114,12 @@ export function SqlConsolePage() {
               {Math.round(result.elapsedMs).toLocaleString('en')} ms
             </p>
             {geometry && token && (
-              <button type="button" className="button" onClick={() => setMapping(!mapping)}>
+              <button
+                type="button"
+                className="button"
+                aria-expanded={mapping}
+                onClick={() => setMapping(!mapping)}
+              >
                 {mapping ? 'Hide the map' : 'Show on a map'}
               </button>
             )}

@@ -2,6 +2,7 @@ import type { FormEvent } from 'react';
 import type { ApplicationType, AuthMethod } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { SelectField, TextField } from '../../components/fields';
+import { useFocusFirstField } from '../../hooks';
 import {
   AUTH_METHOD_LABELS,
   TYPE_LABELS,
@@ -49,9 +50,10 @@ export function ApplicationForm(props: ApplicationFormProps) {
     event.preventDefault();
     props.onSubmit();
   };
+  const formRef = useFocusFirstField<HTMLFormElement>();
 
   return (
-    <form className="card form" onSubmit={submit} noValidate aria-label={props.title}>
+    <form ref={formRef} className="card form" onSubmit={submit} noValidate aria-label={props.title}>
       <h2 className="card-title">{props.title}</h2>
       <TextField
         label="Name"

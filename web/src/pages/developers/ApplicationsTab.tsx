@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { apiRequest } from '../../api/client';
 import type { Application, ApplicationType, ListAnswer } from '../../api/types';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -8,6 +8,7 @@ import { useDraft } from '../../drafts';
 import {
   focusFirstInvalid,
   formatDate,
+  useFocusAfterRender,
   useResource,
   useSubmit,
   withoutChangedFields,
@@ -55,19 +56,47 @@ const PURPOSES: Record<ApplicationType, string> = {
 
 const applicationPath = (clientId: string) => `/v3/applications/${encodeURIComponent(clientId)}`;
 
-/** One kind of OAuth client: its list, the create and edit form, rotation and deletion. */
-export function ApplicationsTab({ type }: { type: ApplicationType }) {
+interface Revealed {
+  app: Application;
+  rotated: boolean;
+}
+
+interface ApplicationsTabProps {
+  type: ApplicationType;
+  /** Told whether a secret, shown only once, is on screen (to ask before leaving the tab). */
+  onSecretShown: (shown: boolean) => void;
+}
+
+/**
+ * One kind of OAuth client: its list, the create and edit form, rotation and deletion. A
+ * secret stays on screen until its Done, whatever else is opened meanwhile.
+ */
+export function ApplicationsTab({ type, onSecretShown }: ApplicationsTabProps) {
   const canRead = useCan('read:apps');
   const canWrite = useCan('write:apps');
   const noun = NOUNS[type];
   const list = useResource(canRead ? 'applications' : null, listApplications);
   const [editor, setEditor] = useDraft<Editor>(`applications.${type}`, { mode: 'closed' });
   const [errors, setErrors] = useState<ApplicationFormErrors>({});
-  const [revealed, setRevealed] = useState<{ app: Application; rotated: boolean } | null>(null);
+  const [revealed, setRevealed] = useState<readonly Revealed[]>([]);
   const [confirm, setConfirm] = useState<{ kind: 'delete' | 'rotate'; app: Application } | null>(
     null,
   );
   const submit = useSubmit();
+  const createButton = useRef<HTMLButtonElement>(null);
+  const listTitle = useRef<HTMLHeadingElement>(null);
+  const focusBack = useFocusAfterRender([createButton, listTitle]);
+  const secretShown = revealed.length > 0;
+  useEffect(() => {
+    onSecretShown(secretShown);
+    return () => onSecretShown(false);
+  }, [secretShown, onSecretShown]);
+  const reveal = (shown: Revealed) =>
+    // A rotation makes the secret shown before for the same client useless: it is replaced.
+    setRevealed((items) => [
+      ...items.filter((item) => item.app.client_id !== shown.app.client_id),
+      shown,
+    ]);
   const applications = (list.data?.data ?? []).filter((app) => app.type === type);
 
   if (!canRead) {
@@ -75,13 +104,11 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
   }
 
   const openCreate = () => {
-    setRevealed(null);
     setErrors({});
     submit.setError(null);
     setEditor({ mode: 'create', values: emptyApplicationForm(type), advancedOpen: false });
   };
   const openEdit = (app: Application) => {
-    setRevealed(null);
     setErrors({});
     submit.setError(null);
     const values = applicationFormOf(app);
@@ -105,7 +132,7 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
           method: 'POST',
           body: newApplicationBody(editor.values),
         });
-        setRevealed({ app: created, rotated: false });
+        reveal({ app: created, rotated: false });
       } else {
         const body = changedApplicationBody(editor.initial, editor.values);
         if (Object.keys(body).length > 0) {
@@ -114,7 +141,10 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
             body,
           });
           // A public client turned into one with a secret gets it in this answer only.
-          if (updated.client_secret) setRevealed({ app: updated, rotated: true });
+          if (updated.client_secret) reveal({ app: updated, rotated: true });
+          else focusBack();
+        } else {
+          focusBack();
         }
       }
       setEditor({ mode: 'closed' });
@@ -127,21 +157,29 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
       method: 'POST',
     });
     setConfirm(null);
-    setRevealed({ app: rotatedApp, rotated: true });
+    reveal({ app: rotatedApp, rotated: true });
   };
   const remove = async (app: Application) => {
     await apiRequest<void>(applicationPath(app.client_id), { method: 'DELETE' });
     setConfirm(null);
-    if (revealed?.app.client_id === app.client_id) setRevealed(null);
+    setRevealed((shown) => shown.filter((item) => item.app.client_id !== app.client_id));
+    focusBack();
     list.reload();
   };
 
   return (
     <div className="stack">
       <div className="toolbar">
-        <h2 className="toolbar-title">{`${noun[0]!.toUpperCase()}${noun.slice(1)}s`}</h2>
+        <h2 className="toolbar-title" ref={listTitle} tabIndex={-1}>
+          {`${noun[0]!.toUpperCase()}${noun.slice(1)}s`}
+        </h2>
         {canWrite && editor.mode === 'closed' && (
-          <button type="button" className="button button-primary" onClick={openCreate}>
+          <button
+            ref={createButton}
+            type="button"
+            className="button button-primary"
+            onClick={openCreate}
+          >
             + Create new
           </button>
         )}
@@ -149,7 +187,16 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
       <p className="page-lead">{PURPOSES[type]}</p>
       {!canWrite && <p className="notice">Your role can see OAuth clients but not change them.</p>}
 
-      {revealed && <RevealedSecret {...revealed} onDone={() => setRevealed(null)} />}
+      {revealed.map((shown) => (
+        <RevealedSecret
+          key={`${shown.app.client_id}:${shown.app.client_secret ?? ''}`}
+          {...shown}
+          onDone={() => {
+            setRevealed((items) => items.filter((item) => item !== shown));
+            focusBack();
+          }}
+        />
+      ))}
 
       {editor.mode !== 'closed' && (
         <ApplicationForm
@@ -167,7 +214,10 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
           serverError={submit.error}
           busy={submit.busy}
           onSubmit={save}
-          onCancel={() => setEditor({ mode: 'closed' })}
+          onCancel={() => {
+            setEditor({ mode: 'closed' });
+            focusBack();
+          }}
         />
       )}
 
@@ -178,7 +228,7 @@ export function ApplicationsTab({ type }: { type: ApplicationType }) {
         <p className="empty">No {noun}s yet.</p>
       ) : (
         <div className="table-scroll">
-          <table className="table">
+          <table className="table table-list">
             <caption className="visually-hidden">{`${noun}s`}</caption>
             <thead>
               <tr>

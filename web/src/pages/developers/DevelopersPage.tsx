@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import type { ApplicationType } from '../../api/types';
+import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { Tabs } from '../../components/Tabs';
 import { navigate } from '../../router';
 import { ROLE_LABELS, useCan, useMe } from '../../session';
@@ -19,13 +21,24 @@ const APPLICATION_TABS: Record<string, ApplicationType> = {
   m2m: 'machine_to_machine',
 };
 
-/** API access tokens and OAuth clients (applications) of the signed-in user's account. */
+/**
+ * API access tokens and OAuth clients (applications) of the signed-in user's account. Leaving
+ * a tab that still shows a secret (shown only once) asks first.
+ */
 export function DevelopersPage({ tab }: { tab: string }) {
   const me = useMe();
   const canReadApps = useCan('read:apps');
   const canReadTokens = useCan('read:tokens');
   const selected = TABS.some((item) => item.id === tab) ? tab : 'tokens';
   const applicationType = APPLICATION_TABS[selected];
+  const [secretShown, setSecretShown] = useState(false);
+  const [leavingFor, setLeavingFor] = useState<string | null>(null);
+  const open = (id: string) => navigate(`/developers/${id}`, { replace: true });
+  const select = (id: string) => {
+    if (id === selected) return;
+    if (secretShown) setLeavingFor(id);
+    else open(id);
+  };
 
   return (
     <section className="page" aria-labelledby="developers-title">
@@ -40,18 +53,35 @@ export function DevelopersPage({ tab }: { tab: string }) {
           {me.account_name || 'your account'} can make you an Editor.
         </p>
       ) : (
-        <Tabs
-          label="Developers"
-          tabs={TABS}
-          selected={selected}
-          onSelect={(id) => navigate(`/developers/${id}`, { replace: true })}
-        >
+        <Tabs label="Developers" tabs={TABS} selected={selected} onSelect={select}>
           {applicationType ? (
-            <ApplicationsTab key={applicationType} type={applicationType} />
+            <ApplicationsTab
+              key={applicationType}
+              type={applicationType}
+              onSecretShown={setSecretShown}
+            />
           ) : (
-            <TokensTab />
+            <TokensTab onSecretShown={setSecretShown} />
           )}
         </Tabs>
+      )}
+      {leavingFor && (
+        <ConfirmDialog
+          title="Leave without the secret?"
+          confirmLabel="Leave this tab"
+          danger
+          onConfirm={() => {
+            setLeavingFor(null);
+            open(leavingFor);
+            return Promise.resolve();
+          }}
+          onClose={() => setLeavingFor(null)}
+        >
+          <p>
+            This tab shows a secret or token that is shown only once. Once you leave, it cannot be
+            shown again: copy it first, or rotate the secret (or create a new token) later.
+          </p>
+        </ConfirmDialog>
       )}
     </section>
   );

@@ -2,6 +2,7 @@ import type { FormEvent } from 'react';
 import type { ApiName, Connection } from '../../api/types';
 import { ErrorNote } from '../../components/ErrorNote';
 import { Checkbox, TextField } from '../../components/fields';
+import { useFocusFirstField } from '../../hooks';
 import { GrantPicker } from './GrantPicker';
 import { API_LABELS, API_NAMES, type TokenFormErrors, type TokenFormValues } from './token-rules';
 
@@ -30,9 +31,16 @@ export function TokenForm(props: TokenFormProps) {
     event.preventDefault();
     props.onSubmit();
   };
+  const formRef = useFocusFirstField<HTMLFormElement>();
 
   return (
-    <form className="card form" onSubmit={submit} noValidate aria-label="New API access token">
+    <form
+      ref={formRef}
+      className="card form"
+      onSubmit={submit}
+      noValidate
+      aria-label="New API access token"
+    >
       <h2 className="card-title">New API access token</h2>
       <TextField
         label="Name"

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { apiRequest } from '../../api/client';
 import type { ApiToken, Connection, ListAnswer } from '../../api/types';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
@@ -8,6 +8,7 @@ import { useDraft } from '../../drafts';
 import {
   focusFirstInvalid,
   formatDate,
+  useFocusAfterRender,
   useResource,
   useSubmit,
   withoutChangedFields,
@@ -51,23 +52,77 @@ function grantsSummary(token: ApiToken): string {
   return rest.length > 0 ? `${shortened} (+${rest.length})` : shortened;
 }
 
-/** API access tokens: the caller's list, creation (the token shown once) and deletion. */
-export function TokensTab() {
+/** A token just created, shown this once, with a map preview drawn with it. */
+function CreatedToken({ token, onDone }: { token: ApiToken; onDone: () => void }) {
+  const [previewing, setPreviewing] = useState(false);
+  const mapSource = mappableSource(token);
+  if (!token.token) return null;
+  return (
+    <SecretPanel
+      title={`Token ${token.name} is created`}
+      values={[{ label: 'Token', value: token.token }]}
+      notice={
+        <p>
+          <strong>Copy the token now.</strong> It is shown only this once; the list shows its id. If
+          it is lost, create a new one and delete this one.
+        </p>
+      }
+      onDone={onDone}
+    >
+      {mapSource && (
+        <div className="stack">
+          <button
+            type="button"
+            className="button"
+            aria-expanded={previewing}
+            onClick={() => setPreviewing(!previewing)}
+          >
+            {previewing ? 'Hide the map preview' : 'Preview on a map with this token'}
+          </button>
+          {previewing && (
+            <MapPreview
+              source={mapSource}
+              token={token.token}
+              basemap={grantsCoverBasemap(token.grants)}
+            />
+          )}
+        </div>
+      )}
+    </SecretPanel>
+  );
+}
+
+interface TokensTabProps {
+  /** Told whether a token, shown only once, is on screen (to ask before leaving the tab). */
+  onSecretShown: (shown: boolean) => void;
+}
+
+/**
+ * API access tokens: the caller's list, creation (the token shown once, until its Done) and
+ * deletion.
+ */
+export function TokensTab({ onSecretShown }: TokensTabProps) {
   const canRead = useCan('read:tokens');
   const canWrite = useCan('write:tokens');
   const tokens = useResource(canRead ? 'tokens' : null, listTokens);
   const connections = useResource(canWrite ? 'connections' : null, listConnections);
   const [editor, setEditor] = useDraft<Editor>('tokens.editor', { mode: 'closed' });
   const [errors, setErrors] = useState<TokenFormErrors>({});
-  const [created, setCreated] = useState<ApiToken | null>(null);
-  const [previewing, setPreviewing] = useState(false);
+  const [created, setCreated] = useState<readonly ApiToken[]>([]);
   const [deleting, setDeleting] = useState<ApiToken | null>(null);
   const submit = useSubmit();
+  const createButton = useRef<HTMLButtonElement>(null);
+  const listTitle = useRef<HTMLHeadingElement>(null);
+  const focusBack = useFocusAfterRender([createButton, listTitle]);
+  const secretShown = created.length > 0;
+  useEffect(() => {
+    onSecretShown(secretShown);
+    return () => onSecretShown(false);
+  }, [secretShown, onSecretShown]);
 
   if (!canRead) return <p className="notice">Your role cannot see API access tokens.</p>;
 
   const openCreate = () => {
-    setCreated(null);
     setErrors({});
     submit.setError(null);
     const first = connections.data?.data[0]?.name ?? 'carto_dw';
@@ -85,8 +140,7 @@ export function TokensTab() {
         body: newTokenBody(editor.values),
       });
       setEditor({ mode: 'closed' });
-      setCreated(token);
-      setPreviewing(false);
+      setCreated((shown) => [...shown, token]);
       tokens.reload();
     });
   };
@@ -94,57 +148,41 @@ export function TokensTab() {
   const remove = async (token: ApiToken) => {
     await apiRequest<void>(`/v3/tokens/${encodeURIComponent(token.id)}`, { method: 'DELETE' });
     setDeleting(null);
-    if (created?.id === token.id) setCreated(null);
+    setCreated((shown) => shown.filter((item) => item.id !== token.id));
+    focusBack();
     tokens.reload();
   };
 
-  const mapSource = created ? mappableSource(created) : null;
   const list = tokens.data?.data ?? [];
 
   return (
     <div className="stack">
       <div className="toolbar">
-        <h2 className="toolbar-title">API access tokens</h2>
+        <h2 className="toolbar-title" ref={listTitle} tabIndex={-1}>
+          API access tokens
+        </h2>
         {canWrite && editor.mode === 'closed' && (
-          <button type="button" className="button button-primary" onClick={openCreate}>
+          <button
+            ref={createButton}
+            type="button"
+            className="button button-primary"
+            onClick={openCreate}
+          >
             + Create new
           </button>
         )}
       </div>
 
-      {created?.token && (
-        <SecretPanel
-          title={`Token ${created.name} is created`}
-          values={[{ label: 'Token', value: created.token }]}
-          notice={
-            <p>
-              <strong>Copy the token now.</strong> It is shown only this once; the list shows its
-              id. If it is lost, create a new one and delete this one.
-            </p>
-          }
-          onDone={() => setCreated(null)}
-        >
-          {mapSource && (
-            <div className="stack">
-              <button
-                type="button"
-                className="button"
-                aria-expanded={previewing}
-                onClick={() => setPreviewing(!previewing)}
-              >
-                {previewing ? 'Hide the map preview' : 'Preview on a map with this token'}
-              </button>
-              {previewing && (
-                <MapPreview
-                  source={mapSource}
-                  token={created.token}
-                  basemap={grantsCoverBasemap(created.grants)}
-                />
-              )}
-            </div>
-          )}
-        </SecretPanel>
-      )}
+      {created.map((token) => (
+        <CreatedToken
+          key={token.id}
+          token={token}
+          onDone={() => {
+            setCreated((shown) => shown.filter((item) => item !== token));
+            focusBack();
+          }}
+        />
+      ))}
 
       {editor.mode === 'create' && (
         <>
@@ -160,7 +198,10 @@ export function TokensTab() {
             serverError={submit.error}
             busy={submit.busy}
             onSubmit={save}
-            onCancel={() => setEditor({ mode: 'closed' })}
+            onCancel={() => {
+              setEditor({ mode: 'closed' });
+              focusBack();
+            }}
           />
         </>
       )}
@@ -172,7 +213,7 @@ export function TokensTab() {
         <p className="empty">No API access tokens yet.</p>
       ) : (
         <div className="table-scroll">
-          <table className="table">
+          <table className="table table-list">
             <caption className="visually-hidden">API access tokens</caption>
             <thead>
               <tr>
