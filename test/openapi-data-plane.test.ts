@@ -557,10 +557,13 @@ describe('saved maps', () => {
     expectDocumented(changed, 200);
     expect(json(changed).title).toBe(exampleBody(operationOf('PATCH', '/v3/maps/{id}'))!.title);
 
-    // The public route needs no token for a public map.
-    expect(operationOf('GET', '/v3/maps/public/{id}').security).toBeUndefined();
+    // The public route takes a token (private maps need one); a public map needs none.
+    expect(operationOf('GET', '/v3/maps/public/{id}').security).toEqual([{}, { bearerAuth: [] }]);
     const shared = await call('GET', '/v3/maps/public/{id}');
     expectDocumented(shared, 200);
+    const anonymous = await fetch(`${baseUrl}/v3/maps/public/${variables.mapId}`);
+    expect(anonymous.status).toBe(200);
+    expect(((await anonymous.json()) as { id: string }).id).toBe(variables.mapId);
     expect(json(shared).datasets[0].providerId).toBe('postgres');
     const etag = shared.headers.get('etag')!;
     const unchanged = await call('GET', '/v3/maps/public/{id}', {

@@ -3,6 +3,7 @@
  * the route schemas, served as JSON, YAML and a reference page.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedServer } from './support/api.js';
@@ -16,6 +17,16 @@ const AUTH_OPERATIONS = [
   'GET /userinfo',
   'GET /v2/logout',
 ];
+
+interface DescribedParameter {
+  name: string;
+  in: string;
+  description?: string;
+}
+
+interface DescribedSchema {
+  description?: string;
+}
 
 let document: OpenApiDocument;
 
@@ -68,6 +79,70 @@ describe('the OpenAPI document', () => {
         `${where} documents no success`,
       ).toBe(true);
     }
+  });
+
+  it('describes every parameter and every top-level body field', () => {
+    const undescribed: string[] = [];
+    for (const { path, method, operation } of operations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const parameters = (operation.parameters ?? []) as DescribedParameter[];
+      for (const { name, in: location, description } of parameters) {
+        if (!description) undescribed.push(`${where}: ${location} parameter ${name}`);
+      }
+      for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) {
+        const properties = (media.schema?.properties ?? {}) as Record<string, DescribedSchema>;
+        for (const [name, property] of Object.entries(properties)) {
+          if (!property.description) undescribed.push(`${where}: ${type} body field ${name}`);
+        }
+      }
+    }
+    expect(undescribed).toEqual([]);
+  });
+
+  it('gives JSON body examples its own body schemas accept', () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+    const rejected: string[] = [];
+    let checked = 0;
+    for (const { path, method, operation } of operations()) {
+      const media = operation.requestBody?.content['application/json'] as
+        | { schema?: object; example?: unknown; examples?: Record<string, { value: unknown }> }
+        | undefined;
+      if (!media?.schema) continue;
+      const examples = [
+        ...(media.example === undefined ? [] : [media.example]),
+        ...Object.values(media.examples ?? {}).map((example) => example.value),
+      ];
+      const validate = ajv.compile(media.schema);
+      for (const example of examples) {
+        checked += 1;
+        if (!validate(example)) {
+          rejected.push(`${method.toUpperCase()} ${path}: ${ajv.errorsText(validate.errors)}`);
+        }
+      }
+    }
+    expect(rejected).toEqual([]);
+    expect(checked).toBeGreaterThan(10);
+  });
+
+  it('requires a new connection to name its provider, in either spelling', () => {
+    for (const path of ['/v3/connections', '/v3/connections/test']) {
+      const schema = document.paths[path]!.post!.requestBody!.content['application/json']!.schema!;
+      expect(schema.anyOf, path).toEqual([
+        { required: ['provider_id'] },
+        { required: ['provider'] },
+      ]);
+      const validate = new Ajv2020({ strict: false, validateFormats: false }).compile(schema);
+      const body = { name: 'a_pg', config: { host: 'h', database: 'd', username: 'u' } };
+      const config = { ...body.config, password: 'p' };
+      expect(validate({ ...body, config }), path).toBe(false);
+      expect(validate({ ...body, config, provider: 'postgres' }), path).toBe(true);
+      expect(validate({ ...body, config, provider_id: 'postgres' }), path).toBe(true);
+    }
+  });
+
+  it('lets a public map be read with or without a token', () => {
+    const operation = document.paths['/v3/maps/public/{id}']!.get as { security?: unknown };
+    expect(operation.security).toEqual([{}, { bearerAuth: [] }]);
   });
 
   it('documents the error shape on every operation', () => {

@@ -71,15 +71,22 @@ const settingsProperties = {
     description: 'The name shown on the sign-in page',
     examples: ['Postman application'],
   }),
-  description: Type.String({ maxLength: 2000 }),
+  description: Type.String({
+    maxLength: 2000,
+    description: 'What the application is, for people; up to 2,000 characters',
+  }),
   url: Type.String({
     description:
       "The application's address (https, or http on localhost); the login URL, callback and " +
       'logout URLs and origins default to it',
     examples: ['https://app.example.com'],
   }),
-  thumbnail_url: Type.String(),
-  login_url: Type.String(),
+  thumbnail_url: Type.String({
+    description: "The URL of the application's logo (about 150×150 px)",
+  }),
+  login_url: Type.String({
+    description: "The address that starts the application's sign-in; defaults to `url`",
+  }),
   type: Type.Union(literals(APPLICATION_TYPES), {
     description:
       "Defaults to `single_page`; CARTO's and Auth0's spellings (`spa`, `m2m`, \"Machine to " +
@@ -139,7 +146,7 @@ export const CREATE_APPLICATION_SCHEMA = {
     },
     {
       additionalProperties: false,
-      examples: [{ name: 'Postman application', type: 'machine_to_machine' }],
+      examples: [{ name: 'Postman application {{$guid}}', type: 'machine_to_machine' }],
     },
   ),
   response: {

@@ -155,10 +155,22 @@ export const OAUTH_REVOKE_SCHEMA = {
     {
       token: Type.String({ description: 'The token to revoke', examples: ['an-unknown-token'] }),
       token_type_hint: Type.Optional(
-        Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')]),
+        Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')], {
+          description: 'What kind of token `token` is, to look it up first there',
+        }),
       ),
-      client_id: Type.Optional(Type.String({ examples: ['{{clientId}}'] })),
-      client_secret: Type.Optional(Type.String({ examples: ['{{clientSecret}}'] })),
+      client_id: Type.Optional(
+        Type.String({
+          description: 'The client the token was issued to',
+          examples: ['{{clientId}}'],
+        }),
+      ),
+      client_secret: Type.Optional(
+        Type.String({
+          description: 'Its secret (`client_secret_post`), unless sent with HTTP Basic',
+          examples: ['{{clientSecret}}'],
+        }),
+      ),
     },
     {
       description: 'Form-encoded; the client authenticates as at the token endpoint',
@@ -287,21 +299,39 @@ export const AUTHORIZE_SCHEMA = {
   ...BROWSER_ONLY,
   querystring: Type.Object({
     client_id: Type.String({ description: 'The application' }),
-    response_type: Type.Union([Type.Literal('code'), Type.Literal('none')]),
+    response_type: Type.Union([Type.Literal('code'), Type.Literal('none')], {
+      description: '`code` for an authorization code; `none` for the redirect alone',
+    }),
     redirect_uri: Type.String({ description: "One of the application's callback URLs" }),
-    scope: Type.Optional(Type.String({ examples: ['openid profile email'] })),
-    state: Type.Optional(Type.String()),
-    nonce: Type.Optional(Type.String()),
-    audience: Type.Optional(Type.Literal(API_AUDIENCE)),
+    scope: Type.Optional(
+      Type.String({
+        description: 'The scopes asked for, space-separated',
+        examples: ['openid profile email'],
+      }),
+    ),
+    state: Type.Optional(
+      Type.String({ description: 'Any value the application gets back unchanged' }),
+    ),
+    nonce: Type.Optional(
+      Type.String({ description: 'A value the ID token repeats, against replays' }),
+    ),
+    audience: Type.Optional(
+      Type.Literal(API_AUDIENCE, { description: 'The API the access token is for' }),
+    ),
     code_challenge: Type.Optional(
       Type.String({ description: 'PKCE challenge; single-page apps must send one' }),
     ),
-    code_challenge_method: Type.Optional(Type.Literal('S256')),
+    code_challenge_method: Type.Optional(
+      Type.Literal('S256', { description: 'How `code_challenge` was made: SHA-256 only' }),
+    ),
     prompt: Type.Optional(
       Type.String({ description: '`none` renews silently, or fails with `login_required`' }),
     ),
     response_mode: Type.Optional(
-      Type.Union(['query', 'fragment', 'form_post', 'web_message'].map((m) => Type.Literal(m))),
+      Type.Union(
+        ['query', 'fragment', 'form_post', 'web_message'].map((m) => Type.Literal(m)),
+        { description: 'How the answer goes back to `redirect_uri`; `query` if absent' },
+      ),
     ),
   }),
   response: {
@@ -342,8 +372,8 @@ export const SIGN_IN_SCHEMA = {
   params: uidParams,
   consumes: ['application/x-www-form-urlencoded'],
   body: Type.Object({
-    email: Type.String({ maxLength: 254 }),
-    password: Type.String({ maxLength: 1024 }),
+    email: Type.String({ maxLength: 254, description: "The user's e-mail address" }),
+    password: Type.String({ maxLength: 1024, description: "The user's password" }),
   }),
   response: {
     303: redirect('Signed in: back to the authorization, which redirects to the application'),
@@ -371,10 +401,16 @@ export const END_SESSION_SCHEMA = {
     "`post_logout_redirect_uri` when it is one of the application's logout URLs. Browser only.",
   ...BROWSER_ONLY,
   querystring: Type.Object({
-    client_id: Type.Optional(Type.String()),
-    post_logout_redirect_uri: Type.Optional(Type.String()),
-    id_token_hint: Type.Optional(Type.String()),
-    state: Type.Optional(Type.String()),
+    client_id: Type.Optional(Type.String({ description: 'The application signing out' })),
+    post_logout_redirect_uri: Type.Optional(
+      Type.String({ description: "Where to go afterwards: one of the application's logout URLs" }),
+    ),
+    id_token_hint: Type.Optional(
+      Type.String({ description: 'An ID token the server issued, naming the user and client' }),
+    ),
+    state: Type.Optional(
+      Type.String({ description: 'Any value passed back to `post_logout_redirect_uri`' }),
+    ),
   }),
   response: {
     200: html('The page that signs out'),

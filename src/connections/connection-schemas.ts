@@ -121,8 +121,9 @@ const NAME_DESCRIPTION =
   '3 to 50 of a-z, 0-9, `_` and `-`, not starting or ending with `_` or `-`; unique in the ' +
   'account; not `carto_dw`';
 
+/** A unique name (Postman fills in `{{$guid}}`), so runs at once or again do not collide. */
 const NEW_CONNECTION_EXAMPLE = {
-  name: 'postman_pg',
+  name: 'postman_pg_{{$guid}}',
   provider_id: 'postgres',
   config: {
     host: '{{pgHost}}',
@@ -168,7 +169,9 @@ const NewConnection = Type.Object(
     ),
   },
   {
-    description: 'Unknown fields are ignored',
+    description: 'Unknown fields are ignored; `provider_id` (or `provider`) is required',
+    // `required` lists name and config; one of the two spellings of the provider is required.
+    anyOf: [{ required: ['provider_id'] }, { required: ['provider'] }],
     examples: [NEW_CONNECTION_EXAMPLE],
   },
 );

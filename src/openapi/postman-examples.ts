@@ -1,8 +1,9 @@
 /**
  * Route schemas write the examples of values a Postman run fills in (the connection, ids made
- * by an earlier request, the database of the Connections examples) as Postman variables,
- * `{{name}}`. The OpenAPI document shows readers real values instead, and keeps the variable
- * form beside them as `x-postman-example`, which the collection generator prefers.
+ * by an earlier request, the database of the Connections examples, the unique part of the names
+ * a run creates) as Postman variables, `{{name}}` or `{{$guid}}`. The OpenAPI document shows
+ * readers real values instead, and keeps the variable form beside them as `x-postman-example`,
+ * which the collection generator prefers.
  */
 
 /** What each variable stands for in the published document. */
@@ -22,10 +23,12 @@ const DOCUMENT_VALUES: Record<string, string | number> = {
   tilesetJobId: '9b2e4f6a-1c3d-4e5f-8a7b-0c9d2e4f6a1b',
   mapId: 'b1e7c3a9-4d2f-4c8e-9a6b-3f5d7e9c1a2b',
   userId: '6c4a2e8f-0b9d-4f1a-8e3c-5d7b9f1a3c6e',
+  // Postman's dynamic variable: a new UUID each time, for names a run must not reuse.
+  $guid: '1b4e28ba-2fa1-41d2-883f-0016d3cca427',
 };
 
-const VARIABLE = /\{\{(\w+)\}\}/g;
-const WHOLE_VARIABLE = /^\{\{(\w+)\}\}$/;
+const VARIABLE = /\{\{(\$?\w+)\}\}/g;
+const WHOLE_VARIABLE = /^\{\{(\$?\w+)\}\}$/;
 
 function hasVariable(value: unknown): boolean {
   return JSON.stringify(value)?.includes('{{') ?? false;

@@ -334,6 +334,17 @@ describe('generatePostman', () => {
     expect(served.environment.values[0]!.value).toBe('https://maps.example.org');
   });
 
+  it('trims a public URL with a path and a final slash, and leaves the collection to it', () => {
+    const { collection, environment } = generatePostman(DOCUMENT, {
+      apiBaseUrl: 'https://maps.example.com/graticule/',
+    });
+    const baseUrl = environment.values.find((v) => v.key === 'apiBaseURL');
+
+    expect(baseUrl?.value).toBe('https://maps.example.com/graticule');
+    expect(collection.variable.map((v) => v.key)).not.toContain('apiBaseURL');
+    expect(JSON.stringify(collection)).not.toContain('maps.example.com');
+  });
+
   it('is deterministic', () => {
     const first = JSON.stringify(generatePostman(DOCUMENT));
     const second = JSON.stringify(generatePostman(structuredClone(DOCUMENT)));

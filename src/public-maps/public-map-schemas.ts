@@ -84,7 +84,10 @@ const MapFields = {
   title: text(255, "The map's title"),
   description: Type.String({ maxLength: 10_000, description: 'Free text' }),
   privacy: Privacy,
-  datasets: Type.Array(Dataset, { maxItems: MAX_DATASETS }),
+  datasets: Type.Array(Dataset, {
+    maxItems: MAX_DATASETS,
+    description: `The sources its layers draw, at most ${MAX_DATASETS}`,
+  }),
   keplerMapConfig: KeplerMapConfig,
 };
 
@@ -278,6 +281,8 @@ export const GET_PUBLIC_MAP_SCHEMA = {
     "What CARTO's `fetchMap` reads: a public map for anyone, without a token; a private map " +
     'only with a token of its account (to others it does not exist, 404). Each dataset names ' +
     'its warehouse in `providerId`. Answers carry an ETag and Last-Modified; 304 when unchanged.',
+  // A token is optional: a public map needs none, a private one a token of its account.
+  security: [{}, { bearerAuth: [] }] as Record<string, string[]>[],
   params: idParams,
   response: {
     200: { ...SavedMap, description: 'The map' },

@@ -121,7 +121,7 @@ export const CREATE_API_TOKEN_SCHEMA = {
       additionalProperties: false,
       examples: [
         {
-          name: 'postman_token',
+          name: 'postman_token_{{$guid}}',
           grants: [{ connection_name: '{{connectionName}}', source: 'demo.countries' }],
           allowed_apis: ['sql', 'maps'],
           referers: [],
@@ -179,7 +179,7 @@ export const UPDATE_API_TOKEN_SCHEMA = {
       additionalProperties: false,
       minProperties: 1,
       description: 'At least one field; omitted fields stay as they are',
-      examples: [{ name: 'postman_token_renamed' }],
+      examples: [{ name: 'postman_token_renamed_{{$guid}}' }],
     },
   ),
   response: { 200: ApiToken },

@@ -126,14 +126,16 @@ export const CREATE_USER_SCHEMA = {
       email: Email,
       role: Type.Union(
         ROLES.map((role) => Type.Literal(role)),
-        { examples: ['viewer'] },
+        { description: Role.description, examples: ['viewer'] },
       ),
       name: Type.Optional(UserName),
       password: Type.Optional(Password),
     },
     {
       additionalProperties: false,
-      examples: [{ email: 'postman.user@example.com', role: 'viewer', name: 'Postman User' }],
+      examples: [
+        { email: 'postman.user.{{$guid}}@example.com', role: 'viewer', name: 'Postman User' },
+      ],
     },
   ),
   response: {
@@ -168,7 +170,11 @@ export const UPDATE_USER_SCHEMA = {
       name: Type.Optional(UserName),
       role: Type.Optional(Role),
       password: Type.Optional(Password),
-      disabled: Type.Optional(Type.Boolean()),
+      disabled: Type.Optional(
+        Type.Boolean({
+          description: '`true` disables the user (its tokens stop); `false` enables',
+        }),
+      ),
     },
     {
       additionalProperties: false,
