@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, randomInt, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /** scrypt cost parameters; N = 2^14 keeps a verification near 30 ms on a small server. */
 const COST = { N: 16384, r: 8, p: 1 } as const;
@@ -12,14 +12,22 @@ function deriveKey(secret: string, salt: Buffer, options: ScryptOptions): Promis
   });
 }
 
-/** Creates a new random client secret: 48 URL-safe characters, 288 bits. */
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Creates a new random client secret: 48 URL-safe characters, 288 bits, never starting with
+ * `-` (a command line would take it for an option).
+ */
 export function generateClientSecret(): string {
-  return randomBytes(36).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(36).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
-/** Creates a new client id: 32 URL-safe characters, as CARTO's client ids are. */
+/** Creates a new client id: 32 letters and digits (190 bits), as CARTO's client ids are. */
 export function generateClientId(): string {
-  return randomBytes(24).toString('base64url');
+  return Array.from({ length: 32 }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
 }
 
 /** Hashes a client secret for storage as `scrypt$N$r$p$salt$key`. */
