@@ -165,7 +165,7 @@ describeWithBrowser('the web console', () => {
     await server?.stop();
   });
 
-  it('serves the console with a strict policy, long-cached assets and / leading to it', async () => {
+  it('serves the console with a strict policy, long-cached assets, and / leads to it', async () => {
     const root = await fetch(`${server.baseUrl}/`, { redirect: 'manual' });
     expect(root.status).toBe(302);
     expect(root.headers.get('location')).toBe('/ui/');

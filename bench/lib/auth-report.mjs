@@ -134,8 +134,8 @@ function printInProcessVerification(r) {
   ];
   say(
     `\n2. Bearer verification in-process (dist/auth/token-service.js, ${r.server.freshTokens}` +
-      ' fresh tokens signed with the server key; each verifier warms up on the first quarter and is' +
-      ' timed on the rest, tokens it never saw)',
+      ' fresh tokens signed with the server key; each verifier warms up on the first quarter' +
+      ' and is timed on the rest, tokens it never saw)',
     table(['measure', '/s', '/CPU-s', 'CPU µs', 'target', ''], rows),
     `  TokenService ${v.withDirectory ? 'with' : 'without'} the identity directory, as the` +
       ' server wires it.',

@@ -257,7 +257,7 @@ describe('generatePostman', () => {
     });
   });
 
-  it('sends the collection bearer token on secured operations, fetched by a pre-request script', () => {
+  it('sends the bearer token on secured operations, fetched by a pre-request script', () => {
     const { collection } = generatePostman(DOCUMENT);
     const prerequest = collection.event[0]!.script.exec.join('\n');
 

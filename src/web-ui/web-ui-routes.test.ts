@@ -53,7 +53,7 @@ describe('web console routes', () => {
     rmSync(webDir, { recursive: true, force: true });
   });
 
-  it('answers index.html for the app and its client routes, revalidated on every load', async () => {
+  it('answers index.html for the app and its routes, revalidated on every load', async () => {
     for (const url of ['/ui/', '/ui/developers/tokens', '/ui/callback?code=x&state=y']) {
       const response = await app.inject({ method: 'GET', url });
       expect(response.statusCode, url).toBe(200);

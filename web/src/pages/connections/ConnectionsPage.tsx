@@ -30,7 +30,8 @@ const listConnections = (signal: AbortSignal) =>
 
 function describeReport(name: string, report: ConnectionTestReport): string {
   const postgis = report.postgisVersion ? `PostGIS ${report.postgisVersion}` : 'no PostGIS';
-  return `${name}: connected in ${Math.round(report.latencyMs)} ms, ${report.serverVersion}, ${postgis}.`;
+  const latency = Math.round(report.latencyMs);
+  return `${name}: connected in ${latency} ms, ${report.serverVersion}, ${postgis}.`;
 }
 
 function providerOf(connection: Connection): string {

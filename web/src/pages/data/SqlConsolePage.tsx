@@ -22,7 +22,12 @@ interface Result {
   elapsedMs: number;
 }
 
-const EXAMPLE = 'SELECT name, population\nFROM demo.populated_places\nORDER BY population DESC\nLIMIT 10';
+const EXAMPLE = [
+  'SELECT name, population',
+  'FROM demo.populated_places',
+  'ORDER BY population DESC',
+  'LIMIT 10',
+].join('\n');
 
 /** Runs SQL on a connection and shows the rows with their column types, or the error. */
 export function SqlConsolePage() {

@@ -48,7 +48,7 @@ const listApplications = (signal: AbortSignal) =>
 
 const PURPOSES: Record<ApplicationType, string> = {
   single_page:
-    'Browser apps that sign users in with PKCE, like CARTO’s React templates; they have no secret.',
+    'Browser apps that sign users in with PKCE, like CARTO’s React templates; no secret.',
   regular_web: 'Server-side web apps that sign users in and keep a client secret.',
   machine_to_machine:
     'Scripts and backends that get tokens with client credentials and act for their owner.',

@@ -90,7 +90,7 @@ export function TokenForm(props: TokenFormProps) {
         onChange={(value) => set('referers', value)}
         error={errors.referers}
         placeholder="https://maps.example.com"
-        hint="One origin or URL prefix a line (https://*.example.com for subdomains). Empty: any page."
+        hint="One origin or URL prefix a line (https://*.example.com: subdomains). Empty: any page."
       />
       <TextField
         label="Expiration date"
