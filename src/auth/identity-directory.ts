@@ -114,14 +114,20 @@ export class IdentityDirectory {
    * to what their role grants now; throws a 401 `ApiError` otherwise.
    */
   async admit(principal: Principal): Promise<Principal> {
-    const subject =
-      principal.kind === 'api_token'
-        ? principal.createdBy
-        : principal.kind === 'machine'
-          ? principal.clientId
-          : principal.subject;
+    const subject = subjectOf(principal);
     if (subject && !this.knows(subject)) await this.lookUp(subject);
     return this.admitKnown(principal);
+  }
+
+  /**
+   * Whether `admit` would admit the principal without a lookup: its subject is known here and
+   * may act. False when unknown (only `admit` can tell) or refused.
+   */
+  mayAct(principal: Principal): boolean {
+    const subject = subjectOf(principal);
+    if (!subject || !this.knows(subject)) return false;
+    if (principal.kind === 'machine' && !this.apps.has(principal.clientId)) return false;
+    return this.activeUser(subject, principal.accountId) !== undefined;
   }
 
   private admitKnown(principal: Principal): Principal {
@@ -140,4 +146,13 @@ export class IdentityDirectory {
     const allowed = new Set<string>(permissionsForRole(user.role));
     return { ...principal, permissions: principal.permissions.filter((p) => allowed.has(p)) };
   }
+}
+
+/** Whom a principal acts for in the directory: a user id, or a client id (its owner). */
+function subjectOf(principal: Principal): string | undefined {
+  return principal.kind === 'api_token'
+    ? principal.createdBy
+    : principal.kind === 'machine'
+      ? principal.clientId
+      : principal.subject;
 }

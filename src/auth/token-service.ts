@@ -39,6 +39,13 @@ export interface Principal {
   creatorPermissions?: string[];
 }
 
+/** Who may still act (the identity directory). */
+interface Directory {
+  admit(principal: Principal): Promise<Principal>;
+  /** Whether `admit` would admit the principal as it is, without a lookup. */
+  mayAct(principal: Principal): boolean;
+}
+
 /** A token that verified, and until when it may be taken as verified. */
 interface VerifiedToken {
   principal: Principal;
@@ -81,9 +88,9 @@ export class TokenService {
   }
 
   /** Who may still act; without it, a token that verifies is admitted as it is. */
-  private directory: { admit(principal: Principal): Promise<Principal> } | undefined;
+  private directory: Directory | undefined;
 
-  useIdentityDirectory(directory: { admit(principal: Principal): Promise<Principal> }): void {
+  useIdentityDirectory(directory: Directory): void {
     this.directory = directory;
   }
 
@@ -109,12 +116,29 @@ export class TokenService {
     return this.directory ? this.directory.admit(principal) : principal;
   }
 
+  /**
+   * The account of an OAuth token this node verified lately and may still take as verified,
+   * whose subject the identity directory, as it stands now, lets act; undefined whenever only
+   * `verify` can answer (a token not remembered or expired, an API access token, a subject the
+   * directory would have to look up, or one it refuses: `verify` then gives the error).
+   */
+  peekAccount(token: string): string | undefined {
+    const known = this.verified.get(this.cacheKeyOf(this.issuer(), token));
+    if (!known || Date.now() >= known.expiresAtMs) return undefined;
+    if (this.directory && !this.directory.mayAct(known.principal)) return undefined;
+    return known.principal.accountId;
+  }
+
+  private cacheKeyOf(issuer: string, token: string): string {
+    return createHash('sha256').update(issuer).update('\0').update(token).digest('base64');
+  }
+
   private async verifySignatureAndClaims(token: string): Promise<Principal> {
     if (this.apiTokenVerifier && headerAlgorithm(token) === API_TOKEN_ALG) {
       return this.apiTokenVerifier.verify(token);
     }
     const issuer = this.issuer();
-    const key = createHash('sha256').update(issuer).update('\0').update(token).digest('base64');
+    const key = this.cacheKeyOf(issuer, token);
     const known = this.verified.get(key);
     if (known && Date.now() < known.expiresAtMs) return copyOf(known.principal);
     const verified = await this.verifySignedToken(token, issuer);

@@ -23,6 +23,8 @@ export type DriverFactory = (
 interface LiveDriver {
   updatedAt: string;
   connection: Promise<Connection>;
+  /** `connection` once built. */
+  built?: Connection;
 }
 
 /** A name resolved lately: which stored connection it named, and when that was read. */
@@ -103,6 +105,20 @@ export class ConnectionRegistry {
     return connection;
   }
 
+  /**
+   * The connection `name` of `accountId` when `resolve` would answer it without reading the
+   * store (a shared connection, or a name resolved less than a second ago whose driver is
+   * built); undefined otherwise, never an error.
+   */
+  peek(accountId: string, name: string): Connection | undefined {
+    const shared = this.shared.get(name);
+    if (shared) return shared;
+    const recent = this.recent.get(`${accountId}\n${name}`);
+    if (!recent || performance.now() - recent.readAtMs >= RECHECK_AFTER_MS) return undefined;
+    const live = this.live.get(recent.id);
+    return live?.connection === recent.connection ? live.built : undefined;
+  }
+
   /** The live driver of a stored connection, built on first use and after every change. */
   connectionFor(record: ConnectionRecord): Promise<Connection> {
     const current = this.live.get(record.id);
@@ -110,8 +126,12 @@ export class ConnectionRegistry {
     if (current) this.retire(record.id, current);
 
     const connection = this.build(record);
-    this.live.set(record.id, { updatedAt: record.updatedAt, connection });
-    connection.catch(() => this.live.delete(record.id));
+    const live: LiveDriver = { updatedAt: record.updatedAt, connection };
+    this.live.set(record.id, live);
+    connection.then(
+      (built) => (live.built = built),
+      () => this.live.delete(record.id),
+    );
     return connection;
   }
 

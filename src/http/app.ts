@@ -45,6 +45,7 @@ import { varyByAuthorization } from './cache-control.js';
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from './request-params.js';
 import { errors } from './errors.js';
 import { generateRequestId } from './request-id.js';
+import { FastPaths } from './fast-path.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -85,6 +86,8 @@ const ALLOWED_HEADERS = [
   // Auth0's SDKs describe themselves in this header on token requests.
   'Auth0-Client',
 ];
+/** Answer headers a browser script may read. */
+const EXPOSED_HEADERS = ['ETag', 'X-Request-Id', 'Retry-After', 'Content-Encoding'] as const;
 const COMPRESSIBLE_TYPES =
   /^(application\/(json|vnd\.mapbox-vector-tile|vnd\.carto-vector-tile|x-protobuf)|text\/)/;
 /** CARTO's tile and SQL URLs can be long; Node's default 16 KiB header limit is too tight. */
@@ -170,9 +173,16 @@ const DRAIN_LIMITS = { maxBytes: 64 * 1024 * 1024, maxMs: 5_000 };
 /** Builds the HTTP application: plugins, error mapping, auth and every route. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config } = deps;
+  const fastPaths = new FastPaths({
+    corsOrigins: config.corsOrigins,
+    exposedHeaders: EXPOSED_HEADERS,
+    logger: deps.logger,
+  });
   const app = Fastify({
     serverFactory: ((handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler)) as FastifyServerFactory,
+      createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+        if (!fastPaths.handle(req, res)) handler(req, res);
+      })) as FastifyServerFactory,
     loggerInstance: deps.logger as FastifyBaseLogger,
     genReqId: generateRequestId,
     requestIdHeader: false,
@@ -192,6 +202,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: trustProxySetting(config.trustProxy),
   });
   app.decorateRequest('principal', null);
+  // A closing server answers 503 to new requests: only the application does that.
+  app.addHook('preClose', (done) => {
+    fastPaths.disable();
+    done();
+  });
   app.addHook('preValidation', async (request) => {
     if (request.body !== null && typeof request.body === 'object') {
       if (jsonDepthExceeds(request.body, MAX_JSON_DEPTH)) {
@@ -215,7 +230,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins.split(',').map((o) => o.trim()),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ALLOWED_HEADERS,
-    exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Content-Encoding'],
+    exposedHeaders: [...EXPOSED_HEADERS],
     maxAge: 86400,
     strictPreflight: false,
   });
@@ -249,7 +264,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     v3.addHook('onRequest', async (request) => requireBearerToken(request, deps.tokens));
     registerSqlRoutes(v3, deps);
     if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
-    registerMapsRoutes(v3, deps);
+    registerMapsRoutes(v3, deps, fastPaths);
     registerTilesetRoutes(v3, deps);
     registerWidgetRoutes(v3, deps);
     registerStatsRoutes(v3, deps);

@@ -1,4 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** What the helpers here read of a request: its headers (a Fastify or a Node request). */
+interface WithHeaders {
+  headers: IncomingHttpHeaders;
+}
 
 /** CARTO lets a client lower a response's lifetime, but not below this. */
 const MIN_CLIENT_MAX_AGE_SECONDS = 10;
@@ -8,7 +14,7 @@ const MIN_CLIENT_MAX_AGE_SECONDS = 10;
  * own `Cache-Control: max-age=N` asks for less (never below 10 s). Answers carry private data
  * behind a bearer token, so shared caches must not keep them.
  */
-export function cacheControlFor(request: FastifyRequest, maxAgeSeconds: number): string {
+export function cacheControlFor(request: WithHeaders, maxAgeSeconds: number): string {
   const header = request.headers['cache-control'];
   const match = /(?:^|,)\s*max-age\s*=\s*"?(\d+)"?/i.exec(header ?? '');
   let seconds = maxAgeSeconds;
@@ -59,7 +65,7 @@ export function varyByAuthorization(reply: FastifyReply): void {
  * (a `W/` prefix on either side is ignored), or `*`. A client that holds a current copy gets
  * a 304 whichever form its cache sends.
  */
-export function matchesIfNoneMatch(request: FastifyRequest, etag: string): boolean {
+export function matchesIfNoneMatch(request: WithHeaders, etag: string): boolean {
   const header = request.headers['if-none-match'];
   if (!header) return false;
   const ours = etag.replace(/^W\//, '');

@@ -1,4 +1,4 @@
-import { matchesIfNoneMatch } from '../http/cache-control.js';
+import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -8,6 +8,9 @@ import { errors } from '../http/errors.js';
 import { WarehouseError } from '../warehouses/driver.js';
 import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters } from '../http/request-params.js';
+import type { FastPaths } from '../http/fast-path.js';
+import { cachedTilePath } from './cached-tile-path.js';
+import { dataVersion, vectorTileKey } from './tile-keys.js';
 import { readSourceDefinition, sourceKey } from './source-definition.js';
 import {
   GET_CELL_TILE_SCHEMA,
@@ -48,18 +51,12 @@ interface TileBody {
   contentType: string;
 }
 
-/**
- * The version of the data a tile URL was handed out for: its `cache` parameter, which the
- * TileJSON sets, so every node behind a load balancer files the tile under the same key (and
- * answers the same ETag); the local inspection's time for URLs without one.
- */
-function dataVersion(params: Record<string, unknown>, inspection: { inspectedAt: number }) {
-  const cache = optionalString(params, 'cache');
-  return cache !== undefined && /^\d{1,20}$/.test(cache) ? cache : String(inspection.inspectedAt);
-}
-
 /** Maps API: source instantiation, TileJSON and vector tiles for table and query sources. */
-export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies): void {
+export function registerMapsRoutes(
+  app: FastifyInstance,
+  deps: AppDependencies,
+  fastPaths?: FastPaths,
+): void {
   const { config } = deps;
   const sources = new SourceCache({
     timeoutMs: config.queryTimeoutMs,
@@ -69,6 +66,9 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
   });
   const tiles = createTileCache(config, deps.logger);
   app.addHook('onClose', () => tiles.close());
+  if (fastPaths && config.tileCacheMegabytes > 0) {
+    fastPaths.add('cached-tile', cachedTilePath({ ...deps, sources, tiles }));
+  }
   const baseUrlOf = (request: FastifyRequest) =>
     config.publicUrl || `${request.protocol}://${request.host}`;
 
@@ -152,17 +152,19 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
       await tiles.set(cacheKey, tile);
     }
 
-    reply.header('Cache-Control', `private, max-age=${config.tileMaxAgeSeconds}`);
+    reply.header('Cache-Control', cacheControlFor(request, config.tileMaxAgeSeconds));
     reply.header('ETag', tile.etag);
     if (matchesIfNoneMatch(request, tile.etag)) return reply.code(304).send();
-    if (!tile.body) return reply.code(204).send();
+    const body = tile.body;
+    if (!body) return reply.code(204).send();
     reply.type(tile.contentType).header('Vary', 'Accept-Encoding');
-    if (tile.body.length >= MIN_GZIP_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
+    if (body.length >= MIN_GZIP_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
       // Compressed once per cached tile, not once per request; zlib runs off the event loop.
-      tile.gzipped ??= gzip(tile.body);
-      return reply.header('Content-Encoding', 'gzip').send(await tile.gzipped);
+      const cached = tile;
+      cached.gzipped ??= gzip(body).then((gzipped) => (cached.gzippedBody = gzipped));
+      return reply.header('Content-Encoding', 'gzip').send(await cached.gzipped);
     }
-    return reply.send(tile.body);
+    return reply.send(body);
   };
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
@@ -181,12 +183,15 @@ export function registerMapsRoutes(app: FastifyInstance, deps: AppDependencies):
     if (inspection.spatialIndex) {
       throw errors.invalidParameter('tile', 'an h3 or quadbin source is tiled by cell: /{i}');
     }
-    const key = [
+    const version = dataVersion(params, inspection);
+    const cacheKey = vectorTileKey(
       sourceKey(source, connection.cacheKey),
-      dataVersion(params, inspection),
-      source.tileResolution,
-    ];
-    const cacheKey = `${key.join('|')}|${source.formatTiles}|${z}/${x}/${y}`;
+      source,
+      version,
+      z,
+      x,
+      y,
+    );
     return sendTile(request, reply, cacheKey, () =>
       buildTile(
         driver,

@@ -225,6 +225,11 @@ export class TieredTileCache {
     return stored;
   }
 
+  /** The tile this node holds in memory, without asking Redis. */
+  peek(key: string): CachedTile | undefined {
+    return this.memory.get(key);
+  }
+
   /** Caches a tile in memory at once and in Redis before resolving; never rejects. */
   async set(key: string, tile: CachedTile): Promise<void> {
     this.memory.set(key, tile);

@@ -3,12 +3,18 @@ import type { Connection } from '../connections/connection-registry.js';
 import { sourceKey, type SourceDefinition } from './source-definition.js';
 import { inspectSource, type InspectionLimits, type SourceInspection } from './source-inspector.js';
 
+/** An inspection under way, and its result once it is there. */
+interface Inspecting {
+  pending: Promise<SourceInspection>;
+  done?: SourceInspection;
+}
+
 /**
  * Remembers source inspections for a while, and shares one inspection among concurrent
  * requests for the same source, so a map's burst of tile requests inspects once.
  */
 export class SourceCache {
-  private readonly entries: LRUCache<string, Promise<SourceInspection>>;
+  private readonly entries: LRUCache<string, Inspecting>;
 
   constructor(
     private readonly limits: InspectionLimits,
@@ -22,13 +28,24 @@ export class SourceCache {
     this.entries.delete(sourceKey(source, connection.cacheKey));
   }
 
-  inspect(connection: Connection, source: SourceDefinition): Promise<SourceInspection> {
-    const key = sourceKey(source, connection.cacheKey);
+  inspect(
+    connection: Connection,
+    source: SourceDefinition,
+    key = sourceKey(source, connection.cacheKey),
+  ): Promise<SourceInspection> {
     const cached = this.entries.get(key);
-    if (cached) return cached;
-    const pending = inspectSource(connection.driver, source, this.limits);
-    this.entries.set(key, pending);
-    pending.catch(() => this.entries.delete(key));
-    return pending;
+    if (cached) return cached.pending;
+    const entry: Inspecting = { pending: inspectSource(connection.driver, source, this.limits) };
+    this.entries.set(key, entry);
+    entry.pending.then(
+      (inspection) => (entry.done = inspection),
+      () => this.entries.delete(key),
+    );
+    return entry.pending;
+  }
+
+  /** What an inspection that has finished found about the source of `key`, if any. */
+  peek(key: string): SourceInspection | undefined {
+    return this.entries.get(key)?.done;
   }
 }

@@ -8,6 +8,8 @@ export interface CachedTile {
   etag: string;
   /** The body gzipped, made on first request from a client that accepts gzip. */
   gzipped?: Promise<Buffer>;
+  /** `gzipped` once it has resolved, for answers given without waiting. */
+  gzippedBody?: Buffer;
 }
 
 /** Tiles kept in memory, bounded by total bytes. */

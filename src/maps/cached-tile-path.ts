@@ -1,0 +1,123 @@
+import type { IncomingMessage } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import type { TokenService } from '../auth/token-service.js';
+import type { Config } from '../config/config.js';
+import type { Connection, ConnectionRegistry } from '../connections/connection-registry.js';
+import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
+import { headerOf, type FastPath } from '../http/fast-path.js';
+import type { TieredTileCache } from './shared-tile-cache.js';
+import type { SourceCache } from './source-cache.js';
+import { readSourceDefinition, sourceKey, type SourceDefinition } from './source-definition.js';
+import { acceptsGzip } from './tile-cache.js';
+import { parseTileCoordinates } from './tile-coordinates.js';
+import { dataVersion, vectorTileKey } from './tile-keys.js';
+
+/** `/v3/maps/{connection}/{table|query}/{z}/{x}/{y}` with a connection name as CARTO spells it. */
+const TILE_PATH =
+  /^\/v3\/maps\/([a-z0-9_-]{1,64})\/(table|query)\/(\d{1,2})\/(\d{1,10})\/(\d{1,10})$/;
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** Encodings the compression plugin would apply to an answer the fast path sends as it is. */
+const OTHER_ENCODINGS = /(?:^|,)\s*(?:br|deflate)\s*(?:$|[;,])/i;
+/** Tiles smaller than this go out uncompressed on both paths. */
+const MIN_COMPRESSED_BYTES = 1024;
+
+interface ParsedSource {
+  params: Record<string, unknown>;
+  source: SourceDefinition;
+  key: string;
+}
+
+export interface CachedTileDependencies {
+  config: Pick<Config, 'tileMaxAgeSeconds'>;
+  tokens: Pick<TokenService, 'peekAccount'>;
+  connections: Pick<ConnectionRegistry, 'peek'>;
+  sources: Pick<SourceCache, 'peek'>;
+  tiles: Pick<TieredTileCache, 'peek'>;
+}
+
+/**
+ * Vector tiles this node holds in memory, answered without the HTTP application. Every check
+ * of the full path still runs, from what this node has already established: the bearer token
+ * verified lately and admitted by the identity directory as it stands now (an OAuth token;
+ * API access tokens, whose grants and referers are checked per request, take the full path),
+ * the connection resolved for the token's account within the last second, the source
+ * inspected, the tile cached under the same key. When any of these is not at hand, or the
+ * request is anything but a plain GET of such a tile, the full path answers it instead.
+ */
+export function cachedTilePath(deps: CachedTileDependencies): FastPath {
+  // Parsing a source definition from its query string is pure: remember the latest ones.
+  const parsed = new LRUCache<string, ParsedSource>({ max: 2_000 });
+
+  const parse = (connection: Connection, type: string, query: string): ParsedSource => {
+    const cacheKey = `${connection.cacheKey}\n${type}\n${query}`;
+    let entry = parsed.get(cacheKey);
+    if (!entry) {
+      const params: Record<string, unknown> = Object.fromEntries(new URLSearchParams(query));
+      const source = readSourceDefinition(connection.name, type, params);
+      entry = { params, source, key: sourceKey(source, connection.cacheKey) };
+      parsed.set(cacheKey, entry);
+    }
+    return entry;
+  };
+
+  return (request: IncomingMessage, respond) => {
+    const url = request.url ?? '';
+    const queryAt = url.indexOf('?');
+    const match = TILE_PATH.exec(queryAt < 0 ? url : url.slice(0, queryAt));
+    if (!match) return false;
+    const [, name, type, z, x, y] = match as unknown as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const token = BEARER.exec(headerOf(request.headers, 'authorization') ?? '')?.[1];
+    const accountId = token === undefined ? undefined : deps.tokens.peekAccount(token);
+    if (accountId === undefined) return false;
+    const connection = deps.connections.peek(accountId, name);
+    if (!connection) return false;
+
+    const { params, source, key } = parse(
+      connection,
+      type,
+      queryAt < 0 ? '' : url.slice(queryAt + 1),
+    );
+    const inspection = deps.sources.peek(key);
+    if (!inspection || inspection.spatialIndex) return false;
+    const tile = parseTileCoordinates({ z, x, y });
+    const cached = deps.tiles.peek(
+      vectorTileKey(key, source, dataVersion(params, inspection), tile.z, tile.x, tile.y),
+    );
+    if (!cached) return false;
+
+    const headers = [
+      'cache-control',
+      cacheControlFor(request, deps.config.tileMaxAgeSeconds),
+      'etag',
+      cached.etag,
+    ];
+    if (matchesIfNoneMatch(request, cached.etag)) {
+      headers.push('vary', 'Authorization');
+      return respond({ status: 304, headers });
+    }
+    if (!cached.body) {
+      headers.push('vary', 'Authorization');
+      return respond({ status: 204, headers });
+    }
+    headers.push('content-type', cached.contentType, 'vary', 'Accept-Encoding, Authorization');
+    const encodings = headerOf(request.headers, 'accept-encoding');
+    if (cached.body.length < MIN_COMPRESSED_BYTES || !encodings) {
+      return respond({ status: 200, headers, body: cached.body });
+    }
+    if (acceptsGzip(encodings)) {
+      // Compressed by the full path the first time a client asked for gzip.
+      if (!cached.gzippedBody) return false;
+      headers.push('content-encoding', 'gzip');
+      return respond({ status: 200, headers, body: cached.gzippedBody });
+    }
+    if (OTHER_ENCODINGS.test(encodings)) return false;
+    return respond({ status: 200, headers, body: cached.body });
+  };
+}
