@@ -1,13 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/config.js';
-import type { Connection, ConnectionRegistry } from '../connections/connection-registry.js';
+import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
 import { headerOf, type FastPath } from '../http/fast-path.js';
 import type { TieredTileCache } from './shared-tile-cache.js';
 import type { SourceCache } from './source-cache.js';
-import { readSourceDefinition, sourceKey, type SourceDefinition } from './source-definition.js';
+import { queryStringOf, type ParsedSources } from './parsed-sources.js';
 import { acceptsGzip } from './tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { dataVersion, vectorTileKey } from './tile-keys.js';
@@ -21,18 +20,13 @@ const OTHER_ENCODINGS = /(?:^|,)\s*(?:br|deflate)\s*(?:$|[;,])/i;
 /** Tiles smaller than this go out uncompressed on both paths. */
 const MIN_COMPRESSED_BYTES = 1024;
 
-interface ParsedSource {
-  params: Record<string, unknown>;
-  source: SourceDefinition;
-  key: string;
-}
-
 export interface CachedTileDependencies {
   config: Pick<Config, 'tileMaxAgeSeconds'>;
   tokens: Pick<TokenService, 'peekAccount'>;
   connections: Pick<ConnectionRegistry, 'peek'>;
   sources: Pick<SourceCache, 'peek'>;
   tiles: Pick<TieredTileCache, 'peek'>;
+  parsedSources: ParsedSources;
 }
 
 /**
@@ -45,21 +39,6 @@ export interface CachedTileDependencies {
  * request is anything but a plain GET of such a tile, the full path answers it instead.
  */
 export function cachedTilePath(deps: CachedTileDependencies): FastPath {
-  // Parsing a source definition from its query string is pure: remember the latest ones.
-  const parsed = new LRUCache<string, ParsedSource>({ max: 2_000 });
-
-  const parse = (connection: Connection, type: string, query: string): ParsedSource => {
-    const cacheKey = `${connection.cacheKey}\n${type}\n${query}`;
-    let entry = parsed.get(cacheKey);
-    if (!entry) {
-      const params: Record<string, unknown> = Object.fromEntries(new URLSearchParams(query));
-      const source = readSourceDefinition(connection.name, type, params);
-      entry = { params, source, key: sourceKey(source, connection.cacheKey) };
-      parsed.set(cacheKey, entry);
-    }
-    return entry;
-  };
-
   return (request: IncomingMessage, respond) => {
     const url = request.url ?? '';
     const queryAt = url.indexOf('?');
@@ -79,11 +58,9 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
     const connection = deps.connections.peek(accountId, name);
     if (!connection) return false;
 
-    const { params, source, key } = parse(
-      connection,
-      type,
-      queryAt < 0 ? '' : url.slice(queryAt + 1),
-    );
+    const parsed = deps.parsedSources.fromQuery(name, type, queryStringOf(url));
+    const { params, source } = parsed;
+    const key = parsed.keyOn(connection.cacheKey);
     const inspection = deps.sources.peek(key);
     if (!inspection || inspection.spatialIndex) return false;
     const tile = parseTileCoordinates({ z, x, y });

@@ -11,7 +11,7 @@ import { optionalString, readParameters } from '../http/request-params.js';
 import type { FastPaths } from '../http/fast-path.js';
 import { cachedTilePath } from './cached-tile-path.js';
 import { dataVersion, vectorTileKey } from './tile-keys.js';
-import { readSourceDefinition, sourceKey } from './source-definition.js';
+import { ParsedSources, queryStringOf } from './parsed-sources.js';
 import {
   GET_CELL_TILE_SCHEMA,
   GET_VECTOR_TILE_SCHEMA,
@@ -66,24 +66,27 @@ export function registerMapsRoutes(
   });
   const tiles = createTileCache(config, deps.logger);
   app.addHook('onClose', () => tiles.close());
+  const parsedSources = new ParsedSources();
   if (fastPaths && config.tileCacheMegabytes > 0) {
-    fastPaths.add('cached-tile', cachedTilePath({ ...deps, sources, tiles }));
+    fastPaths.add('cached-tile', cachedTilePath({ ...deps, sources, tiles, parsedSources }));
   }
   const baseUrlOf = (request: FastifyRequest) =>
     config.publicUrl || `${request.protocol}://${request.host}`;
 
   /** The source a request names, its warehouse, and what inspecting it found. */
   const loadSource = async (request: SourceRequest | TileRequest | CellTileRequest) => {
-    const params = readParameters(request);
-    const source = readSourceDefinition(request.params.connection, request.params.type, params);
-    const connection = await deps.connections.resolve(
-      principalOf(request).accountId,
-      source.connection,
-    );
+    const { connection: name, type } = request.params;
+    const parsed =
+      request.method === 'GET'
+        ? parsedSources.fromQuery(name, type, queryStringOf(request.url))
+        : ParsedSources.parse(name, type, readParameters(request));
+    const { params, source } = parsed;
+    const connection = await deps.connections.resolve(principalOf(request).accountId, name);
     // Failing here is left to the inspection, whose error names the cause.
     await connection.driver.ready?.().catch(() => undefined);
-    const inspection = await sources.inspect(connection, source);
-    return { params, source, connection, driver: connection.driver, inspection };
+    const key = parsed.keyOn(connection.cacheKey);
+    const inspection = await sources.inspect(connection, source, key);
+    return { params, source, key, connection, driver: connection.driver, inspection };
   };
 
   type LoadedSource = Awaited<ReturnType<typeof loadSource>>;
@@ -175,7 +178,7 @@ export function registerMapsRoutes(
   const sendVectorTile = async (
     request: TileRequest,
     reply: FastifyReply,
-    { params, source, connection, driver, inspection }: LoadedSource,
+    { params, source, key, driver, inspection }: LoadedSource,
     z: number,
     x: number,
     y: number,
@@ -184,14 +187,7 @@ export function registerMapsRoutes(
       throw errors.invalidParameter('tile', 'an h3 or quadbin source is tiled by cell: /{i}');
     }
     const version = dataVersion(params, inspection);
-    const cacheKey = vectorTileKey(
-      sourceKey(source, connection.cacheKey),
-      source,
-      version,
-      z,
-      x,
-      y,
-    );
+    const cacheKey = vectorTileKey(key, source, version, z, x, y);
     return sendTile(request, reply, cacheKey, () =>
       buildTile(
         driver,
@@ -222,15 +218,14 @@ export function registerMapsRoutes(
   const sendCellTile = async (
     request: CellTileRequest,
     reply: FastifyReply,
-    { params, source, connection, driver, inspection }: LoadedSource,
+    { params, source, key, driver, inspection }: LoadedSource,
   ) => {
     const spatialIndex = inspection.spatialIndex;
     if (!spatialIndex) {
       throw errors.invalidParameter('tile', 'a geometry source is tiled by /{z}/{x}/{y}');
     }
     const { cell, z } = parseTileCell(spatialIndex.scheme, request.params.index);
-    const key = [sourceKey(source, connection.cacheKey), dataVersion(params, inspection)];
-    const cacheKey = `${key.join('|')}|cell|${cell.toString(16)}`;
+    const cacheKey = `${key}|${dataVersion(params, inspection)}|cell|${cell.toString(16)}`;
     return sendTile(request, reply, cacheKey, async () => {
       const built = await buildSpatialTile(
         driver,
