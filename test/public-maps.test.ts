@@ -289,6 +289,56 @@ describe("CARTO's fetchMap against saved maps", () => {
   });
 });
 
+describe("A public map's token", () => {
+  const tile = (template: string, z: number, x: number, y: number, as: string) =>
+    fetch(tileUrl(template, z, x, y), { headers: { Authorization: `Bearer ${as}` } });
+
+  it('lets a viewer without a token of their own render the map, and reads nothing else', async () => {
+    const map = await createMap();
+    const shared = await call('GET', `/v3/maps/public/${map.id}`);
+    expect(shared.status).toBe(200);
+    const mapToken = shared.body.token as string;
+    expect(typeof mapToken).toBe('string');
+    // The same token on every read: it follows the map, not the request.
+    expect((await call('GET', `/v3/maps/public/${map.id}`)).body.token).toBe(mapToken);
+
+    const result = await fetchMap({ cartoMapId: map.id, apiBaseUrl: baseUrl });
+    expect(result.layers).toHaveLength(2);
+    const [places] = result.layers.map((layer) => layer.props.data as any);
+    expect((await tile(places.tiles[0], 0, 0, 0, mapToken)).status).toBe(200);
+
+    const elsewhere = await call('GET', '/v3/maps/carto_dw/table?name=demo.us_states', {
+      token: mapToken,
+    });
+    expect(elsewhere.status).toBe(403);
+    const sql = await call('GET', `/v3/sql/carto_dw/query?q=${encodeURIComponent('SELECT 1')}`, {
+      token: mapToken,
+    });
+    expect(sql.status).toBe(403);
+    expect((await call('GET', '/v3/maps', { token: mapToken })).status).toBe(403);
+  });
+
+  it('stops once the map is made private, and once it is deleted', async () => {
+    const map = await createMap();
+    const mapToken = (await call('GET', `/v3/maps/public/${map.id}`)).body.token as string;
+    const result = await fetchMap({ cartoMapId: map.id, apiBaseUrl: baseUrl });
+    const template = (result.layers[0]!.props.data as any).tiles[0] as string;
+    expect((await tile(template, 0, 0, 0, mapToken)).status).toBe(200);
+
+    const made = await call('PATCH', `/v3/maps/${map.id}`, { token, body: { privacy: 'private' } });
+    expect(made.status).toBe(200);
+    expect((await tile(template, 0, 0, 0, mapToken)).status).toBe(401);
+    // Its owner reads the private map with their own token: no map token is handed out.
+    expect((await call('GET', `/v3/maps/public/${map.id}`, { token })).body.token).toBeUndefined();
+
+    await call('PATCH', `/v3/maps/${map.id}`, { token, body: { privacy: 'public' } });
+    const again = (await call('GET', `/v3/maps/public/${map.id}`)).body.token as string;
+    expect((await tile(template, 0, 0, 0, again)).status).toBe(200);
+    expect((await call('DELETE', `/v3/maps/${map.id}`, { token })).status).toBe(204);
+    expect((await tile(template, 0, 0, 0, again)).status).toBe(401);
+  });
+});
+
 describe('GET /v3/maps/public/{id}', () => {
   it('answers a public map without a token, cacheable for a short while', async () => {
     const map = await createMap();

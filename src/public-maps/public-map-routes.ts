@@ -72,7 +72,7 @@ export async function registerPublicMapsRoutes(
     app.addHook('onClose', async () => own.destroy());
     store = own;
   }
-  const maps = new SavedMapService(new SavedMapStore(store), deps.connections);
+  const maps = new SavedMapService(new SavedMapStore(store), deps.connections, deps.apiTokens);
   const account = (request: FastifyRequest) => principalOf(request).accountId;
   const canRead = { onRequest: rolePermissionGuard('read:maps') };
   const canWrite = { onRequest: rolePermissionGuard('write:maps') };

@@ -103,6 +103,23 @@ const SavedMap = Type.Object(
   { additionalProperties: false, description: 'A saved map' },
 );
 
+const SharedMap = Type.Object(
+  {
+    id: MapId,
+    ...MapFields,
+    ...Timestamps,
+    token: Type.Optional(
+      Type.String({
+        description:
+          "A public map's token: an API access token that reads the map's datasets through " +
+          "the Maps and SQL APIs and nothing else; fetchMap uses it instead of the viewer's. " +
+          'It lasts while the map is public and follows its datasets.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'A saved map as fetchMap reads it' },
+);
+
 const SavedMapSummary = Type.Object(
   {
     id: MapId,
@@ -285,7 +302,7 @@ export const GET_PUBLIC_MAP_SCHEMA = {
   security: [{}, { bearerAuth: [] }] as Record<string, string[]>[],
   params: idParams,
   response: {
-    200: { ...SavedMap, description: 'The map' },
+    200: { ...SharedMap, description: 'The map' },
     304: { type: 'null', description: 'Unchanged since `If-None-Match` or `If-Modified-Since`' },
   },
 };

@@ -1,5 +1,6 @@
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { ApiError, errors } from '../http/errors.js';
+import type { TokenGrant } from '../tokens/api-token-record.js';
 import { checkMapReferences, readMapChanges, readNewMap } from './map-body.js';
 import type { SavedMap, SavedMapStore, SavedMapSummary } from './saved-map-store.js';
 
@@ -27,12 +28,23 @@ function positiveInteger(value: unknown, name: string, max: number): number | un
   return number;
 }
 
+/** A map as fetchMap reads it; a public one carries the token its viewers read it with. */
+export type SharedMap = SavedMap & { token?: string };
+
+/** The tokens public maps hand their viewers (API access tokens limited to a map's datasets). */
+export interface MapTokens {
+  mapToken(accountId: string, mapId: string, grants: TokenGrant[]): Promise<string>;
+  dropMapToken(mapId: string): Promise<void>;
+}
+
 /** The saved-map operations, shared by the HTTP routes and the CLI. */
 export class SavedMapService {
   constructor(
     private readonly maps: SavedMapStore,
     /** Fills in each dataset's `providerId` from its connection; absent in the CLI. */
     private readonly connections?: ConnectionRegistry,
+    /** Makes and revokes public maps' tokens; without it public maps answer no `token`. */
+    private readonly tokens?: MapTokens,
   ) {}
 
   async create(accountId: string, body: unknown): Promise<SavedMap> {
@@ -65,26 +77,34 @@ export class SavedMapService {
         )
       : undefined;
     if (!updated) throw mapNotFound(id);
+    // A map made private stops its viewers' token at once; a public one's follows its datasets.
+    if (updated.privacy !== 'public') await this.tokens?.dropMapToken(id);
     return updated;
   }
 
   async remove(accountId: string, id: string): Promise<void> {
     const removed = MAP_ID_PATTERN.test(id) && (await this.maps.remove(accountId, id));
     if (!removed) throw mapNotFound(id);
+    await this.tokens?.dropMapToken(id);
   }
 
   /**
    * The map as `fetchMap` reads it: a public map for anyone, a private one only for a caller
    * of its account. To everyone else a private map does not exist (404), so ids do not leak.
    */
-  async readShared(id: string, callerAccountId: string | null): Promise<SavedMap> {
+  async readShared(id: string, callerAccountId: string | null): Promise<SharedMap> {
     const found = MAP_ID_PATTERN.test(id) ? await this.maps.find(id) : undefined;
     if (!found) throw mapNotFound(id);
     const { accountId, map } = found;
     if (map.privacy !== 'public' && callerAccountId !== accountId) throw mapNotFound(id);
-    // TODO: answer CARTO's `token`, limited to the map's datasets, once tokens limited to
-    // sources exist; until then fetchMap reads the datasets with the viewer's own token.
-    return { ...map, datasets: await this.withProviders(accountId, map) };
+    const datasets = await this.withProviders(accountId, map);
+    if (map.privacy !== 'public' || !this.tokens) return { ...map, datasets };
+    // fetchMap reads the datasets with this token rather than the viewer's (who may have none).
+    const grants = map.datasets.map((dataset) => ({
+      connection_name: dataset.connectionName,
+      source: dataset.source,
+    }));
+    return { ...map, datasets, token: await this.tokens.mapToken(accountId, id, grants) };
   }
 
   /**

@@ -5,7 +5,12 @@ import { recordAuditEvent } from '../audit/audit-log.js';
 import { API_TOKEN_ALG, type Principal } from '../auth/token-service.js';
 import { ApiError, errors } from '../http/errors.js';
 import type { Store } from '../store/store.js';
-import { toApiTokenView, type ApiTokenRecord, type ApiTokenView } from './api-token-record.js';
+import {
+  toApiTokenView,
+  type ApiTokenRecord,
+  type ApiTokenView,
+  type TokenGrant,
+} from './api-token-record.js';
 import { loadApiTokenKey } from './api-token-key.js';
 import { ApiTokenStore, type ApiTokenChanges } from './api-token-store.js';
 import { readNewToken, readTokenChanges, type NewTokenInput } from './api-token-input.js';
@@ -33,6 +38,11 @@ export interface TokenCaller {
 }
 
 const MAX_CACHED_TOKENS = 10_000;
+
+/** The id of a saved map's token: derived from the map's, so each map has at most one. */
+function mapTokenId(mapId: string): string {
+  return `tk_map_${mapId.replace(/-/g, '')}`;
+}
 
 /**
  * API access tokens: creation (an HS256 JWT `{a, jti}` signed with the store's HMAC key),
@@ -132,6 +142,48 @@ export class ApiTokenService {
     this.cache?.delete(record.id);
     if (!deleted) throw tokenErrors.tokenNotFound();
     await this.audit(caller, 'token.revoked', record);
+  }
+
+  /**
+   * The token a public map hands whoever views it (CARTO's `token` in the public map answer):
+   * it reads the map's datasets (`grants`) through the Maps and SQL APIs and nothing else.
+   * One per map, made on first use and kept in step with the map's datasets; it belongs to the
+   * map, not to a user, so it lasts while the map is public and `dropMapToken` revokes it.
+   */
+  async mapToken(accountId: string, mapId: string, grants: TokenGrant[]): Promise<string> {
+    const id = mapTokenId(mapId);
+    let record = await this.records.find(id);
+    if (record && record.accountId !== accountId) throw tokenErrors.tokenNotFound();
+    const now = new Date().toISOString();
+    if (!record) {
+      record = {
+        id,
+        accountId,
+        createdBy: '',
+        name: `Public map ${mapId}`,
+        grants,
+        allowedApis: ['maps', 'sql'],
+        referers: [],
+        expirationDate: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      // Two first viewers at once: the second finds the first one's record.
+      await this.records.insert(record).catch(async (error: unknown) => {
+        if (!(await this.records.find(id))) throw error;
+      });
+    } else if (JSON.stringify(record.grants) !== JSON.stringify(grants)) {
+      await this.records.update(id, { grants }, now);
+      this.cache?.delete(id);
+    }
+    return this.sign(record);
+  }
+
+  /** Revokes a map's token (the map was deleted or made private); nothing if it has none. */
+  async dropMapToken(mapId: string): Promise<void> {
+    const id = mapTokenId(mapId);
+    await this.records.delete(id);
+    this.cache?.delete(id);
   }
 
   private sign(record: ApiTokenRecord): Promise<string> {
