@@ -214,4 +214,23 @@ describe('cached tiles answered before the HTTP application', () => {
     expect((await get(tile(1, 0, 0), { Authorization: 'Bearer not-a-token' })).status).toBe(401);
     expect(await settledFastAnswers()).toBe(before);
   });
+
+  it('counts fast and full answers alike in /metrics, which names no source or token', async () => {
+    const response = await fetch(`${server.baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    const tiles =
+      /graticule_http_requests_total\{method="GET",route="\/v3\/maps\/:connection\/:type\/:z\/:x\/:y",status="200"\} (\d+)/.exec(
+        text,
+      );
+    expect(Number(tiles?.[1])).toBeGreaterThanOrEqual(10);
+    const hits = /graticule_tile_cache_requests_total\{result="hit"\} (\d+)/.exec(text);
+    expect(Number(hits?.[1])).toBeGreaterThanOrEqual(fastAnswers());
+    expect(text).toMatch(
+      /graticule_http_requests_total\{method="GET",route="\/v3\/maps\/:connection\/:type\/:z\/:x\/:y",status="401"\} \d+/,
+    );
+    expect(text).not.toContain('fast_path_points');
+    expect(text).not.toContain(adminToken.slice(-20));
+  });
 });

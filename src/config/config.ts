@@ -21,6 +21,7 @@ const SETTINGS = {
     secret: true,
   },
   loadDemoData: { env: 'GRATICULE_DEMO_DATA', type: 'boolean', default: true },
+  metrics: { env: 'GRATICULE_METRICS', type: 'boolean', default: true },
   tokenTtlSeconds: {
     env: 'GRATICULE_TOKEN_TTL_SECONDS',
     type: 'integer',

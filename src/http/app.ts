@@ -46,6 +46,7 @@ import { MAX_JSON_DEPTH, jsonDepthExceeds } from './request-params.js';
 import { errors } from './errors.js';
 import { generateRequestId } from './request-id.js';
 import { FastPaths } from './fast-path.js';
+import { Metrics } from './metrics.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -173,10 +174,12 @@ const DRAIN_LIMITS = { maxBytes: 64 * 1024 * 1024, maxMs: 5_000 };
 /** Builds the HTTP application: plugins, error mapping, auth and every route. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config } = deps;
+  const metrics = config.metrics ? new Metrics() : undefined;
   const fastPaths = new FastPaths({
     corsOrigins: config.corsOrigins,
     exposedHeaders: EXPOSED_HEADERS,
     logger: deps.logger,
+    observe: metrics && ((...answer) => metrics.observeRequest(...answer)),
   });
   const app = Fastify({
     serverFactory: ((handler: (req: IncomingMessage, res: ServerResponse) => void) =>
@@ -251,6 +254,21 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     enforceApiTokenAccess(request, reply, tokenContext),
   );
 
+  if (metrics) {
+    app.addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+    // Aggregate counts by route pattern only: nothing in it names an account or its data.
+    app.get('/metrics', async (_request, reply) =>
+      reply
+        .type(metrics.contentType)
+        .header('Cache-Control', 'no-store')
+        .send(await metrics.text()),
+    );
+  }
+
   app.get('/health', { schema: HEALTH_SCHEMA }, async () => ({ status: 'ok' }));
   app.get('/ready', { schema: READY_SCHEMA }, async (_request, reply) => {
     const ready = deps.isReady();
@@ -264,7 +282,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     v3.addHook('onRequest', async (request) => requireBearerToken(request, deps.tokens));
     registerSqlRoutes(v3, deps);
     if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
-    registerMapsRoutes(v3, deps, fastPaths);
+    registerMapsRoutes(v3, deps, { fastPaths, metrics });
     registerTilesetRoutes(v3, deps);
     registerWidgetRoutes(v3, deps);
     registerStatsRoutes(v3, deps);

@@ -3,7 +3,8 @@ import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/config.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
-import { headerOf, type FastPath } from '../http/fast-path.js';
+import { headerOf, type FastPath, type Responder } from '../http/fast-path.js';
+import type { Metrics } from '../http/metrics.js';
 import type { TieredTileCache } from './shared-tile-cache.js';
 import type { SourceCache } from './source-cache.js';
 import { queryStringOf, type ParsedSources } from './parsed-sources.js';
@@ -27,6 +28,7 @@ export interface CachedTileDependencies {
   sources: Pick<SourceCache, 'peek'>;
   tiles: Pick<TieredTileCache, 'peek'>;
   parsedSources: ParsedSources;
+  metrics?: Pick<Metrics, 'observeTile'>;
 }
 
 /**
@@ -68,6 +70,10 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
       vectorTileKey(key, source, dataVersion(params, inspection), tile.z, tile.x, tile.y),
     );
     if (!cached) return false;
+    const answer: Responder = (given) => {
+      deps.metrics?.observeTile(true);
+      return respond(given);
+    };
 
     const headers = [
       'cache-control',
@@ -77,24 +83,24 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
     ];
     if (matchesIfNoneMatch(request, cached.etag)) {
       headers.push('vary', 'Authorization');
-      return respond({ status: 304, headers });
+      return answer({ status: 304, headers });
     }
     if (!cached.body) {
       headers.push('vary', 'Authorization');
-      return respond({ status: 204, headers });
+      return answer({ status: 204, headers });
     }
     headers.push('content-type', cached.contentType, 'vary', 'Accept-Encoding, Authorization');
     const encodings = headerOf(request.headers, 'accept-encoding');
     if (cached.body.length < MIN_COMPRESSED_BYTES || !encodings) {
-      return respond({ status: 200, headers, body: cached.body });
+      return answer({ status: 200, headers, body: cached.body });
     }
     if (acceptsGzip(encodings)) {
       // Compressed by the full path the first time a client asked for gzip.
       if (!cached.gzippedBody) return false;
       headers.push('content-encoding', 'gzip');
-      return respond({ status: 200, headers, body: cached.gzippedBody });
+      return answer({ status: 200, headers, body: cached.gzippedBody });
     }
     if (OTHER_ENCODINGS.test(encodings)) return false;
-    return respond({ status: 200, headers, body: cached.body });
+    return answer({ status: 200, headers, body: cached.body });
   };
 }

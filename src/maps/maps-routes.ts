@@ -9,6 +9,7 @@ import { WarehouseError } from '../warehouses/driver.js';
 import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import type { FastPaths } from '../http/fast-path.js';
+import type { Metrics } from '../http/metrics.js';
 import { cachedTilePath } from './cached-tile-path.js';
 import { dataVersion, vectorTileKey } from './tile-keys.js';
 import { ParsedSources, queryStringOf } from './parsed-sources.js';
@@ -35,6 +36,7 @@ import {
 } from './source-data.js';
 
 const gzip = promisify(gzipCallback);
+const VECTOR_TILE_ROUTE = '/v3/maps/:connection/:type/:z/:x/:y';
 /** Smaller tiles are not worth compressing. */
 const MIN_GZIP_BYTES = 1024;
 
@@ -55,7 +57,7 @@ interface TileBody {
 export function registerMapsRoutes(
   app: FastifyInstance,
   deps: AppDependencies,
-  fastPaths?: FastPaths,
+  { fastPaths, metrics }: { fastPaths?: FastPaths; metrics?: Metrics } = {},
 ): void {
   const { config } = deps;
   const sources = new SourceCache({
@@ -68,7 +70,8 @@ export function registerMapsRoutes(
   app.addHook('onClose', () => tiles.close());
   const parsedSources = new ParsedSources();
   if (fastPaths && config.tileCacheMegabytes > 0) {
-    fastPaths.add('cached-tile', cachedTilePath({ ...deps, sources, tiles, parsedSources }));
+    const path = cachedTilePath({ ...deps, sources, tiles, parsedSources, metrics });
+    fastPaths.add('cached-tile', VECTOR_TILE_ROUTE, path);
   }
   const baseUrlOf = (request: FastifyRequest) =>
     config.publicUrl || `${request.protocol}://${request.host}`;
@@ -147,6 +150,7 @@ export function registerMapsRoutes(
     build: () => Promise<TileBody>,
   ) => {
     let tile: CachedTile | undefined = await tiles.get(cacheKey);
+    metrics?.observeTile(tile !== undefined);
     if (!tile) {
       const built = await build();
       const body = built.body ? Buffer.from(built.body) : null;
@@ -245,6 +249,6 @@ export function registerMapsRoutes(
 
   app.get('/v3/maps/:connection/:type', { schema: INSTANTIATE_SOURCE_SCHEMA }, sourceHandler);
   app.post('/v3/maps/:connection/:type', { schema: INSTANTIATE_SOURCE_POST_SCHEMA }, sourceHandler);
-  app.get('/v3/maps/:connection/:type/:z/:x/:y', { schema: GET_VECTOR_TILE_SCHEMA }, tileHandler);
+  app.get(VECTOR_TILE_ROUTE, { schema: GET_VECTOR_TILE_SCHEMA }, tileHandler);
   app.get('/v3/maps/:connection/:type/:index', { schema: GET_CELL_TILE_SCHEMA }, cellTileHandler);
 }
