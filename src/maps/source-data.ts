@@ -59,6 +59,7 @@ export async function readSourceData(
   }
   const fields = propertiesOf(source, inspection);
   const result = await driver.query({
+    readOnly: true,
     sql: dataSql(source, inspection, fields),
     params: inspection.params,
     timeoutMs: limits.timeoutMs,

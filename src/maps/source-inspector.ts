@@ -54,6 +54,7 @@ export async function assertTableExists(
   timeoutMs: number,
 ): Promise<void> {
   const result = await driver.query({
+    readOnly: true,
     sql: 'SELECT to_regclass($1) IS NOT NULL AS "exists"',
     params: [source.fromSql],
     timeoutMs,
@@ -103,6 +104,7 @@ async function readCountAndBounds(
   timeoutMs: number,
 ): Promise<Pick<SourceInspection, 'rowCount' | 'bounds' | 'srid'>> {
   const result = await driver.query({
+    readOnly: true,
     sql: boundsSql(source.fromSql, quoteIdentifier(source.spatialDataColumn)),
     params: source.queryParameters,
     timeoutMs,
@@ -141,6 +143,7 @@ async function estimateDroppedFractions(
   for (let first = 0; first <= limits.maxZoom; first += ZOOMS_PER_PASS) {
     const last = Math.min(limits.maxZoom, first + ZOOMS_PER_PASS);
     const result = await driver.query({
+      readOnly: true,
       sql: droppedFractionSql(source, srid, first, last, limits.maxTileFeatures, scale),
       params: source.queryParameters,
       timeoutMs: limits.timeoutMs,
@@ -247,6 +250,7 @@ async function describe(
   timeoutMs: number,
 ): Promise<WarehouseField[]> {
   const described = await driver.query({
+    readOnly: true,
     sql: `SELECT * FROM ${source.fromSql} LIMIT 0`,
     params: source.queryParameters,
     timeoutMs,
@@ -318,6 +322,7 @@ async function plannerRowEstimate(
   const groupsGeometries = source.spatialDataType === 'geo' && source.aggregationExp !== null;
   if (source.type !== 'table' || source.filters || groupsGeometries) return null;
   const result = await driver.query({
+    readOnly: true,
     sql: `SELECT reltuples::float8 AS "rows" FROM pg_class
           WHERE oid = to_regclass($1) AND relkind IN ('r', 'm')`,
     params: [source.fromSql],
@@ -345,6 +350,7 @@ async function estimatedBounds(
 ): Promise<[number, number, number, number] | null> {
   try {
     const result = await driver.query({
+      readOnly: true,
       sql: `SELECT ST_XMin(e) AS "west", ST_YMin(e) AS "south", ST_XMax(e) AS "east",
                    ST_YMax(e) AS "north"
             FROM (

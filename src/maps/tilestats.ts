@@ -137,7 +137,9 @@ export async function computeTilestats(
   hasGeometry = true,
 ): Promise<Tilestats> {
   const run = (sql: string) =>
-    driver.query({ sql, params: source.queryParameters, timeoutMs }).then((r) => r.rows);
+    driver
+      .query({ sql, params: source.queryParameters, timeoutMs, readOnly: true })
+      .then((r) => r.rows);
   const numeric = properties.filter((f) => tilestatsType(f) === 'Number');
   const geom = hasGeometry ? quoteIdentifier(source.spatialDataColumn) : 'NULL::geometry';
   const [stats = {}] = await run(numericStatsSql(source.fromSql, geom, numeric));

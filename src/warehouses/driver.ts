@@ -37,6 +37,12 @@ export interface WarehouseQuery {
    * leave no state in the session.
    */
   repeatsText?: boolean;
+  /**
+   * The statement reads a source (maps, widgets, stats): it runs in a read-only transaction,
+   * so a source's SQL cannot change data, not even through functions (`nextval`, a user
+   * function that writes). Other statements (the SQL API, jobs) run as the connection allows.
+   */
+  readOnly?: boolean;
 }
 
 /**

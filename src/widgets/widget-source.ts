@@ -190,6 +190,7 @@ export class PreparedSource {
   async run(statement: Sql) {
     const { text, params } = render(statement, this.dialect, this.request.queryParameters);
     return this.execution.driver.query({
+      readOnly: true,
       sql: text,
       params,
       timeoutMs: this.execution.timeoutMs,

@@ -96,7 +96,7 @@ export async function inspectSpatialIndexSource(
   const column = quoteIdentifier(source.spatialDataColumn);
   const cell = cellAsBigintSql(type, column);
   const run = (sql: string) =>
-    driver.query({ sql, params: drawn.queryParameters, timeoutMs }).then((r) => r);
+    driver.query({ sql, params: drawn.queryParameters, timeoutMs, readOnly: true }).then((r) => r);
 
   const described = await run(
     `SELECT ${cell} AS "${CELL}", ${selectList} FROM ${drawn.fromSql} GROUP BY 1 LIMIT 0`,
@@ -213,6 +213,7 @@ export async function buildSpatialTile(
     GROUP BY 1
     LIMIT ${request.maxCells + 1}`;
   const result = await driver.query({
+    readOnly: true,
     sql,
     params: [...inspection.params, cellAsStored(type, low), cellAsStored(type, high)],
     timeoutMs: options.timeoutMs,

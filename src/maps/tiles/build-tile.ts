@@ -57,6 +57,7 @@ async function runTileQuery(
 ): Promise<unknown> {
   // Prepared once per session: one generic plan, no JIT, no parallel scan (see the driver).
   const result = await driver.query({
+    readOnly: true,
     sql: query.sql,
     params: query.params,
     timeoutMs,

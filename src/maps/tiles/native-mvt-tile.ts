@@ -31,7 +31,7 @@ async function runMvtQuery(
 ): Promise<MvtRow | undefined> {
   const query = buildMvtTileQuery(source, tile, { repairGeometries: attempt.repair });
   // One text per source and attempt, whatever the tile: worth keeping prepared.
-  const { rows } = await driver.query({ ...query, ...attempt, repeatsText: true });
+  const { rows } = await driver.query({ ...query, ...attempt, repeatsText: true, readOnly: true });
   const row = rows[0];
   if (!row) return undefined;
   return { featureCount: Number(row.feature_count ?? 0), mvt: bytesOfBytea(row.mvt) };

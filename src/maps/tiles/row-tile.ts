@@ -20,7 +20,12 @@ async function readFeatureRows(
   query: RowTileQuery,
   attempt: { timeoutMs: number; signal: AbortSignal | undefined },
 ): Promise<FeatureRow[]> {
-  const { rows } = await driver.query({ sql: query.sql, params: query.params, ...attempt });
+  const { rows } = await driver.query({
+    sql: query.sql,
+    params: query.params,
+    ...attempt,
+    readOnly: true,
+  });
   return rows.map((row) => ({
     wkb: row[WKB_COLUMN],
     values: query.properties.map((_, i) => row[propertyColumn(i)]),

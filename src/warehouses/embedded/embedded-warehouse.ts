@@ -304,7 +304,7 @@ export class EmbeddedWarehouse implements WarehouseDriver {
       settle();
       if (wasCurrent) this.startNext();
     };
-    this.runningDone = worker.run(sql, params).then(
+    this.runningDone = worker.run(sql, params, job.query.readOnly === true).then(
       (result) => finish(() => job.succeed(result)),
       (error: unknown) => finish(() => job.fail(asWarehouseError(error))),
     );

@@ -98,8 +98,9 @@ export class PgliteWorker {
   }
 
   /** Runs one statement; the caller must wait for the previous one to settle. */
-  async run(sql: string, params: readonly unknown[]): Promise<WarehouseResult> {
-    const reply = await this.request({ type: 'query', id: this.nextQueryId++, sql, params });
+  async run(sql: string, params: readonly unknown[], readOnly = false): Promise<WarehouseResult> {
+    const id = this.nextQueryId++;
+    const reply = await this.request({ type: 'query', id, sql, params, readOnly });
     if (reply.type !== 'result') {
       throw new WarehouseError('internal', `Unexpected reply '${reply.type}' to a query`);
     }

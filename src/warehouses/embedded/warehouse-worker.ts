@@ -153,11 +153,18 @@ function sendWorkerError(id: number, kind: WarehouseErrorKind, message: string, 
   send({ type: 'error', id, kind, fatal, error: { message } });
 }
 
-async function runQuery(id: number, sql: string, params: readonly unknown[]): Promise<void> {
+async function runQuery(
+  id: number,
+  sql: string,
+  params: readonly unknown[],
+  readOnly: boolean,
+): Promise<void> {
   if (!db) throw new Error('The embedded warehouse is not open');
   const database = db;
   let result: Results<Record<string, unknown>>;
   try {
+    // The statement's own transaction starts read-only; the session reset below ends it.
+    if (readOnly) await database.exec('SET default_transaction_read_only = on');
     result = await database.query<Record<string, unknown>>(sql, [...params]);
   } catch (error) {
     if (!isFatal(error)) await cleanSession(database).catch(() => undefined);
@@ -212,7 +219,7 @@ async function handle(message: HostMessage): Promise<void> {
         await open(message.dataDir, message.maxResultBytes);
         return;
       case 'query':
-        await runQuery(message.id, message.sql, message.params);
+        await runQuery(message.id, message.sql, message.params, message.readOnly === true);
         return;
       case 'close':
         await db?.close();

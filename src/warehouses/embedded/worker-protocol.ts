@@ -8,7 +8,7 @@ import type { PostgresErrorFields } from '../postgres-errors.js';
 
 export type HostMessage =
   | { type: 'open'; dataDir: string; maxResultBytes: number }
-  | { type: 'query'; id: number; sql: string; params: readonly unknown[] }
+  | { type: 'query'; id: number; sql: string; params: readonly unknown[]; readOnly?: boolean }
   | { type: 'close' };
 
 /** What the worker measured while opening the data directory. */

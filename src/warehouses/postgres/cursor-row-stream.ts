@@ -29,6 +29,8 @@ export interface CursorStreamOptions {
   signal?: AbortSignal;
   /** Wrap the cursor in an explicit transaction (Redshift). */
   needsTransaction: boolean;
+  /** Run read-only, or with the connection's setting; undefined leaves the session as it is. */
+  readOnly?: boolean;
   /** Reset the session when the stream ends: the statement was not a plain row query. */
   needsReset: boolean;
 }
@@ -130,6 +132,7 @@ export class CursorRowStream<R extends Row> {
     await session.run(async (client) => {
       await session.applyStatementTimeout(options.timeoutMs);
       await session.applyGenericPlans(false);
+      if (options.readOnly !== undefined) await session.applyReadOnly(options.readOnly);
       if (options.needsTransaction) await client.query('BEGIN');
     }, this.limits());
 

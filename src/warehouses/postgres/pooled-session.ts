@@ -31,6 +31,8 @@ interface SessionMemory {
    * `unknown` while that is being changed; absent means the server's default.
    */
   planCache?: 'generic' | 'unknown';
+  /** `on` while transactions default to read-only, `unknown` while changing; absent: default. */
+  readOnly?: 'on' | 'unknown';
 }
 
 /** Most statements kept prepared in one session; texts beyond it are parsed every time. */
@@ -221,6 +223,23 @@ export class PooledSession {
   }
 
   /**
+   * Makes the session's transactions read-only (`default_transaction_read_only`), or gives it
+   * back the connection's own setting. A read-only statement cannot write, nor call functions
+   * that do (`nextval`, a user function's INSERT): what reads a source for maps, widgets and
+   * stats must change nothing, whoever asks. The statement runs in its own implicit
+   * transaction, which took the mode when it began, so the SQL cannot switch it back.
+   */
+  async applyReadOnly(readOnly: boolean): Promise<void> {
+    const current = this.memory.readOnly;
+    if (readOnly ? current === 'on' : current === undefined) return;
+    this.memory.readOnly = 'unknown';
+    await this.client.query(
+      readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only',
+    );
+    this.memory.readOnly = readOnly ? 'on' : undefined;
+  }
+
+  /**
    * `name` when its statement may be kept prepared in this session, or undefined to parse the
    * text unnamed: when the session holds too many already, or pg's record of parsed statements
    * is not where it is expected.
@@ -294,6 +313,7 @@ export class PooledSession {
     if (!needsReset) return;
     this.memory.statementTimeoutMs = undefined;
     this.memory.planCache = undefined;
+    this.memory.readOnly = undefined;
     await this.run((client) => client.query(resetSessionSql(this.context.provider)), limits);
     this.forgetPreparedStatements();
   }

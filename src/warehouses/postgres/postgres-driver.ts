@@ -188,6 +188,7 @@ export class PostgresDriver implements WarehouseDriver {
       return await session.run(async (client) => {
         await session.applyStatementTimeout(query.timeoutMs);
         await session.applyGenericPlans(name !== undefined && this.usesGenericPlans);
+        await this.applyReadOnly(session, query);
         const result = await client.query<Row>(extendedQuery(query.sql, query.params, name));
         const columns = result.fields ?? [];
         const described = await this.catalog.describe(client, columns);
@@ -198,6 +199,11 @@ export class PostgresDriver implements WarehouseDriver {
       // In the background: after an abort the caller need not wait for the server to stop.
       void session.release(needsReset);
     }
+  }
+
+  /** Read-only statements on PostgreSQL; Redshift runs every statement as it comes. */
+  private async applyReadOnly(session: PooledSession, query: WarehouseQuery): Promise<void> {
+    if (this.provider === 'postgres') await session.applyReadOnly(query.readOnly === true);
   }
 
   async stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream> {
@@ -223,6 +229,7 @@ export class PostgresDriver implements WarehouseDriver {
       timeoutMs: query.timeoutMs,
       signal: query.signal,
       needsTransaction: this.provider === 'redshift',
+      readOnly: this.provider === 'postgres' ? query.readOnly === true : undefined,
       needsReset: mayLeaveSessionState(query.sql),
     };
   }

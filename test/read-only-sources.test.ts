@@ -1,0 +1,126 @@
+/**
+ * What reads a source for maps, widgets and stats runs read-only, so a source's SQL cannot
+ * change data, not even through functions (`nextval`, a user function that writes), whatever
+ * role asks; the SQL API keeps writing. On the embedded warehouse and on PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fetchToken, sharedServer } from './support/api.js';
+import { createPostgresConnection } from './support/postgres-demo.js';
+import {
+  embeddedTarget,
+  postgresTarget,
+  uniqueName,
+  type WidgetTarget,
+} from './support/widget-targets.js';
+
+const { baseUrl, clientId, clientSecret } = sharedServer();
+const postgres = inject('postgres');
+let token = '';
+
+async function call(path: string, body?: unknown) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as any) : null };
+}
+
+const sql = (connection: string, q: string) => call(`/v3/sql/${connection}/query`, { q });
+
+/**
+ * `grants` lets the connection's role write where a test needs it to (PostgreSQL fixtures
+ * belong to the superuser): so a refusal below comes from read-only mode, not permissions.
+ */
+function suite(
+  name: string,
+  target: () => WidgetTarget,
+  grants: (table: string, sequence: string) => string[] = () => [],
+) {
+  describe(`sources read-only on ${name}`, () => {
+    const table = uniqueName('ro_points');
+    const sequence = `${table}_seq`;
+    const writer = `${table}_writer`;
+    let connection = '';
+
+    beforeAll(async () => {
+      connection = target().connectionName;
+      await target().setUp(
+        [
+          `CREATE SEQUENCE public.${sequence}`,
+          `CREATE TABLE public.${table} AS SELECT 1 AS id,
+             ST_SetSRID(ST_MakePoint(10, 10), 4326) AS geom`,
+          `CREATE FUNCTION public.${writer}() RETURNS int LANGUAGE sql VOLATILE AS
+             'INSERT INTO public.${table} (id, geom) VALUES (99, NULL) RETURNING id'`,
+          ...grants(table, sequence),
+        ],
+        [`public.${table}`],
+      );
+    });
+
+    const sourceSql = (expression: string) =>
+      `SELECT ${expression} AS n, geom FROM public.${table}`;
+
+    it('refuses nextval and writing functions in map sources, with a 400', async () => {
+      for (const expression of [`nextval('public.${sequence}')`, `public.${writer}()`]) {
+        const q = encodeURIComponent(sourceSql(expression));
+        const answer = await call(`/v3/maps/${connection}/query?q=${q}&format=tilejson`);
+        expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+        expect(answer.body.error).toMatch(/read-only transaction/);
+      }
+    });
+
+    it('refuses them in widget models too', async () => {
+      const answer = await call(`/v3/sql/${connection}/model/formula`, {
+        source: sourceSql(`nextval('public.${sequence}')`),
+        type: 'query',
+        params: { column: 'n', operation: 'sum' },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+      expect(answer.body.error).toMatch(/read-only transaction/);
+    });
+
+    it('changed nothing, and the SQL API still writes', async () => {
+      const rows = await sql(connection, `SELECT count(*)::int AS n FROM public.${table}`);
+      expect(rows.body.rows).toEqual([{ n: 1 }]);
+      const next = await sql(connection, `SELECT nextval('public.${sequence}')::int AS n`);
+      expect(next.status).toBe(200);
+      expect(next.body.rows).toEqual([{ n: 1 }]);
+      // A read-only source after a write, and a write after it: the mode follows the statement.
+      const q = encodeURIComponent(`SELECT id, geom FROM public.${table}`);
+      expect((await call(`/v3/maps/${connection}/query?q=${q}&format=tilejson`)).status).toBe(200);
+      expect((await sql(connection, `SELECT public.${writer}() AS id`)).status).toBe(200);
+    });
+  });
+}
+
+beforeAll(async () => {
+  token = await fetchToken(baseUrl, clientId, clientSecret);
+});
+
+suite('the embedded warehouse', () => embeddedTarget(baseUrl, () => token));
+
+if (postgres) {
+  const connectionName = uniqueName('ro_pg').toLowerCase();
+  beforeAll(async () => {
+    await createPostgresConnection(baseUrl, token, postgres, connectionName);
+  });
+  afterAll(async () => {
+    await fetch(`${baseUrl}/v3/connections/${connectionName}`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${token}` },
+    });
+  });
+  suite(
+    'PostgreSQL',
+    () => postgresTarget(postgres, connectionName),
+    (table, sequence) => [
+      `GRANT USAGE, UPDATE ON SEQUENCE public.${sequence} TO ${postgres.username}`,
+      `GRANT INSERT ON public.${table} TO ${postgres.username}`,
+    ],
+  );
+}
