@@ -193,6 +193,8 @@ describe('Tokens API', () => {
       [{ ...valid, expiration_date: '2001-01-01T00:00:00Z' }, 'expiration_date'],
       [{ ...valid, expiration_date: 'next week' }, 'expiration_date'],
       [{ ...valid, name: '' }, 'name'],
+      [{ ...valid, name: 'line\nbreak' }, 'name'],
+      [{ ...valid, name: 'escape\u001b[31m' }, 'name'],
       [{ ...valid, allowedApis: ['maps'] }, 'allowedApis'],
       [[valid], 'JSON object'],
     ];

@@ -53,6 +53,10 @@ function readName(value: unknown): string | undefined {
   if (value.trim().length > MAX_NAME_LENGTH) {
     throw errors.invalidParameter('name', `longer than ${MAX_NAME_LENGTH} characters`);
   }
+  // Names are shown in lists, consoles and logs: no line breaks, escapes or invisible controls.
+  if (/\p{Cc}/u.test(value)) {
+    throw errors.invalidParameter('name', 'control characters are not allowed');
+  }
   return value.trim();
 }
 
