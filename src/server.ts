@@ -19,6 +19,7 @@ import { createSqlJobService } from './jobs/sql-job-service.js';
 import { createLogger } from './http/logger.js';
 import { closeTileEncoderPool } from './maps/tiles/tile-encoder-pool.js';
 import { closeRowTileEncoderPool } from './maps/tiles/row-tile-encoder-pool.js';
+import { maskMetadataUrl } from './store/metadata-url.js';
 import { openStore } from './store/store.js';
 import { ensureDemoData } from './warehouses/embedded/demo-data.js';
 import { EmbeddedWarehouse } from './warehouses/embedded/embedded-warehouse.js';
@@ -54,7 +55,9 @@ function defaultBaseUrl(host: string, port: number): string {
  */
 export async function openDataDirectory(config: Config, warn: (message: string) => void) {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config.dataDir);
+  const store = await openStore(config, {
+    onPoolError: (error) => warn(`A metadata store session failed: ${error.message}`),
+  });
   try {
     const keyRing = await SigningKeyRing.open(store);
     const cookieKeys = await loadCookieKeys(store);
@@ -77,6 +80,10 @@ export async function startServer(
   const logger = createLogger(config.logLevel);
   const { store, keyRing, cookieKeys, secretBox } = await openDataDirectory(config, (message) =>
     logger.warn(message),
+  );
+  logger.info(
+    { metadataStore: config.metadataUrl ? maskMetadataUrl(config.metadataUrl) : 'sqlite' },
+    'metadata store opened',
   );
   const closers: (() => Promise<unknown>)[] = [() => store.destroy()];
   const closeAll = async () => {
@@ -129,6 +136,7 @@ export async function startServer(
       dataDir: config.dataDir,
       concurrency: config.jobConcurrency,
       jobTimeoutMs: config.jobTimeoutMs,
+      leaseMs: config.jobLeaseSeconds * 1000,
       logger: logger.child({ component: 'sql-jobs' }),
     });
     await jobs.start();

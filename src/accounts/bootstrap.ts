@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { withStoreLock } from '../store/store-lock.js';
 import type { Store } from '../store/store.js';
 import { ApplicationStore } from '../apps/application-store.js';
 import { firstAccountId } from './accounts.js';
@@ -28,8 +29,17 @@ function newId(prefix: string): string {
 /**
  * Creates, on first start, the bootstrap account, its admin user and one Machine to Machine
  * application. Later starts reuse them. Credentials pinned by configuration take precedence.
+ * Nodes starting at once on one shared store take turns, so exactly one of them creates (and
+ * prints) the account and application.
  */
 export async function ensureBootstrap(
+  store: Store,
+  pinned: { clientId: string; clientSecret: string },
+): Promise<BootstrapResult> {
+  return withStoreLock(store, 'bootstrap', () => bootstrapUnderLock(store, pinned));
+}
+
+async function bootstrapUnderLock(
   store: Store,
   pinned: { clientId: string; clientSecret: string },
 ): Promise<BootstrapResult> {

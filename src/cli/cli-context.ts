@@ -17,8 +17,9 @@ export interface CliContext {
 
 /**
  * Opens the data directory the server uses (metadata store and encryption key, as configured
- * by the same settings), runs a command, and closes everything. The server may be running:
- * the store is shared safely and the server sees changes on its next request.
+ * by the same settings: the SQLite file, or the PostgreSQL store of GRATICULE_METADATA_URL),
+ * runs a command, and closes everything. The server may be running: the store is shared
+ * safely and the server sees changes on its next request.
  */
 export async function withCliContext<T>(run: (context: CliContext) => Promise<T>): Promise<T> {
   // Loaded here, not at the top: building the command tree (for --help and shell completion)
@@ -43,7 +44,7 @@ export async function withCliContext<T>(run: (context: CliContext) => Promise<T>
     import('../store/store.js'),
   ]);
   const config = loadConfig();
-  const store = await openStore(config.dataDir);
+  const store = await openStore(config);
   const box = loadSecretBox(config, (message) => process.stderr.write(`${message}\n`));
   const connectionStore = new ConnectionStore(store, box);
   const createDriver = postgresDriverFactory({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { isPostgresUrl } from '../store/metadata-url.js';
 
 /**
  * Every setting, with its environment variable. Configuration is read once at start-up:
@@ -158,7 +159,22 @@ const SETTINGS = {
     min: 100,
     max: 300_000,
   },
+  metadataUrl: { env: 'GRATICULE_METADATA_URL', type: 'string', default: '', secret: true },
+  metadataPoolMax: {
+    env: 'GRATICULE_METADATA_POOL_MAX',
+    type: 'integer',
+    default: 10,
+    min: 2,
+    max: 1000,
+  },
   jobConcurrency: { env: 'GRATICULE_JOB_CONCURRENCY', type: 'integer', default: 2, min: 1 },
+  jobLeaseSeconds: {
+    env: 'GRATICULE_JOB_LEASE_SECONDS',
+    type: 'integer',
+    default: 60,
+    min: 2,
+    max: 3600,
+  },
   jobTimeoutMs: {
     env: 'GRATICULE_JOB_TIMEOUT_MS',
     type: 'integer',
@@ -285,6 +301,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (values.redisUrl !== '' && !isRedisUrl(String(values.redisUrl))) {
     // Not repeated in the message: the URL may carry a password.
     problems.push('GRATICULE_REDIS_URL must be a redis:// or rediss:// URL with a host');
+  }
+  if (values.metadataUrl !== '') {
+    // Not repeated in the messages: the URL may carry a password.
+    if (!isPostgresUrl(String(values.metadataUrl))) {
+      problems.push('GRATICULE_METADATA_URL must be a postgres:// or postgresql:// URL');
+    } else if (values.encryptionKey === '') {
+      problems.push(
+        'GRATICULE_ENCRYPTION_KEY is required with GRATICULE_METADATA_URL: every node must ' +
+          'read the connection credentials the others stored. Give all nodes the same key ' +
+          '(openssl rand -base64 32)',
+      );
+    }
   }
   const secret = String(values.bootstrapClientSecret);
   if (secret !== '' && secret.length < 16) {

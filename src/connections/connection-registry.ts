@@ -49,7 +49,7 @@ interface RegistryLogger {
 
 /**
  * Resolves the connection names used in `/v3/.../{connection}/...` paths, for the account a
- * token belongs to, to drivers. A name is looked up in the store (a local SQLite read) at most
+ * token belongs to, to drivers. A name is looked up in the metadata store at most
  * once a second, so a change made through another API node or the CLI applies within a
  * second, and one made through this node at once; drivers (connection pools) are kept until
  * the stored connection changes or is removed.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isUniqueViolation } from '../store/store-dialect.js';
 import type { Store } from '../store/store.js';
 import type { ConnectionsTable } from '../store/schema.js';
 import type { WarehouseProvider } from '../warehouses/driver.js';
@@ -35,10 +36,6 @@ function toRecord(row: ConnectionsTable): ConnectionRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at || row.created_at,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** Per-account warehouse connections in the metadata store, credentials encrypted. */

@@ -1,9 +1,8 @@
 /**
- * Persistence of async SQL jobs, as the runner and the service need it. The metadata store
- * implements it today (`StoreJobQueue`, SQLite through Kysely). When the metadata store is
- * PostgreSQL, a PostgreSQL-backed queue (for instance one built on pg-boss, or these same
- * statements with `FOR UPDATE SKIP LOCKED` claims) can implement this interface instead; the
- * runner relies only on the guarantees written here, never on SQLite.
+ * Persistence of async SQL jobs, as the runner and the service need it. On a SQLite metadata
+ * store `StoreJobQueue` implements it; on a PostgreSQL one `PgBossJobQueue` does (the same job
+ * records, dispatched to the nodes through pg-boss). The runner relies only on the guarantees
+ * written here, never on either database.
  */
 import type { SqlJobStatus } from '../store/schema.js';
 
@@ -86,6 +85,10 @@ export interface JobPage {
 }
 
 export interface JobQueue {
+  /** Prepares what the queue needs before its first claim; the service calls it at start. */
+  start?(): Promise<void>;
+  /** Releases what `start` opened; the service calls it after its runner stopped. */
+  stop?(): Promise<void>;
   enqueue(job: NewSqlJob, now: Date): Promise<SqlJob>;
   /** The job of that account, or undefined (another account's job is never returned). */
   find(accountId: string, externalId: string): Promise<SqlJob | undefined>;

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConnectionRegistry, type Connection } from '../connections/connection-registry.js';
 import { ApiError } from '../http/errors.js';
-import { openStore, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { describeEachStore, type TestStore } from '../../test/support/metadata-store.js';
 import { PgliteTestDriver } from '../test-support/pglite-test-driver.js';
 import {
   WarehouseError,
@@ -17,7 +15,7 @@ import {
 import { warehouseErrorFromPostgres } from '../warehouses/postgres-errors.js';
 import type { SqlJob } from './job-queue.js';
 import type { JobLogger } from './job-runner.js';
-import { SqlJobService } from './sql-job-service.js';
+import { SqlJobService, jobQueueFor } from './sql-job-service.js';
 import { StoreJobQueue } from './store-job-queue.js';
 
 const ACCOUNT = 'ac_jobs';
@@ -88,15 +86,18 @@ async function waitFor<T>(read: () => Promise<T>, isDone: (value: T) => boolean)
 }
 
 let pglite: PGlite;
-let dataDir: string;
+let opened: TestStore;
 let store: Store;
 const services: SqlJobService[] = [];
 
-function startService(driver: WarehouseDriver, concurrency = 2, connectionId = 'carto_dw') {
+/** A service on the store's own job queue (pg-boss dispatch on PostgreSQL), queue started. */
+async function startService(driver: WarehouseDriver, concurrency = 2, connectionId = 'carto_dw') {
   const connections = new ConnectionRegistry();
   connections.registerShared(connectionOf(driver, connectionId));
+  const queue = jobQueueFor(store, quietLogger);
+  await queue.start?.();
   const service = new SqlJobService({
-    queue: new StoreJobQueue(store),
+    queue,
     connections,
     nodeId: NODE_ID,
     concurrency,
@@ -117,226 +118,227 @@ const waitForStatus = (service: SqlJobService, job: SqlJob, status: SqlJob['stat
     (latest) => latest.status === status,
   );
 
-beforeAll(async () => {
-  pglite = await PGlite.create();
-});
-
-afterAll(async () => {
-  await pglite.close();
-});
-
-beforeEach(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'graticule-jobs-'));
-  store = await openStore(dataDir);
-  await store
-    .insertInto('accounts')
-    .values({ id: ACCOUNT, name: 'Jobs', created_at: new Date().toISOString() })
-    .execute();
-});
-
-afterEach(async () => {
-  for (const service of services.splice(0)) await service.stop();
-  await store.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-describe('SqlJobService with a real warehouse', () => {
-  it('runs a job to success with bound values and leaves its table behind', async () => {
-    const service = startService(new ClassifyingPgliteDriver(pglite));
-    await service.start();
-
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'CREATE TABLE job_result AS SELECT $1::int AS x;',
-      queryParameters: [7],
-    });
-    expect(job).toMatchObject({
-      status: 'pending',
-      queryParameters: [7],
-      connectionId: 'carto_dw',
-    });
-    const done = await waitForStatus(service, job, 'success');
-
-    expect(done.metadata).toEqual({ rowCount: 0, durationMs: expect.any(Number) });
-    expect(done.startedAt).not.toBeNull();
-    expect(done.finishedAt).not.toBeNull();
-    expect((await pglite.query('SELECT x FROM job_result')).rows).toEqual([{ x: 7 }]);
+describeEachStore('SqlJobService', (open) => {
+  beforeAll(async () => {
+    pglite = await PGlite.create();
   });
 
-  it('records the warehouse message when the SQL fails', async () => {
-    const service = startService(new ClassifyingPgliteDriver(pglite));
-    await service.start();
-
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'SELECT * FROM no_such_table',
-      queryParameters: [],
-    });
-    const failed = await waitForStatus(service, job, 'failure');
-
-    expect(failed.error).toEqual({
-      message: 'relation "no_such_table" does not exist',
-      code: 'sql_error',
-    });
+  afterAll(async () => {
+    await pglite.close();
   });
 
-  it('at start, fails jobs an earlier start left running and runs the pending ones', async () => {
-    const queue = new StoreJobQueue(store);
-    const earlier = startService(new ControlledTestDriver());
-    const interrupted = await earlier.create(CALLER, 'carto_dw', {
-      query: 'SELECT pg_sleep(60)',
-      queryParameters: [],
-    });
-    const queued = await earlier.create(CALLER, 'carto_dw', {
-      query: 'CREATE TABLE after_restart AS SELECT 1 AS x',
-      queryParameters: [],
-    });
-    // What a process killed while running the first job leaves behind.
-    await queue.claimNext({ nodeId: NODE_ID, incarnation: 'killed' }, 3_600_000, new Date());
-
-    const restarted = startService(new ClassifyingPgliteDriver(pglite));
-    await restarted.start();
-
-    expect(await readJob(restarted, interrupted)).toMatchObject({
-      status: 'failure',
-      error: { code: 'job_interrupted', message: expect.stringMatching(/server stopped/) },
-    });
-    await waitForStatus(restarted, queued, 'success');
-    expect((await pglite.query('SELECT x FROM after_restart')).rows).toEqual([{ x: 1 }]);
-  });
-});
-
-describe('SqlJobService running and cancelling', () => {
-  it('runs no more jobs at once than its concurrency', async () => {
-    const driver = new ControlledTestDriver();
-    const service = startService(driver, 1);
-    await service.start();
-    const input = { query: 'SELECT 1', queryParameters: [] };
-    const first = await service.create(CALLER, 'carto_dw', input);
-    const second = await service.create(CALLER, 'carto_dw', input);
-
-    await waitForStatus(service, first, 'running');
-    expect((await readJob(service, second)).status).toBe('pending');
-    driver.started[0]!.finish();
-    await waitForStatus(service, first, 'success');
-    await waitForStatus(service, second, 'running');
-    driver.started[1]!.finish();
-    await waitForStatus(service, second, 'success');
+  beforeEach(async () => {
+    opened = await open();
+    store = opened.store;
+    await store
+      .insertInto('accounts')
+      .values({ id: ACCOUNT, name: 'Jobs', created_at: new Date().toISOString() })
+      .execute();
   });
 
-  it('cancels a pending job at once', async () => {
-    const service = startService(new ControlledTestDriver(), 1);
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'SELECT 1',
-      queryParameters: [],
-    });
-
-    const cancelled = await service.cancel(ACCOUNT, 'carto_dw', job.externalId);
-
-    expect(cancelled).toMatchObject({ status: 'cancelled', finishedAt: expect.any(String) });
+  afterEach(async () => {
+    for (const service of services.splice(0)) await service.stop();
+    await opened.close();
   });
 
-  it('cancels a running job by aborting its statement, and frees its slot', async () => {
-    const driver = new ControlledTestDriver();
-    const service = startService(driver, 1);
-    await service.start();
-    const input = { query: 'SELECT pg_sleep(30)', queryParameters: [] };
-    const running = await service.create(CALLER, 'carto_dw', input);
-    const next = await service.create(CALLER, 'carto_dw', input);
-    await waitForStatus(service, running, 'running');
+  describe('with a real warehouse', () => {
+    it('runs a job to success with bound values and leaves its table behind', async () => {
+      const service = await startService(new ClassifyingPgliteDriver(pglite));
+      await service.start();
 
-    const cancelled = await service.cancel(ACCOUNT, 'carto_dw', running.externalId);
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'CREATE TABLE job_result AS SELECT $1::int AS x;',
+        queryParameters: [7],
+      });
+      expect(job).toMatchObject({
+        status: 'pending',
+        queryParameters: [7],
+        connectionId: 'carto_dw',
+      });
+      const done = await waitForStatus(service, job, 'success');
 
-    expect(cancelled.status).toBe('cancelled');
-    expect(driver.started[0]!.query.signal?.aborted).toBe(true);
-    expect((await readJob(service, running)).status).toBe('cancelled');
-    await waitForStatus(service, next, 'running');
-  });
-
-  it('stops a job that was cancelled through another node at the next heartbeat', async () => {
-    const driver = new ControlledTestDriver();
-    const service = startService(driver, 1);
-    await service.start();
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'SELECT 1',
-      queryParameters: [],
+      expect(done.metadata).toEqual({ rowCount: 0, durationMs: expect.any(Number) });
+      expect(done.startedAt).not.toBeNull();
+      expect(done.finishedAt).not.toBeNull();
+      expect((await pglite.query('SELECT x FROM job_result')).rows).toEqual([{ x: 7 }]);
     });
-    await waitForStatus(service, job, 'running');
 
-    await new StoreJobQueue(store).cancel(ACCOUNT, job.externalId, new Date());
+    it('records the warehouse message when the SQL fails', async () => {
+      const service = await startService(new ClassifyingPgliteDriver(pglite));
+      await service.start();
 
-    await waitFor(
-      async () => driver.started[0]!.query.signal?.aborted,
-      (aborted) => aborted === true,
-    );
-  });
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'SELECT * FROM no_such_table',
+        queryParameters: [],
+      });
+      const failed = await waitForStatus(service, job, 'failure');
 
-  it('refuses to cancel a finished job with 400', async () => {
-    const driver = new ControlledTestDriver();
-    const service = startService(driver);
-    await service.start();
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'SELECT 1',
-      queryParameters: [],
+      expect(failed.error).toEqual({
+        message: 'relation "no_such_table" does not exist',
+        code: 'sql_error',
+      });
     });
-    await waitForStatus(service, job, 'running');
-    driver.started[0]!.finish();
-    await waitForStatus(service, job, 'success');
 
-    const refusal = await service.cancel(ACCOUNT, 'carto_dw', job.externalId).catch((e) => e);
+    it('at start, fails jobs an earlier start left running and runs the pending ones', async () => {
+      const queue = new StoreJobQueue(store);
+      const earlier = await startService(new ControlledTestDriver());
+      const interrupted = await earlier.create(CALLER, 'carto_dw', {
+        query: 'SELECT pg_sleep(60)',
+        queryParameters: [],
+      });
+      const queued = await earlier.create(CALLER, 'carto_dw', {
+        query: 'CREATE TABLE after_restart AS SELECT 1 AS x',
+        queryParameters: [],
+      });
+      // What a process killed while running the first job leaves behind.
+      await queue.claimNext({ nodeId: NODE_ID, incarnation: 'killed' }, 3_600_000, new Date());
 
-    expect(refusal).toBeInstanceOf(ApiError);
-    expect(refusal).toMatchObject({ status: 400, code: 'job_already_finished' });
-  });
+      const restarted = await startService(new ClassifyingPgliteDriver(pglite));
+      await restarted.start();
 
-  it('records a statement timeout with the SQL API’s message and code', async () => {
-    const driver = new ControlledTestDriver();
-    const service = startService(driver);
-    await service.start();
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'SELECT 1',
-      queryParameters: [],
-    });
-    await waitForStatus(service, job, 'running');
-
-    driver.started[0]!.finish(new WarehouseError('timeout', 'stopped'));
-
-    expect((await waitForStatus(service, job, 'failure')).error).toEqual({
-      message: 'Query timed out after 60000 ms',
-      code: 'query_timeout',
+      expect(await readJob(restarted, interrupted)).toMatchObject({
+        status: 'failure',
+        error: { code: 'job_interrupted', message: expect.stringMatching(/server stopped/) },
+      });
+      await waitForStatus(restarted, queued, 'success');
+      expect((await pglite.query('SELECT x FROM after_restart')).rows).toEqual([{ x: 1 }]);
     });
   });
 
-  it('never runs a job on a connection that was replaced under the same name', async () => {
-    const service = startService(new ControlledTestDriver());
-    const job = await service.create(CALLER, 'carto_dw', {
-      query: 'SELECT 1',
-      queryParameters: [],
+  describe('running and cancelling', () => {
+    it('runs no more jobs at once than its concurrency', async () => {
+      const driver = new ControlledTestDriver();
+      const service = await startService(driver, 1);
+      await service.start();
+      const input = { query: 'SELECT 1', queryParameters: [] };
+      const first = await service.create(CALLER, 'carto_dw', input);
+      const second = await service.create(CALLER, 'carto_dw', input);
+
+      await waitForStatus(service, first, 'running');
+      expect((await readJob(service, second)).status).toBe('pending');
+      driver.started[0]!.finish();
+      await waitForStatus(service, first, 'success');
+      await waitForStatus(service, second, 'running');
+      driver.started[1]!.finish();
+      await waitForStatus(service, second, 'success');
     });
-    await service.stop();
 
-    const replaced = startService(new ControlledTestDriver(), 1, 'another-id');
-    await replaced.start();
+    it('cancels a pending job at once', async () => {
+      const service = await startService(new ControlledTestDriver(), 1);
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'SELECT 1',
+        queryParameters: [],
+      });
 
-    expect((await waitForStatus(replaced, job, 'failure')).error?.code).toBe(
-      'connection_not_found',
-    );
-  });
+      const cancelled = await service.cancel(ACCOUNT, 'carto_dw', job.externalId);
 
-  it('on stop, records running jobs as interrupted and keeps pending ones queued', async () => {
-    const driver = new ControlledTestDriver();
-    const service = startService(driver, 1);
-    await service.start();
-    const input = { query: 'SELECT 1', queryParameters: [] };
-    const running = await service.create(CALLER, 'carto_dw', input);
-    const pending = await service.create(CALLER, 'carto_dw', input);
-    await waitForStatus(service, running, 'running');
-
-    await service.stop();
-
-    expect(driver.started[0]!.query.signal?.aborted).toBe(true);
-    expect(await readJob(service, running)).toMatchObject({
-      status: 'failure',
-      error: { code: 'job_interrupted' },
+      expect(cancelled).toMatchObject({ status: 'cancelled', finishedAt: expect.any(String) });
     });
-    expect((await readJob(service, pending)).status).toBe('pending');
+
+    it('cancels a running job by aborting its statement, and frees its slot', async () => {
+      const driver = new ControlledTestDriver();
+      const service = await startService(driver, 1);
+      await service.start();
+      const input = { query: 'SELECT pg_sleep(30)', queryParameters: [] };
+      const running = await service.create(CALLER, 'carto_dw', input);
+      const next = await service.create(CALLER, 'carto_dw', input);
+      await waitForStatus(service, running, 'running');
+
+      const cancelled = await service.cancel(ACCOUNT, 'carto_dw', running.externalId);
+
+      expect(cancelled.status).toBe('cancelled');
+      expect(driver.started[0]!.query.signal?.aborted).toBe(true);
+      expect((await readJob(service, running)).status).toBe('cancelled');
+      await waitForStatus(service, next, 'running');
+    });
+
+    it('stops a job that was cancelled through another node at the next heartbeat', async () => {
+      const driver = new ControlledTestDriver();
+      const service = await startService(driver, 1);
+      await service.start();
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'SELECT 1',
+        queryParameters: [],
+      });
+      await waitForStatus(service, job, 'running');
+
+      await new StoreJobQueue(store).cancel(ACCOUNT, job.externalId, new Date());
+
+      await waitFor(
+        async () => driver.started[0]!.query.signal?.aborted,
+        (aborted) => aborted === true,
+      );
+    });
+
+    it('refuses to cancel a finished job with 400', async () => {
+      const driver = new ControlledTestDriver();
+      const service = await startService(driver);
+      await service.start();
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'SELECT 1',
+        queryParameters: [],
+      });
+      await waitForStatus(service, job, 'running');
+      driver.started[0]!.finish();
+      await waitForStatus(service, job, 'success');
+
+      const refusal = await service.cancel(ACCOUNT, 'carto_dw', job.externalId).catch((e) => e);
+
+      expect(refusal).toBeInstanceOf(ApiError);
+      expect(refusal).toMatchObject({ status: 400, code: 'job_already_finished' });
+    });
+
+    it('records a statement timeout with the SQL API’s message and code', async () => {
+      const driver = new ControlledTestDriver();
+      const service = await startService(driver);
+      await service.start();
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'SELECT 1',
+        queryParameters: [],
+      });
+      await waitForStatus(service, job, 'running');
+
+      driver.started[0]!.finish(new WarehouseError('timeout', 'stopped'));
+
+      expect((await waitForStatus(service, job, 'failure')).error).toEqual({
+        message: 'Query timed out after 60000 ms',
+        code: 'query_timeout',
+      });
+    });
+
+    it('never runs a job on a connection that was replaced under the same name', async () => {
+      const service = await startService(new ControlledTestDriver());
+      const job = await service.create(CALLER, 'carto_dw', {
+        query: 'SELECT 1',
+        queryParameters: [],
+      });
+      await service.stop();
+
+      const replaced = await startService(new ControlledTestDriver(), 1, 'another-id');
+      await replaced.start();
+
+      expect((await waitForStatus(replaced, job, 'failure')).error?.code).toBe(
+        'connection_not_found',
+      );
+    });
+
+    it('on stop, records running jobs as interrupted and keeps pending ones queued', async () => {
+      const driver = new ControlledTestDriver();
+      const service = await startService(driver, 1);
+      await service.start();
+      const input = { query: 'SELECT 1', queryParameters: [] };
+      const running = await service.create(CALLER, 'carto_dw', input);
+      const pending = await service.create(CALLER, 'carto_dw', input);
+      await waitForStatus(service, running, 'running');
+
+      await service.stop();
+
+      expect(driver.started[0]!.query.signal?.aborted).toBe(true);
+      expect(await readJob(service, running)).toMatchObject({
+        status: 'failure',
+        error: { code: 'job_interrupted' },
+      });
+      expect((await readJob(service, pending)).status).toBe('pending');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { errors } from '../http/errors.js';
+import { dialectOf } from '../store/store-dialect.js';
 import type { Store } from '../store/store.js';
 import { analyzeSql } from '../warehouses/postgres-sql-text.js';
 import { interruptedJobError } from './job-failure.js';
@@ -19,6 +20,7 @@ import {
   type JobLogger,
   type JobRunnerTiming,
 } from './job-runner.js';
+import { PgBossJobQueue } from './pg-boss-job-queue.js';
 import { StoreJobQueue } from './store-job-queue.js';
 
 /** Finished jobs are kept this long, then deleted. */
@@ -112,6 +114,7 @@ export class SqlJobService {
    * running pending ones.
    */
   async start(): Promise<void> {
+    await this.queue.start?.();
     const interrupted = await this.queue.failAbandoned(
       this.worker,
       interruptedJobError(),
@@ -130,6 +133,7 @@ export class SqlJobService {
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
     await this.runner.stop();
+    await this.queue.stop?.();
   }
 
   async create(caller: JobCaller, connectionName: string, input: NewJobInput): Promise<SqlJob> {
@@ -201,21 +205,35 @@ export class SqlJobService {
   }
 }
 
-/** The job service of a server: jobs in the metadata store, run on this node. */
+/** The job queue of a store: pg-boss dispatch on PostgreSQL, the store's records on SQLite. */
+export function jobQueueFor(store: Store, logger: JobLogger): JobQueue {
+  return dialectOf(store) === 'postgres'
+    ? new PgBossJobQueue(store, logger)
+    : new StoreJobQueue(store);
+}
+
+/**
+ * The job service of a server: jobs in the metadata store, run on this node (and, on a
+ * PostgreSQL store, on whichever node of the cluster claims them first).
+ */
 export function createSqlJobService(deps: {
   store: Store;
   connections: ConnectionResolver;
   dataDir: string;
   concurrency: number;
   jobTimeoutMs: number;
+  /** How long a running job's claim lasts unrenewed; heartbeats come four times as often. */
+  leaseMs?: number;
   logger: JobLogger;
 }): SqlJobService {
+  const leaseMs = deps.leaseMs ?? DEFAULT_RUNNER_TIMING.leaseMs;
   return new SqlJobService({
-    queue: new StoreJobQueue(deps.store),
+    queue: jobQueueFor(deps.store, deps.logger),
     connections: deps.connections,
     nodeId: nodeIdFor(deps.dataDir),
     concurrency: deps.concurrency,
     jobTimeoutMs: deps.jobTimeoutMs,
     logger: deps.logger,
+    timing: { leaseMs, heartbeatIntervalMs: Math.max(Math.floor(leaseMs / 4), 500) },
   });
 }

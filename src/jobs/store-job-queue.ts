@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { SqlJobsTable } from '../store/schema.js';
+import { dialectOf } from '../store/store-dialect.js';
 import type { Store } from '../store/store.js';
 import {
   FINISHED_STATUSES,
@@ -52,10 +53,24 @@ function leaseEnd(now: Date, leaseMs: number): string {
   return new Date(now.getTime() + leaseMs).toISOString();
 }
 
+function claimColumns(worker: WorkerIdentity, leaseMs: number, now: Date) {
+  const at = now.toISOString();
+  return {
+    status: 'running' as const,
+    started_at: at,
+    updated_at: at,
+    node_id: worker.nodeId,
+    node_incarnation: worker.incarnation,
+    lease_expires_at: leaseEnd(now, leaseMs),
+  };
+}
+
 /**
  * The job queue in the metadata store. Every state change is one conditional UPDATE (`WHERE
- * status = ...`), so concurrent writers (API nodes, the runner, a cancel) never both win; on
- * SQLite each statement is atomic because the database has a single writer.
+ * status = ...`), so concurrent writers (API nodes, the runner, a cancel) never both win: on
+ * SQLite each statement is atomic because the database has a single writer; on PostgreSQL the
+ * UPDATE re-checks its condition on the row it locked. The PostgreSQL store dispatches jobs
+ * through pg-boss (`PgBossJobQueue`), which keeps these records and uses `claim` below.
  */
 export class StoreJobQueue implements JobQueue {
   constructor(private readonly store: Store) {}
@@ -112,26 +127,39 @@ export class StoreJobQueue implements JobQueue {
   }
 
   async claimNext(worker: WorkerIdentity, leaseMs: number, now: Date): Promise<SqlJob | undefined> {
-    const at = now.toISOString();
+    const isPostgres = dialectOf(this.store) === 'postgres';
     const row = await this.store
       .updateTable('sql_jobs')
-      .set({
-        status: 'running',
-        started_at: at,
-        updated_at: at,
-        node_id: worker.nodeId,
-        node_incarnation: worker.incarnation,
-        lease_expires_at: leaseEnd(now, leaseMs),
-      })
+      .set(claimColumns(worker, leaseMs, now))
       .where('seq', '=', (eb) =>
         eb
           .selectFrom('sql_jobs')
           .select('seq')
           .where('status', '=', 'pending')
           .orderBy('seq')
-          .limit(1),
+          .limit(1)
+          // Concurrent claimers on PostgreSQL pass over a row another one is taking, instead
+          // of waiting for it and then finding it taken.
+          .$if(isPostgres, (query) => query.forUpdate().skipLocked()),
       )
       // Re-checked by the UPDATE itself, so a job cancelled or claimed meanwhile is left alone.
+      .where('status', '=', 'pending')
+      .returningAll()
+      .executeTakeFirst();
+    return row && toJob(row);
+  }
+
+  /** Moves one pending job to `running`, held by `worker`; undefined when it is not pending. */
+  async claim(
+    worker: WorkerIdentity,
+    externalId: string,
+    leaseMs: number,
+    now: Date,
+  ): Promise<SqlJob | undefined> {
+    const row = await this.store
+      .updateTable('sql_jobs')
+      .set(claimColumns(worker, leaseMs, now))
+      .where('external_id', '=', externalId)
       .where('status', '=', 'pending')
       .returningAll()
       .executeTakeFirst();
@@ -158,7 +186,12 @@ export class StoreJobQueue implements JobQueue {
   }
 
   async release(worker: WorkerIdentity, externalId: string, now: Date): Promise<void> {
-    await this.store
+    await this.releaseHeld(worker, externalId, now);
+  }
+
+  /** `release`, answering whether `worker` still held the job (and so put it back). */
+  async releaseHeld(worker: WorkerIdentity, externalId: string, now: Date): Promise<boolean> {
+    const result = await this.store
       .updateTable('sql_jobs')
       .set({
         status: 'pending',
@@ -172,7 +205,8 @@ export class StoreJobQueue implements JobQueue {
       .where('status', '=', 'running')
       .where('node_id', '=', worker.nodeId)
       .where('node_incarnation', '=', worker.incarnation)
-      .execute();
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async finish(

@@ -65,10 +65,11 @@ export async function registerPublicMapsRoutes(
   app: FastifyInstance,
   deps: AppDependencies,
 ): Promise<void> {
-  // Apps built for tests without a store open their own handle on the data directory's file.
+  // Apps built for tests without a store open their own handle on the configured store (the
+  // data directory's file, or the PostgreSQL store).
   let store = deps.store;
   if (!store) {
-    const own = await openStore(deps.config.dataDir);
+    const own = await openStore(deps.config);
     app.addHook('onClose', async () => own.destroy());
     store = own;
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { dialectOf } from '../store/store-dialect.js';
 import type { Store } from '../store/store.js';
 import type { MapPrivacy, SavedMapsTable } from '../store/schema.js';
 import type { KeplerMapConfig, MapChanges, MapDataset, NewMap } from './map-body.js';
@@ -130,11 +131,14 @@ export class SavedMapStore {
     check: (merged: SavedMap) => void,
   ): Promise<SavedMap | undefined> {
     return this.store.transaction().execute(async (tx) => {
+      // SQLite runs one writing transaction at a time; PostgreSQL needs the row locked, or two
+      // nodes updating one map at once would each write over the other's change.
       const row = await tx
         .selectFrom('saved_maps')
         .selectAll()
         .where('id', '=', id)
         .where('account_id', '=', accountId)
+        .$if(dialectOf(tx) === 'postgres', (query) => query.forUpdate())
         .executeTakeFirst();
       if (!row) return undefined;
       const current = mapOf(row);

@@ -1,8 +1,39 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import {
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import { dialectOf } from './store-dialect.js';
+
+/**
+ * The auto-numbered `seq` key (queue and log order). SQLite: an integer rowid alias with
+ * AUTOINCREMENT, so numbers are never reused. PostgreSQL: a bigint identity column; the
+ * store's pool reads bigint as a number.
+ */
+function addSequenceKey<T extends string>(
+  db: Kysely<unknown>,
+  table: CreateTableBuilder<T, never>,
+): CreateTableBuilder<T, 'seq'> {
+  return dialectOf(db) === 'postgres'
+    ? table.addColumn('seq', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+    : table.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+/**
+ * Epoch seconds: SQLite's integer holds 64 bits; PostgreSQL's `integer` is 32-bit and would
+ * overflow in 2038, so there it is a bigint.
+ */
+function epochSecondsType(db: Kysely<unknown>): 'integer' | 'bigint' {
+  return dialectOf(db) === 'postgres' ? 'bigint' : 'integer';
+}
 
 /**
  * Schema migrations of the metadata store, in order. A migration, once released, never
- * changes; a new change is a new entry.
+ * changes; a new change is a new entry. They run on SQLite and on PostgreSQL: where the two
+ * need different types a migration branches on the dialect, and SQLite's branch is exactly
+ * what was released (`sqlite-schema.snapshot.sql` holds the schema it makes). Text columns
+ * hold timestamps as ISO-8601 strings and JSON as text on both.
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': {
@@ -74,9 +105,7 @@ const MIGRATIONS: Record<string, Migration> = {
   },
   '0003_sql_jobs': {
     async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('sql_jobs')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+      await addSequenceKey(db, db.schema.createTable('sql_jobs'))
         .addColumn('external_id', 'text', (c) => c.notNull().unique())
         .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
         .addColumn('created_by', 'text', (c) => c.notNull())
@@ -191,9 +220,7 @@ const MIGRATIONS: Record<string, Migration> = {
         .columns(['account_id', 'created_by'])
         .execute();
 
-      await db.schema
-        .createTable('audit_events')
-        .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+      await addSequenceKey(db, db.schema.createTable('audit_events'))
         .addColumn('account_id', 'text')
         .addColumn('at', 'text', (c) => c.notNull())
         .addColumn('event', 'text', (c) => c.notNull())
@@ -218,8 +245,8 @@ const MIGRATIONS: Record<string, Migration> = {
         .addColumn('grant_id', 'text')
         .addColumn('uid', 'text')
         .addColumn('user_code', 'text')
-        .addColumn('expires_at', 'integer')
-        .addColumn('consumed_at', 'integer')
+        .addColumn('expires_at', epochSecondsType(db))
+        .addColumn('consumed_at', epochSecondsType(db))
         .addPrimaryKeyConstraint('oauth_records_pk', ['kind', 'id'])
         .execute();
       await db.schema

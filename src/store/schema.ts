@@ -1,6 +1,9 @@
 import type { Generated } from 'kysely';
 
-/** Tables of the metadata store, as Kysely sees them. Timestamps are ISO-8601 UTC strings. */
+/**
+ * Tables of the metadata store, as Kysely sees them, on SQLite and PostgreSQL alike.
+ * Timestamps are ISO-8601 UTC strings; JSON is text; bigint columns read as numbers.
+ */
 export interface AccountsTable {
   id: string;
   name: string;

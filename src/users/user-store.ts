@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Selectable, type Updateable } from 'kysely';
+import { isUniqueViolation } from '../store/store-dialect.js';
 import type { Store } from '../store/store.js';
 import type { UserRole, UsersTable } from '../store/schema.js';
 
@@ -57,11 +58,6 @@ function toRecord(row: Selectable<UsersTable>): UserRecord {
     // Users made before `updated_at` existed have it empty.
     updatedAt: row.updated_at || row.created_at,
   };
-}
-
-/** SQLite's unique-constraint failure, by its extended result code. */
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** The users of every account. Password hashes go in, never out. */

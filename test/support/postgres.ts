@@ -113,6 +113,33 @@ export async function pollUntil(
   }
 }
 
+/** A database of its own in the test cluster, owned by the application role. */
+export interface ScratchDatabase {
+  name: string;
+  /** `postgres://` URL for the application role. */
+  url: string;
+  /** Drops the database, ending the sessions still connected to it. */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database owned by the cluster's application role (not a superuser). */
+export async function createScratchDatabase(
+  info: PostgresInfo,
+  prefix = 'scratch',
+): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await runAsSuperuser(info, `CREATE DATABASE "${name}" OWNER "${info.username}"`);
+  const user = encodeURIComponent(info.username);
+  const password = encodeURIComponent(info.password);
+  return {
+    name,
+    url: `postgres://${user}:${password}@${info.host}:${info.port}/${name}`,
+    drop: async () => {
+      await runAsSuperuser(info, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
+}
+
 /**
  * Restarts the cluster (`pg_ctl restart -m fast`), ending every session. Works from a test
  * file's own process: it needs only the data directory, not the global setup.
