@@ -123,9 +123,11 @@ function printInProcessVerification(r) {
       atLeast(figures.perCpuSecond, AUTH_TARGETS.verificationsPerCpuSecond),
     ]);
   const baseline = (label, figures) => opsRow(label, figures, ['baseline', '']);
+  const besideMiss = v.floor.rsaVerifyBesideMiss;
   const rows = [
     baseline('node:crypto RSA verify (floor)', v.floor.rsaVerify),
     baseline('jose jwtVerify RS256, fresh tokens', v.joseRs256),
+    ...(besideMiss ? [baseline('node:crypto RSA verify, same tokens, beside', besideMiss)] : []),
     judged('TokenService.verify, fresh token (miss)', v.serviceMiss),
     judged('TokenService.verify, same token (hit)', v.serviceHit),
     baseline('node:crypto HMAC-SHA256 check (floor)', v.floor.hmacVerify),
@@ -139,6 +141,13 @@ function printInProcessVerification(r) {
     table(['measure', '/s', '/CPU-s', 'CPU µs', 'target', ''], rows),
     `  TokenService ${v.withDirectory ? 'with' : 'without'} the identity directory, as the` +
       ' server wires it.',
+    ...(besideMiss
+      ? [
+          '  Fresh tokens: service and bare RSA check in alternating blocks of 100 on the same' +
+            ` tokens; the service adds ${one(v.serviceMiss.cpuUsPerOp - besideMiss.cpuUsPerOp)}` +
+            ' µs to the RSA check.',
+        ]
+      : []),
     '  Application lookup by client id (the token endpoint makes several a request):' +
       ` ${one(v.clientLookup.viaStore.cpuUsPerOp)} µs`,
     '  through ApplicationStore (Kysely, the statement prepared each time),' +
