@@ -15,7 +15,7 @@ import { ConnectionStore } from './connections/connection-store.js';
 import { postgresDriverFactory } from './connections/driver-factory.js';
 import { loadSecretBox } from './connections/secret-box.js';
 import { buildApp } from './http/app.js';
-import { createSqlJobService } from './jobs/sql-job-service.js';
+import { createSqlJobService, nodeIdFor } from './jobs/sql-job-service.js';
 import { createLogger } from './http/logger.js';
 import { closeTileEncoderPool } from './maps/tiles/tile-encoder-pool.js';
 import { closeRowTileEncoderPool } from './maps/tiles/row-tile-encoder-pool.js';
@@ -120,7 +120,9 @@ export async function startServer(
       name: EMBEDDED_CONNECTION,
       provider: warehouse.provider,
       driver: warehouse,
-      cacheKey: EMBEDDED_CONNECTION,
+      // Each node has an embedded warehouse of its own: its tiles must never be shared with
+      // another node's through Redis, so the key names this node.
+      cacheKey: `${EMBEDDED_CONNECTION}@${nodeIdFor(config.dataDir)}`,
     });
 
     let demoDataLoaded = false;

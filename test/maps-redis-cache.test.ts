@@ -84,6 +84,21 @@ describeWithRedis('tiles shared through Redis', () => {
       expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
       expect((await stats(client)).hits).toBeGreaterThan(before.hits);
       expect(server.output()).not.toContain(password);
+
+      // Another node: its own data directory, so its own embedded warehouse, where the same
+      // table holds other rows. Redis must not hand it the first node's tile.
+      await server.stop();
+      server = await start();
+      token = await fetchToken(server.baseUrl, server.clientId, server.clientSecret);
+      await sql(`CREATE TABLE public.shared_points AS
+        SELECT g AS id, ST_SetSRID(ST_MakePoint(10, 10), 4326) AS geom
+        FROM generate_series(1, 3) AS g`);
+      const other = await fetch(`${server.baseUrl}${path.pathname}${path.search}`, {
+        headers: headers(),
+      });
+      expect(other.status).toBe(200);
+      expect(Buffer.from(await other.arrayBuffer())).not.toEqual(body);
+      expect(other.headers.get('etag')).not.toBe(first.headers.get('etag'));
     } finally {
       client.disconnect();
     }
