@@ -126,6 +126,13 @@ describe('cached tiles answered before the HTTP application', () => {
     expect(fast).toEqual(full);
   });
 
+  it('answers x-gzip as gzip, like the full path', async () => {
+    const headers = { Authorization: `Bearer ${adminToken}`, 'Accept-Encoding': 'x-gzip' };
+    const { full, fast } = await fullThenFast(tile(2, 0, 1), headers);
+    expect(full.headers['content-encoding']).toBe('gzip');
+    expect(fast).toEqual(full);
+  });
+
   it('leaves other encodings to the full path', async () => {
     const headers = { Authorization: `Bearer ${adminToken}`, 'Accept-Encoding': 'br' };
     await get(tile(1, 0, 1), { Authorization: `Bearer ${adminToken}` });

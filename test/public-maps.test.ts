@@ -315,7 +315,43 @@ describe("A public map's token", () => {
       token: mapToken,
     });
     expect(sql.status).toBe(403);
+    // Not even the map's own query: the SQL API would run it outside read-only mode.
+    const own = `/v3/sql/carto_dw/query?q=${encodeURIComponent(PLACES_SQL)}&queryParameters=[1]`;
+    expect((await call('GET', own, { token: mapToken })).status).toBe(403);
     expect((await call('GET', '/v3/maps', { token: mapToken })).status).toBe(403);
+  });
+
+  it("follows a change of the map's datasets at once, and never grants a pattern", async () => {
+    const map = await createMap();
+    const mapToken = (await call('GET', `/v3/maps/public/${map.id}`)).body.token as string;
+    const instantiate = (q: string) =>
+      call('GET', `/v3/maps/carto_dw/query?q=${encodeURIComponent(q)}&queryParameters=[1]`, {
+        token: mapToken,
+      });
+    expect((await instantiate(PLACES_SQL)).status).toBe(200);
+
+    const changed = `${PLACES_SQL} AND population < 50000000`;
+    const datasets = mapBody().datasets.map((dataset) =>
+      dataset.id === 'places' ? { ...dataset, source: changed } : dataset,
+    );
+    const patched = await call('PATCH', `/v3/maps/${map.id}`, { token, body: { datasets } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    // No read of the public map in between: the change alone moved the grant.
+    expect((await instantiate(PLACES_SQL)).status).toBe(403);
+    expect((await instantiate(changed)).status).toBe(200);
+
+    const wildcard = mapBody().datasets.map((dataset) =>
+      dataset.id === 'countries' ? { ...dataset, source: '*' } : dataset,
+    );
+    const open = await call('PATCH', `/v3/maps/${map.id}`, {
+      token,
+      body: { datasets: wildcard },
+    });
+    expect(open.status, JSON.stringify(open.body)).toBe(200);
+    const other = await call('GET', '/v3/maps/carto_dw/table?name=demo.us_states', {
+      token: mapToken,
+    });
+    expect(other.status).toBe(403);
   });
 
   it('stops once the map is made private, and once it is deleted', async () => {
@@ -642,10 +678,23 @@ describe('graticule maps', () => {
     const table = await runCli(['maps', 'list']);
     expect(table.stdout).toMatch(new RegExp(`^${id}\\s+From the command line\\s+public`, 'm'));
 
+    const mapToken = (await call('GET', `/v3/maps/public/${id}`)).body.token as string;
+    const tile = () =>
+      call('GET', '/v3/maps/carto_dw/table?name=demo.countries', { token: mapToken });
+    expect((await tile()).status).toBe(200);
+
     const remove = await runCli(['maps', 'remove', id]);
     expect(remove.status, remove.stderr).toBe(0);
     expect(remove.stdout).toBe(`Map ${id} removed.\n`);
     expect((await call('GET', `/v3/maps/public/${id}`)).status).toBe(404);
+    // Its token goes with it: the server trusts a token record for two seconds at most.
+    const deadline = Date.now() + 10_000;
+    let status = (await tile()).status;
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await tile()).status;
+    }
+    expect(status).toBe(401);
   });
 
   it('fails with one line and a non-zero status on bad input', async () => {

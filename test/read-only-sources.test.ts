@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fetchToken, sharedServer } from './support/api.js';
 import { createPostgresConnection } from './support/postgres-demo.js';
+import { runAsSuperuser } from './support/postgres.js';
 import {
   embeddedTarget,
   postgresTarget,
@@ -123,4 +124,79 @@ if (postgres) {
       `GRANT INSERT ON public.${table} TO ${postgres.username}`,
     ],
   );
+}
+
+if (postgres) {
+  describe('a source that turns read-only off for its pooled session', () => {
+    const connectionName = uniqueName('ro_one').toLowerCase();
+    const table = uniqueName('ro_flip');
+    const flip = `${table}_flip`;
+    const sequence = `${table}_seq`;
+    const source = (expression: string) =>
+      encodeURIComponent(`SELECT ${expression} AS n, geom FROM public.${table}`);
+
+    beforeAll(async () => {
+      const user = postgres.username;
+      for (const statement of [
+        `CREATE TABLE public.${table} AS SELECT 1 AS id,
+           ST_SetSRID(ST_MakePoint(1, 1), 4326) AS geom`,
+        `GRANT SELECT ON public.${table} TO ${user}`,
+        `CREATE SEQUENCE public.${sequence}`,
+        `GRANT USAGE, UPDATE ON SEQUENCE public.${sequence} TO ${user}`,
+        // Its text names no session-changing function: only the server can tell what it did.
+        `CREATE FUNCTION public.${flip}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN
+           PERFORM set_config('default_transaction_read_only', 'off', false); RETURN 1; END $$`,
+      ]) {
+        await runAsSuperuser(postgres, statement);
+      }
+      const created = await fetch(`${baseUrl}/v3/connections`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          name: connectionName,
+          provider_id: 'postgres',
+          config: {
+            host: postgres.host,
+            port: postgres.port,
+            database: postgres.database,
+            username: postgres.username,
+            password: postgres.password,
+            // One session, so the next source runs where the first one left its mark.
+            maxConnections: 1,
+          },
+        }),
+      });
+      expect(created.status).toBe(201);
+    });
+
+    afterAll(async () => {
+      await fetch(`${baseUrl}/v3/connections/${connectionName}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${token}` },
+      });
+    });
+
+    it('leaves the next source read-only all the same', async () => {
+      for (const expression of [
+        `public.${flip}()`,
+        `U&"\\0073et_config"('default_transaction_read_only', 'off', false)`,
+      ]) {
+        const flipped = await call(
+          `/v3/maps/${connectionName}/query?q=${source(expression)}&format=tilejson`,
+        );
+        expect(flipped.status, JSON.stringify(flipped.body)).toBe(200);
+        const write = await call(
+          `/v3/maps/${connectionName}/query?q=${source(`nextval('public.${sequence}')`)}` +
+            '&format=tilejson',
+        );
+        expect(write.status, JSON.stringify(write.body)).toBe(400);
+        expect(write.body.error).toMatch(/read-only transaction/);
+      }
+      const [state] = await runAsSuperuser<{ is_called: boolean }>(
+        postgres,
+        `SELECT is_called FROM public.${sequence}`,
+      );
+      expect(state?.is_called).toBe(false);
+    });
+  });
 }

@@ -26,7 +26,13 @@ async function readMapFile(file: string): Promise<unknown> {
 async function mapsOf(cli: CliContext): Promise<SavedMapService> {
   const { SavedMapService } = await import('../public-maps/saved-map-service.js');
   const { SavedMapStore } = await import('../public-maps/saved-map-store.js');
-  return new SavedMapService(new SavedMapStore(cli.store));
+  const { ApiTokenService } = await import('../tokens/api-token-service.js');
+  // Public maps' tokens follow their maps here too: removing a map revokes its token.
+  const tokens = await ApiTokenService.open(cli.store, {
+    connections: { get: () => Promise.reject(new Error('no connection lookups here')) },
+    cacheTtlMs: 0,
+  });
+  return new SavedMapService(new SavedMapStore(cli.store), undefined, tokens);
 }
 
 /** `graticule maps`: saved maps, the ones CARTO's fetchMap reads from /v3/maps/public/{id}. */

@@ -17,7 +17,7 @@ const TILE_PATH =
   /^\/v3\/maps\/([a-z0-9_-]{1,64})\/(table|query)\/(\d{1,2})\/(\d{1,10})\/(\d{1,10})$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Encodings the compression plugin would apply to an answer the fast path sends as it is. */
-const OTHER_ENCODINGS = /(?:^|,)\s*(?:br|deflate)\s*(?:$|[;,])/i;
+const OTHER_ENCODINGS = /(?:^|,)\s*(?:br|deflate|\*)\s*(?:$|[;,])/i;
 /** Tiles smaller than this go out uncompressed on both paths. */
 const MIN_COMPRESSED_BYTES = 1024;
 

@@ -6,11 +6,15 @@ describe('acceptsGzip', () => {
     expect(acceptsGzip('gzip, deflate, br')).toBe(true);
     expect(acceptsGzip('br;q=1.0, gzip;q=0.5')).toBe(true);
     expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('x-gzip')).toBe(true);
+    expect(acceptsGzip('br;q=0.1, *;q=0.5')).toBe(true);
   });
 
   it('refuses when gzip is absent, excluded with q=0, or the header is missing', () => {
     expect(acceptsGzip('br, deflate')).toBe(false);
     expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('gzip;q=0, *')).toBe(false);
+    expect(acceptsGzip('*;q=0')).toBe(false);
     expect(acceptsGzip('identity')).toBe(false);
     expect(acceptsGzip(undefined)).toBe(false);
   });

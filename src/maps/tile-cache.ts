@@ -54,12 +54,20 @@ export function etagOfTileKey(key: string, body: Buffer | null): string {
   return `W/"${createHash('sha1').update(key).digest('base64url')}"`;
 }
 
-/** True when an Accept-Encoding header admits gzip (with a q-value above zero). */
+/**
+ * True when an Accept-Encoding header admits gzip: `gzip` (or its old name `x-gzip`) with a
+ * q-value above zero, or else `*` with one. A q of 0 on gzip refuses it even when `*` is there.
+ */
 export function acceptsGzip(header: string | undefined): boolean {
-  return (header ?? '').split(',').some((part) => {
+  let gzip: number | undefined;
+  let any: number | undefined;
+  for (const part of (header ?? '').split(',')) {
     const [name, ...params] = part.trim().toLowerCase().split(';');
-    if (name !== 'gzip' && name !== '*') return false;
     const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
-  });
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (name === 'gzip' || name === 'x-gzip') gzip = Math.max(gzip ?? 0, weight);
+    else if (name === '*') any = weight;
+  }
+  const chosen = gzip ?? any;
+  return chosen !== undefined && chosen > 0;
 }

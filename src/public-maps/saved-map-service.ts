@@ -1,6 +1,7 @@
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { ApiError, errors } from '../http/errors.js';
 import type { TokenGrant } from '../tokens/api-token-record.js';
+import { parseGrantSource } from '../tokens/grant-source.js';
 import { checkMapReferences, readMapChanges, readNewMap } from './map-body.js';
 import type { SavedMap, SavedMapStore, SavedMapSummary } from './saved-map-store.js';
 
@@ -35,6 +36,26 @@ export type SharedMap = SavedMap & { token?: string };
 export interface MapTokens {
   mapToken(accountId: string, mapId: string, grants: TokenGrant[]): Promise<string>;
   dropMapToken(mapId: string): Promise<void>;
+}
+
+/**
+ * What a public map's token may read: each dataset's table, tileset or query text, exactly. A
+ * source that reads as a pattern (`*`, `schema.*`) or as nothing a grant can name is left out:
+ * the token never reads more than the map shows.
+ */
+function grantsOf(datasets: SavedMap['datasets']): TokenGrant[] {
+  const grants: TokenGrant[] = [];
+  for (const dataset of datasets) {
+    let kind: string;
+    try {
+      kind = parseGrantSource(dataset.source, 'source').kind;
+    } catch {
+      continue;
+    }
+    const exact = dataset.type === 'query' ? kind === 'query' : kind === 'table';
+    if (exact) grants.push({ connection_name: dataset.connectionName, source: dataset.source });
+  }
+  return grants;
 }
 
 /** The saved-map operations, shared by the HTTP routes and the CLI. */
@@ -77,8 +98,10 @@ export class SavedMapService {
         )
       : undefined;
     if (!updated) throw mapNotFound(id);
-    // A map made private stops its viewers' token at once; a public one's follows its datasets.
+    // A map made private stops its viewers' token at once; a public one's follows its datasets
+    // from now on, not from its next read.
     if (updated.privacy !== 'public') await this.tokens?.dropMapToken(id);
+    else await this.tokens?.mapToken(accountId, id, grantsOf(updated.datasets));
     return updated;
   }
 
@@ -100,11 +123,8 @@ export class SavedMapService {
     const datasets = await this.withProviders(accountId, map);
     if (map.privacy !== 'public' || !this.tokens) return { ...map, datasets };
     // fetchMap reads the datasets with this token rather than the viewer's (who may have none).
-    const grants = map.datasets.map((dataset) => ({
-      connection_name: dataset.connectionName,
-      source: dataset.source,
-    }));
-    return { ...map, datasets, token: await this.tokens.mapToken(accountId, id, grants) };
+    const token = await this.tokens.mapToken(accountId, id, grantsOf(map.datasets));
+    return { ...map, datasets, token };
   }
 
   /**

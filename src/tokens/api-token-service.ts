@@ -146,7 +146,8 @@ export class ApiTokenService {
 
   /**
    * The token a public map hands whoever views it (CARTO's `token` in the public map answer):
-   * it reads the map's datasets (`grants`) through the Maps and SQL APIs and nothing else.
+   * it reads the map's datasets (`grants`) through the Maps API (tiles, widgets, stats) and
+   * nothing else; not the SQL API, which would run a query dataset's text outside read-only.
    * One per map, made on first use and kept in step with the map's datasets; it belongs to the
    * map, not to a user, so it lasts while the map is public and `dropMapToken` revokes it.
    */
@@ -162,7 +163,7 @@ export class ApiTokenService {
         createdBy: '',
         name: `Public map ${mapId}`,
         grants,
-        allowedApis: ['maps', 'sql'],
+        allowedApis: ['maps'],
         referers: [],
         expirationDate: null,
         createdAt: now,

@@ -31,6 +31,8 @@ export interface CursorStreamOptions {
   needsTransaction: boolean;
   /** Run read-only, or with the connection's setting; undefined leaves the session as it is. */
   readOnly?: boolean;
+  /** Whether the server reports changes of the read-only mode (see `applyReadOnly`). */
+  reportsReadOnly?: boolean;
   /** Reset the session when the stream ends: the statement was not a plain row query. */
   needsReset: boolean;
 }
@@ -132,7 +134,9 @@ export class CursorRowStream<R extends Row> {
     await session.run(async (client) => {
       await session.applyStatementTimeout(options.timeoutMs);
       await session.applyGenericPlans(false);
-      if (options.readOnly !== undefined) await session.applyReadOnly(options.readOnly);
+      if (options.readOnly !== undefined) {
+        await session.applyReadOnly(options.readOnly, options.reportsReadOnly === true);
+      }
       if (options.needsTransaction) await client.query('BEGIN');
     }, this.limits());
 

@@ -60,6 +60,18 @@ function parsedStatementsOf(client: pg.PoolClient) {
 
 const memories = new WeakMap<pg.PoolClient, SessionMemory>();
 
+/** A ParameterStatus message of the protocol, as pg's connection emits it. */
+interface ParameterStatus {
+  parameterName: string;
+  parameterValue: string;
+}
+
+/** pg's protocol connection of a client, which emits every server message by name. */
+function connectionOf(client: pg.PoolClient): NodeJS.EventEmitter | undefined {
+  const connection = (client as unknown as { connection?: NodeJS.EventEmitter }).connection;
+  return typeof connection?.on === 'function' ? connection : undefined;
+}
+
 /** pg keeps a backend's cancel key on the client without declaring it in its types. */
 interface CancelKey {
   processID?: number | null;
@@ -114,8 +126,18 @@ export class PooledSession {
     private readonly context: SessionContext,
   ) {
     this.client = client;
-    this.memory = memories.get(client) ?? {};
-    memories.set(client, this.memory);
+    let memory = memories.get(client);
+    if (!memory) {
+      const fresh: SessionMemory = {};
+      memory = fresh;
+      memories.set(client, fresh);
+      // The server announces changes of the read-only mode (PostgreSQL 14+): one made by a
+      // statement, not by `applyReadOnly`, leaves the mode unknown, so it is set again.
+      connectionOf(client)?.on('parameterStatus', (message: ParameterStatus) => {
+        if (message.parameterName === 'default_transaction_read_only') fresh.readOnly = 'unknown';
+      });
+    }
+    this.memory = memory;
     // pg emits 'error' on a client whose server went away between statements; a client lent
     // out has no pool listener, and an unheard 'error' would end the process.
     client.on('error', this.onLost);
@@ -229,9 +251,11 @@ export class PooledSession {
    * stats must change nothing, whoever asks. The statement runs in its own implicit
    * transaction, which took the mode when it began, so the SQL cannot switch it back.
    */
-  async applyReadOnly(readOnly: boolean): Promise<void> {
+  async applyReadOnly(readOnly: boolean, reported: boolean): Promise<void> {
     const current = this.memory.readOnly;
-    if (readOnly ? current === 'on' : current === undefined) return;
+    // Any statement may change the mode (set_config under a name no check can foresee): only
+    // a server that reports every change lets the session's mode be taken as known.
+    if (reported && (readOnly ? current === 'on' : current === undefined)) return;
     this.memory.readOnly = 'unknown';
     await this.client.query(
       readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only',

@@ -112,9 +112,13 @@ function statementNameOf(sql: string): string {
  * True when the server is PostgreSQL 12 or later, which has `plan_cache_mode`; false for
  * version strings of other shapes (Redshift, forks), which keep their default planning.
  */
+function majorVersionAtLeast(serverVersion: string, major: number): boolean {
+  const found = /^PostgreSQL (\d+)/.exec(serverVersion)?.[1];
+  return found !== undefined && Number(found) >= major;
+}
+
 function hasPlanCacheMode(serverVersion: string): boolean {
-  const major = /^PostgreSQL (\d+)/.exec(serverVersion)?.[1];
-  return major !== undefined && Number(major) >= 12;
+  return majorVersionAtLeast(serverVersion, 12);
 }
 
 /** Waits for `work`, but no longer than `ms`; the timer never keeps the process alive. */
@@ -139,6 +143,11 @@ export class PostgresDriver implements WarehouseDriver {
   private inspected: WarehouseCapabilities | undefined;
   /** Prepared statements run with one generic plan (see `applyGenericPlans`). */
   private usesGenericPlans = false;
+  /**
+   * The server reports every change of `default_transaction_read_only` (PostgreSQL 14+), so a
+   * session's read-only mode is known without asking; on older servers it is set every time.
+   */
+  private reportsReadOnly = false;
   private isClosing = false;
 
   constructor(options: PostgresDriverOptions) {
@@ -203,7 +212,8 @@ export class PostgresDriver implements WarehouseDriver {
 
   /** Read-only statements on PostgreSQL; Redshift runs every statement as it comes. */
   private async applyReadOnly(session: PooledSession, query: WarehouseQuery): Promise<void> {
-    if (this.provider === 'postgres') await session.applyReadOnly(query.readOnly === true);
+    if (this.provider !== 'postgres') return;
+    await session.applyReadOnly(query.readOnly === true, this.reportsReadOnly);
   }
 
   async stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream> {
@@ -230,6 +240,7 @@ export class PostgresDriver implements WarehouseDriver {
       signal: query.signal,
       needsTransaction: this.provider === 'redshift',
       readOnly: this.provider === 'postgres' ? query.readOnly === true : undefined,
+      reportsReadOnly: this.reportsReadOnly,
       needsReset: mayLeaveSessionState(query.sql),
     };
   }
@@ -259,6 +270,8 @@ export class PostgresDriver implements WarehouseDriver {
     this.inspection ??= this.withSession((session) => this.inspect(session)).then(
       (facts) => {
         this.inspected = this.capabilitiesOf(facts);
+        this.reportsReadOnly =
+          this.provider === 'postgres' && majorVersionAtLeast(facts.serverVersion, 14);
         this.usesGenericPlans =
           this.provider === 'postgres' && hasPlanCacheMode(facts.serverVersion);
         return facts;

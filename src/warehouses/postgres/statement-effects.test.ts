@@ -22,6 +22,8 @@ describe('mayLeaveSessionState', () => {
     "SELECT set_config('search_path', 'other', false)",
     'SELECT pg_advisory_lock(42)',
     'select PG_TRY_ADVISORY_LOCK(1, 2)',
+    `SELECT U&"\\0073et_config"('default_transaction_read_only', 'off', false)`,
+    'select u&"pg_advisory_lo\\0063k"(1)',
   ])('is true for %j', (sql) => {
     expect(mayLeaveSessionState(sql)).toBe(true);
   });

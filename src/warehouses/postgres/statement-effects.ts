@@ -43,8 +43,14 @@ export function mayLeaveSessionState(sql: string): boolean {
  */
 const SESSION_CHANGING_FUNCTIONS = /\b(set_config|pg_advisory_lock\w*|pg_try_advisory_lock\w*)\b/i;
 
+/**
+ * Identifiers written with Unicode escapes (`U&"\0073et_config"`) can name any function
+ * without spelling it out; texts using them are reset after, whatever they call.
+ */
+const UNICODE_ESCAPED_NAME = /\bU&"/i;
+
 function readsAsStateful(sql: string): boolean {
-  if (SESSION_CHANGING_FUNCTIONS.test(sql)) return true;
+  if (SESSION_CHANGING_FUNCTIONS.test(sql) || UNICODE_ESCAPED_NAME.test(sql)) return true;
   const shape = analyzeSql(sql);
   if (shape.hasMultipleStatements) return true;
   return !(isRowQuery(shape) || SESSION_NEUTRAL_KEYWORDS.has(shape.firstKeyword));
