@@ -293,7 +293,7 @@ describe("A public map's token", () => {
   const tile = (template: string, z: number, x: number, y: number, as: string) =>
     fetch(tileUrl(template, z, x, y), { headers: { Authorization: `Bearer ${as}` } });
 
-  it('lets a viewer without a token of their own render the map, and reads nothing else', async () => {
+  it('lets a viewer without a token render the map, and reads nothing else', async () => {
     const map = await createMap();
     const shared = await call('GET', `/v3/maps/public/${map.id}`);
     expect(shared.status).toBe(200);

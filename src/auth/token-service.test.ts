@@ -87,7 +87,7 @@ describe('TokenService.verify', () => {
     expect(await service.verify(token)).toEqual(expected);
   });
 
-  it('never takes a token sharing a remembered signature but not its content as verified', async () => {
+  it('never takes a token sharing a remembered signature but not its content', async () => {
     const service = new TokenService(keys, () => ISSUER, 3600);
     const token = signJws(header(), machineClaims());
     await service.verify(token);
@@ -120,7 +120,7 @@ describe('TokenService.verify', () => {
     expect(await outcome(service, token)).toBe('Invalid token: the token has expired');
   });
 
-  it('forgets remembered tokens when the keys change, and checks the issuer on every use', async () => {
+  it('forgets remembered tokens when the keys change, checks the issuer on every use', async () => {
     let issuer = ISSUER;
     const service = new TokenService(keys, () => issuer, 3600);
     const token = signJws(header(), machineClaims());
@@ -167,7 +167,7 @@ describe('TokenService.verify', () => {
     expect(second.scope).toEqual(['read:maps', 'write:maps']);
   });
 
-  it('with the identity directory, narrows permissions to the role and refuses unknown apps', async () => {
+  it('with the directory, narrows permissions to the role and refuses unknown apps', async () => {
     const service = new TokenService(keys, () => ISSUER, 3600);
     const directory = new IdentityDirectory(store);
     await directory.refresh();

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Latency buckets in seconds: a cached tile takes well under a millisecond, a big query minutes. */
+/** Latency buckets in seconds: a cached tile takes under a millisecond, a big query minutes. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const LONG_BUCKETS = [2.5, 5, 10, 30, 60, 300];
 
