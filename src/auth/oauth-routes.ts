@@ -5,6 +5,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type Provider from 'oidc-provider';
 import type { ApplicationStore } from '../apps/application-store.js';
 import { errors } from '../http/errors.js';
+import { bearerTokenOf } from '../http/principal.js';
 import type { Store } from '../store/store.js';
 import { verifyLogin } from './login.js';
 import { API_RESOURCE, API_SCOPES, createOAuthServer, loginPath } from './oidc/oauth-server.js';
@@ -191,7 +192,7 @@ export async function registerOAuthRoutes(
   // Auth0 answers `/userinfo` for the API's access tokens too, which CARTO's apps rely on;
   // the OAuth server only for tokens issued to itself, so the API's are answered here.
   const apiUserinfo = async (request: FastifyRequest, reply: FastifyReply) => {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    const bearer = bearerTokenOf(request.headers.authorization);
     if (!bearer || bearer.split('.').length !== 3) return false;
     const principal = await deps.tokens.verify(bearer).catch(() => null);
     if (principal?.kind !== 'user') return false;

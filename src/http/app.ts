@@ -46,6 +46,8 @@ import { MAX_JSON_DEPTH, jsonDepthExceeds } from './request-params.js';
 import { errors } from './errors.js';
 import { generateRequestId } from './request-id.js';
 import { FastPaths } from './fast-path.js';
+import { bearerTokenOf } from './principal.js';
+import { MIN_GZIP_BYTES } from '../maps/tile-cache.js';
 import { Metrics } from './metrics.js';
 
 declare module 'fastify' {
@@ -128,9 +130,9 @@ async function requireBearerToken(request: FastifyRequest, tokens: TokenService)
   if (request.method === 'OPTIONS') return;
   const header = request.headers.authorization;
   if (!header) throw errors.tokenMissing();
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) throw errors.tokenInvalid('expected "Authorization: Bearer <token>"');
-  request.principal = await tokens.verify(match[1]);
+  const token = bearerTokenOf(header);
+  if (!token) throw errors.tokenInvalid('expected "Authorization: Bearer <token>"');
+  request.principal = await tokens.verify(token);
 }
 
 /**
@@ -238,7 +240,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     strictPreflight: false,
   });
   await app.register(compress, {
-    threshold: 1024,
+    threshold: MIN_GZIP_BYTES,
     encodings: ['gzip', 'br', 'deflate'],
     // Vector tiles compress to a third or less; mime-db does not mark their types compressible.
     customTypes: COMPRESSIBLE_TYPES,

@@ -7,3 +7,10 @@ export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw errors.tokenMissing();
   return request.principal;
 }
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** The token of an `Authorization: Bearer <token>` header; undefined when absent or not that. */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}

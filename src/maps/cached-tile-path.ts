@@ -5,21 +5,19 @@ import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
 import { headerOf, type FastPath, type Responder } from '../http/fast-path.js';
 import type { Metrics } from '../http/metrics.js';
+import { bearerTokenOf } from '../http/principal.js';
 import type { TieredTileCache } from './shared-tile-cache.js';
 import type { SourceCache } from './source-cache.js';
 import { queryStringOf, type ParsedSources } from './parsed-sources.js';
-import { acceptsGzip } from './tile-cache.js';
+import { MIN_GZIP_BYTES, acceptsGzip } from './tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { dataVersion, vectorTileKey } from './tile-keys.js';
 
 /** `/v3/maps/{connection}/{table|query}/{z}/{x}/{y}` with a connection name as CARTO spells it. */
 const TILE_PATH =
   /^\/v3\/maps\/([a-z0-9_-]{1,64})\/(table|query)\/(\d{1,2})\/(\d{1,10})\/(\d{1,10})$/;
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 /** Encodings the compression plugin would apply to an answer the fast path sends as it is. */
 const OTHER_ENCODINGS = /(?:^|,)\s*(?:br|deflate|\*)\s*(?:$|[;,])/i;
-/** Tiles smaller than this go out uncompressed on both paths. */
-const MIN_COMPRESSED_BYTES = 1024;
 
 export interface CachedTileDependencies {
   config: Pick<Config, 'tileMaxAgeSeconds'>;
@@ -54,7 +52,7 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
       string,
       string,
     ];
-    const token = BEARER.exec(headerOf(request.headers, 'authorization') ?? '')?.[1];
+    const token = bearerTokenOf(request.headers.authorization);
     const accountId = token === undefined ? undefined : deps.tokens.peekAccount(token);
     if (accountId === undefined) return false;
     const connection = deps.connections.peek(accountId, name);
@@ -91,7 +89,7 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
     }
     headers.push('content-type', cached.contentType, 'vary', 'Accept-Encoding, Authorization');
     const encodings = headerOf(request.headers, 'accept-encoding');
-    if (cached.body.length < MIN_COMPRESSED_BYTES || !encodings) {
+    if (cached.body.length < MIN_GZIP_BYTES || !encodings) {
       return answer({ status: 200, headers, body: cached.body });
     }
     if (acceptsGzip(encodings)) {

@@ -21,7 +21,7 @@ import {
 } from './maps-schemas.js';
 import { SourceCache } from './source-cache.js';
 import { assertTableExists } from './source-inspector.js';
-import { acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
+import { MIN_GZIP_BYTES, acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
 import { createTileCache } from './shared-tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
@@ -37,8 +37,6 @@ import {
 
 const gzip = promisify(gzipCallback);
 const VECTOR_TILE_ROUTE = '/v3/maps/:connection/:type/:z/:x/:y';
-/** Smaller tiles are not worth compressing. */
-const MIN_GZIP_BYTES = 1024;
 
 type SourceRequest = FastifyRequest<{ Params: { connection: string; type: string } }>;
 type TileRequest = FastifyRequest<{

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
+/**
+ * Smaller answers are not worth compressing: tiles below it go out as they are, and the HTTP
+ * layer's compression of other answers uses the same threshold.
+ */
+export const MIN_GZIP_BYTES = 1024;
+
 /** A built tile; `body` null means the tile is empty (answered 204). */
 export interface CachedTile {
   body: Buffer | null;

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { rolePermissionGuard } from '../auth/permissions.js';
 import type { AppDependencies } from '../http/app.js';
 import { errors } from '../http/errors.js';
-import { principalOf } from '../http/principal.js';
+import { bearerTokenOf, principalOf } from '../http/principal.js';
 import { openStore } from '../store/store.js';
 import { SavedMapService } from './saved-map-service.js';
 import { SavedMapStore, type SavedMap } from './saved-map-store.js';
@@ -35,9 +35,9 @@ async function readOptionalBearer(
 ): Promise<void> {
   const header = request.headers.authorization;
   if (request.method === 'OPTIONS' || header === undefined) return;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match?.[1]) throw errors.tokenInvalid('expected "Authorization: Bearer <token>"');
-  request.principal = await deps.tokens.verify(match[1]);
+  const token = bearerTokenOf(header);
+  if (!token) throw errors.tokenInvalid('expected "Authorization: Bearer <token>"');
+  request.principal = await deps.tokens.verify(token);
 }
 
 function entityTagOf(map: SavedMap): string {
