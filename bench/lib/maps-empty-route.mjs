@@ -1,6 +1,8 @@
 /**
- * The ceiling for a cached tile: a Fastify server with one route answering a fixed body, run in
- * its own process on the loopback interface, so it gets the CPU a Graticule process would.
+ * The ceiling for a cached tile: a Fastify server with one route answering a fixed body to every
+ * GET path, run in its own process on the loopback interface, so it gets the CPU a Graticule
+ * process would and can be sent exactly the requests Graticule is sent (same paths, query
+ * strings and headers), leaving the load generator's work the same on both sides.
  * Run directly it serves (`node maps-empty-route.mjs <port> <bytes> <content-type>`); imported,
  * `startEmptyRoute` spawns it and resolves once it answers.
  */
@@ -12,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { findFreePort } from './server.mjs';
 
 const HOST = '127.0.0.1';
-export const EMPTY_ROUTE_PATH = '/tile';
+export const EMPTY_ROUTE_PATH = '/*';
 const START_TIMEOUT_MS = 30_000;
 const THIS_FILE = fileURLToPath(import.meta.url);
 
@@ -50,7 +52,8 @@ export async function startEmptyRoute({ bytes, contentType }) {
     hasExited = true;
     children.delete(child);
   });
-  const url = `http://${HOST}:${port}${EMPTY_ROUTE_PATH}`;
+  const baseUrl = `http://${HOST}:${port}`;
+  const url = `${baseUrl}/tile`;
   const startedAt = performance.now();
   while (!(await answers(url))) {
     if (hasExited) throw new Error('the empty Fastify route exited before answering');
@@ -61,6 +64,7 @@ export async function startEmptyRoute({ bytes, contentType }) {
   }
   return {
     url,
+    baseUrl,
     pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');

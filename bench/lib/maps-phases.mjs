@@ -15,7 +15,7 @@ import { cellToTile } from 'quadbin';
 import { inlineParams, runPgbench, timePsql } from './pg-baseline.mjs';
 import { connectAs } from './pg-cluster.mjs';
 import { bearer } from './pg-http.mjs';
-import { checkTiles, loadTiles, tileUrl, weighTiles } from './pg-phases.mjs';
+import { checkTiles, loadTiles, readCpuMs, tileUrl, weighTiles } from './pg-phases.mjs';
 import { EMPTY_ROUTE_PATH, startEmptyRoute } from './maps-empty-route.mjs';
 import { summarize } from './stats.mjs';
 import { tileOf } from './tiles.mjs';
@@ -370,11 +370,15 @@ async function committedTransactions(info) {
   }
 }
 
-async function cannon(options) {
+/** One autocannon run; with `pid`, also that process's CPU time per request. */
+async function cannon(options, pid) {
+  const cpuBefore = readCpuMs(pid);
   const result = await autocannon({ ...options, method: 'GET' });
+  const cpuMs = readCpuMs(pid) - cpuBefore;
   const failed = result.errors + result.timeouts + result.non2xx;
   check(failed === 0, `${options.url}: ${failed} failed requests under autocannon`);
   return {
+    cpuMicrosecondsPerRequest: (cpuMs * 1000) / Math.max(1, result.requests.total),
     connections: options.connections,
     requests: result.requests.total,
     requestsPerSecond: result.requests.average,
@@ -387,8 +391,10 @@ async function cannon(options) {
 /**
  * `paths` (tile URLs on a server with the tile cache on) requested once to fill the cache,
  * then cycled by autocannon for `seconds` at each concurrency, and an empty Fastify route with
- * a body of their mean size under the same load. The warehouse's committed transactions over
- * each Graticule run show whether the tiles really came from the cache.
+ * a body of their mean size sent the very same requests (paths, query strings, bearer header),
+ * so the load generator, which shares the machine, does the same work for both. The
+ * warehouse's committed transactions over each Graticule run show whether the tiles really
+ * came from the cache; each side's CPU time per request is read from /proc.
  */
 export async function measureCacheHits(ctx, { paths, concurrencies, seconds, contentType }) {
   const headers = bearer(ctx.token);
@@ -407,19 +413,20 @@ export async function measureCacheHits(ctx, { paths, concurrencies, seconds, con
     for (const connections of concurrencies) {
       ctx.progress(`cached tiles: Graticule, ${connections} connections, ${seconds} s...`);
       const before = await committedTransactions(ctx.info);
-      const graticule = await cannon({
-        url: ctx.client.baseUrl,
-        connections,
-        duration: seconds,
-        headers,
-        requests: paths.map((path) => ({ path })),
-      });
+      const requests = paths.map((path) => ({ path }));
+      const graticule = await cannon(
+        { url: ctx.client.baseUrl, connections, duration: seconds, headers, requests },
+        ctx.serverPid,
+      );
       await delay(STATS_FLUSH_MS);
       // Less the one transaction of the `before` reading itself.
       const after = await committedTransactions(ctx.info);
       graticule.warehouseTransactions = Math.max(0, after - before - 1);
       ctx.progress(`cached tiles: empty Fastify route, ${connections} connections...`);
-      const floor = await cannon({ url: route.url, connections, duration: seconds });
+      const floor = await cannon(
+        { url: route.baseUrl, connections, duration: seconds, headers, requests },
+        route.pid,
+      );
       runs.push({ connections, graticule, floor });
     }
     return { tiles: paths.length, bodyBytes: bytes, route: EMPTY_ROUTE_PATH, runs };

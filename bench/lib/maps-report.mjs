@@ -80,7 +80,7 @@ function cacheRows(cache) {
         `cached tile c=${connections}, requests/s`,
         whole(g.requestsPerSecond),
         whole(f.requestsPerSecond),
-        'empty Fastify route',
+        'empty Fastify route, same requests',
         ratio(throughput),
         `>= ${TARGETS.cacheHitRatio}x`,
         atLeast(throughput, TARGETS.cacheHitRatio),
@@ -90,6 +90,13 @@ function cacheRows(cache) {
         '  p50 / p99 ms',
         `${whole(g.p50Ms)} / ${whole(g.p99Ms)}`,
         `${whole(f.p50Ms)} / ${whole(f.p99Ms)}`,
+      ),
+      row(
+        '  server CPU per request, µs',
+        whole(g.cpuMicrosecondsPerRequest),
+        whole(f.cpuMicrosecondsPerRequest),
+        '',
+        ratio(ratioOf(f.cpuMicrosecondsPerRequest, g.cpuMicrosecondsPerRequest)),
       ),
       row(
         '  warehouse transactions meanwhile',

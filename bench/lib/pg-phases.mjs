@@ -27,7 +27,7 @@ const median = (values) => summarize(values).p50;
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
-function readCpuMs(pid) {
+export function readCpuMs(pid) {
   try {
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -16,8 +16,6 @@ import { dataVersion, vectorTileKey } from './tile-keys.js';
 /** `/v3/maps/{connection}/{table|query}/{z}/{x}/{y}` with a connection name as CARTO spells it. */
 const TILE_PATH =
   /^\/v3\/maps\/([a-z0-9_-]{1,64})\/(table|query)\/(\d{1,2})\/(\d{1,10})\/(\d{1,10})$/;
-/** Encodings the compression plugin would apply to an answer the fast path sends as it is. */
-const OTHER_ENCODINGS = /(?:^|,)\s*(?:br|deflate|\*)\s*(?:$|[;,])/i;
 
 export interface CachedTileDependencies {
   config: Pick<Config, 'tileMaxAgeSeconds'>;
@@ -98,7 +96,6 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
       headers.push('content-encoding', 'gzip');
       return answer({ status: 200, headers, body: cached.gzippedBody });
     }
-    if (OTHER_ENCODINGS.test(encodings)) return false;
     return answer({ status: 200, headers, body: cached.body });
   };
 }

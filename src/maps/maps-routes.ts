@@ -247,6 +247,12 @@ export function registerMapsRoutes(
 
   app.get('/v3/maps/:connection/:type', { schema: INSTANTIATE_SOURCE_SCHEMA }, sourceHandler);
   app.post('/v3/maps/:connection/:type', { schema: INSTANTIATE_SOURCE_POST_SCHEMA }, sourceHandler);
-  app.get(VECTOR_TILE_ROUTE, { schema: GET_VECTOR_TILE_SCHEMA }, tileHandler);
-  app.get('/v3/maps/:connection/:type/:index', { schema: GET_CELL_TILE_SCHEMA }, cellTileHandler);
+  // Tiles are gzipped once per cached tile by `sendTile`, not per answer by the plugin.
+  const tileRoute = { compress: false } as const;
+  app.get(VECTOR_TILE_ROUTE, { ...tileRoute, schema: GET_VECTOR_TILE_SCHEMA }, tileHandler);
+  app.get(
+    '/v3/maps/:connection/:type/:index',
+    { ...tileRoute, schema: GET_CELL_TILE_SCHEMA },
+    cellTileHandler,
+  );
 }
