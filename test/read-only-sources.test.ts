@@ -85,6 +85,31 @@ function suite(
       expect(answer.body.error).toMatch(/read-only transaction/);
     });
 
+    it('refuses large objects, pg_notify and Unicode-escaped names, which read-only lets by', async () => {
+      const countObjects = async () =>
+        (await sql(connection, 'SELECT count(*)::int AS n FROM pg_catalog.pg_largeobject_metadata'))
+          .body.rows[0].n as number;
+      const before = await countObjects();
+      for (const [expression, refusal] of [
+        ["lo_from_bytea(0, 'x'::bytea)", /may not call lo_from_bytea/],
+        ['pg_catalog."lo_create" (0)', /may not call lo_create/],
+        ["pg_notify('graticule', 'x')", /may not call pg_notify/],
+        ['U&"\\006co_create"(0)', /Unicode-escaped/],
+      ] as const) {
+        const q = encodeURIComponent(sourceSql(expression));
+        const answer = await call(`/v3/maps/${connection}/query?q=${q}&format=tilejson`);
+        expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+        expect(answer.body.error).toMatch(refusal);
+      }
+      const widget = await call(`/v3/sql/${connection}/model/formula`, {
+        source: sourceSql("lo_from_bytea(0, 'x'::bytea)"),
+        type: 'query',
+        params: { column: 'n', operation: 'count' },
+      });
+      expect(widget.status, JSON.stringify(widget.body)).toBe(400);
+      expect(await countObjects()).toBe(before);
+    });
+
     it('changed nothing, and the SQL API still writes', async () => {
       const rows = await sql(connection, `SELECT count(*)::int AS n FROM public.${table}`);
       expect(rows.body.rows).toEqual([{ n: 1 }]);
@@ -177,14 +202,15 @@ if (postgres) {
     });
 
     it('leaves the next source read-only all the same', async () => {
-      for (const expression of [
-        `public.${flip}()`,
-        `U&"\\0073et_config"('default_transaction_read_only', 'off', false)`,
-      ]) {
+      for (const [expression, status] of [
+        [`public.${flip}()`, 200],
+        // Refused before it runs: an escaped name could spell any function.
+        [`U&"\\0073et_config"('default_transaction_read_only', 'off', false)`, 400],
+      ] as const) {
         const flipped = await call(
           `/v3/maps/${connectionName}/query?q=${source(expression)}&format=tilejson`,
         );
-        expect(flipped.status, JSON.stringify(flipped.body)).toBe(200);
+        expect(flipped.status, JSON.stringify(flipped.body)).toBe(status);
         const write = await call(
           `/v3/maps/${connectionName}/query?q=${source(`nextval('public.${sequence}')`)}` +
             '&format=tilejson',

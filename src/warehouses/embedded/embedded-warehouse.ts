@@ -20,6 +20,7 @@ import { PgliteWorker } from './pglite-worker.js';
 import { QueryQueue } from './query-queue.js';
 import { Job, asWarehouseError } from './warehouse-job.js';
 import type { OpenReport } from './worker-protocol.js';
+import { refuseUnguardedWrites } from '../read-only-guard.js';
 
 /** The subset of a pino logger the warehouse writes to. */
 export interface WarehouseLogger {
@@ -191,6 +192,11 @@ export class EmbeddedWarehouse implements WarehouseDriver {
     }
     if (query.signal?.aborted) {
       return Promise.reject(new WarehouseError('cancelled', 'The statement was cancelled'));
+    }
+    try {
+      refuseUnguardedWrites(query);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
 
     return new Promise((resolve, reject) => {

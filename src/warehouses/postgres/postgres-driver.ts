@@ -27,6 +27,7 @@ import { SessionGate } from './session-gate.js';
 import { mayLeaveSessionState } from './statement-effects.js';
 import { TypeCatalog } from './type-catalog.js';
 import { analyzeSql } from '../postgres-sql-text.js';
+import { refuseUnguardedWrites } from '../read-only-guard.js';
 
 /**
  * COPY … TO STDOUT / FROM STDIN switch the session into the copy sub-protocol, which an
@@ -185,6 +186,7 @@ export class PostgresDriver implements WarehouseDriver {
 
   async query(query: WarehouseQuery): Promise<WarehouseResult> {
     refuseCopy(query.sql);
+    refuseUnguardedWrites(query);
     const session = await this.openSession(query.signal);
     const needsReset = mayLeaveSessionState(query.sql);
     // Redshift's leader node plans each statement anyway; PostgreSQL skips parsing and
@@ -218,6 +220,7 @@ export class PostgresDriver implements WarehouseDriver {
 
   async stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream> {
     refuseCopy(query.sql);
+    refuseUnguardedWrites(query);
     const session = await this.openSession(query.signal);
     return CursorRowStream.open(session, this.catalog, this.cursorOptionsOf(query));
   }
@@ -227,6 +230,7 @@ export class PostgresDriver implements WarehouseDriver {
     query: WarehouseQuery & { batchRows?: number },
   ): Promise<WarehouseArrayRowStream> {
     refuseCopy(query.sql);
+    refuseUnguardedWrites(query);
     const session = await this.openSession(query.signal);
     return CursorRowStream.openArrays(session, this.catalog, this.cursorOptionsOf(query));
   }
