@@ -7,7 +7,7 @@
  *
  * Functions that need privileges (`pg_terminate_backend`, `pg_reload_conf`, ...) are the
  * connection role's to withhold: a connection for maps should use a role without them (see
- * docs/connections.md). User functions run with their owner's rights as the read-only
+ * docs/api-behaviour.md). User functions run with their owner's rights as the read-only
  * transaction allows.
  */
 
