@@ -2,14 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { TokenService } from '../auth/token-service.js';
 import type { Config } from '../config/config.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
-import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
-import { headerOf, type FastPath, type Responder } from '../http/fast-path.js';
+import type { FastPath } from '../http/fast-path.js';
 import type { Metrics } from '../http/metrics.js';
 import { bearerTokenOf } from '../http/principal.js';
 import type { TieredTileCache } from './shared-tile-cache.js';
 import type { SourceCache } from './source-cache.js';
 import { queryStringOf, type ParsedSources } from './parsed-sources.js';
-import { MIN_GZIP_BYTES, acceptsGzip } from './tile-cache.js';
+import { answerTile } from './tile-answer.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { dataVersion, vectorTileKey } from './tile-keys.js';
 
@@ -66,36 +65,10 @@ export function cachedTilePath(deps: CachedTileDependencies): FastPath {
       vectorTileKey(key, source, dataVersion(params, inspection), tile.z, tile.x, tile.y),
     );
     if (!cached) return false;
-    const answer: Responder = (given) => {
-      deps.metrics?.observeTile(true);
-      return respond(given);
-    };
-
-    const headers = [
-      'cache-control',
-      cacheControlFor(request, deps.config.tileMaxAgeSeconds),
-      'etag',
-      cached.etag,
-    ];
-    if (matchesIfNoneMatch(request, cached.etag)) {
-      headers.push('vary', 'Authorization');
-      return answer({ status: 304, headers });
-    }
-    if (!cached.body) {
-      headers.push('vary', 'Authorization');
-      return answer({ status: 204, headers });
-    }
-    headers.push('content-type', cached.contentType, 'vary', 'Accept-Encoding, Authorization');
-    const encodings = headerOf(request.headers, 'accept-encoding');
-    if (cached.body.length < MIN_GZIP_BYTES || !encodings) {
-      return answer({ status: 200, headers, body: cached.body });
-    }
-    if (acceptsGzip(encodings)) {
-      // Compressed by the full path the first time a client asked for gzip.
-      if (!cached.gzippedBody) return false;
-      headers.push('content-encoding', 'gzip');
-      return answer({ status: 200, headers, body: cached.gzippedBody });
-    }
-    return answer({ status: 200, headers, body: cached.body });
+    const answer = answerTile(request, cached, deps.config.tileMaxAgeSeconds);
+    // A client that takes gzip waits for the route to compress the tile the first time.
+    if (!answer) return false;
+    deps.metrics?.observeTile(true);
+    return respond(answer);
   };
 }

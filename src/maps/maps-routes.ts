@@ -1,6 +1,3 @@
-import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDependencies } from '../http/app.js';
 import { abortOnDisconnect } from '../http/abort-on-disconnect.js';
@@ -21,7 +18,8 @@ import {
 } from './maps-schemas.js';
 import { SourceCache } from './source-cache.js';
 import { assertTableExists } from './source-inspector.js';
-import { MIN_GZIP_BYTES, acceptsGzip, etagOfTileKey, type CachedTile } from './tile-cache.js';
+import { etagOfTileKey, type CachedTile } from './tile-cache.js';
+import { answerTile, gzipTile } from './tile-answer.js';
 import { createTileCache } from './shared-tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
@@ -35,7 +33,6 @@ import {
   type DataFormat,
 } from './source-data.js';
 
-const gzip = promisify(gzipCallback);
 const VECTOR_TILE_ROUTE = '/v3/maps/:connection/:type/:z/:x/:y';
 
 type SourceRequest = FastifyRequest<{ Params: { connection: string; type: string } }>;
@@ -157,19 +154,15 @@ export function registerMapsRoutes(
       await tiles.set(cacheKey, tile);
     }
 
-    reply.header('Cache-Control', cacheControlFor(request, config.tileMaxAgeSeconds));
-    reply.header('ETag', tile.etag);
-    if (matchesIfNoneMatch(request, tile.etag)) return reply.code(304).send();
-    const body = tile.body;
-    if (!body) return reply.code(204).send();
-    reply.type(tile.contentType).header('Vary', 'Accept-Encoding');
-    if (body.length >= MIN_GZIP_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
+    let answer = answerTile(request, tile, config.tileMaxAgeSeconds);
+    if (!answer) {
       // Compressed once per cached tile, not once per request; zlib runs off the event loop.
-      const cached = tile;
-      cached.gzipped ??= gzip(body).then((gzipped) => (cached.gzippedBody = gzipped));
-      return reply.header('Content-Encoding', 'gzip').send(await cached.gzipped);
+      await gzipTile(tile);
+      answer = answerTile(request, tile, config.tileMaxAgeSeconds)!;
     }
-    return reply.send(body);
+    const { headers } = answer;
+    for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]!);
+    return reply.code(answer.status).send(answer.body);
   };
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
