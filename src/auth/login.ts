@@ -74,20 +74,32 @@ export async function verifyLogin(
   }
 
   if (!user || !matches || !user.password_hash || user.disabled_at) {
-    const failures = (user ? user.failed_logins : (strangerState?.failures ?? 0)) + 1;
-    const pause = lockSeconds(failures);
-    const pausedUntil = pause > 0 ? now + pause * 1000 : 0;
+    let failures: number;
     if (user) {
-      await store
+      // Counted in the store, not read and written back: attempts made at once (here or on
+      // another node) each count, so sending them in parallel does not dodge the pause.
+      const counted = await store
         .updateTable('users')
-        .set({
-          failed_logins: failures,
-          locked_until: pausedUntil > 0 ? new Date(pausedUntil).toISOString() : null,
-        })
+        .set((eb) => ({ failed_logins: eb('failed_logins', '+', 1) }))
         .where('id', '=', user.id)
-        .execute();
+        .returning('failed_logins')
+        .executeTakeFirst();
+      failures = counted?.failed_logins ?? user.failed_logins + 1;
+      const pause = lockSeconds(failures);
+      if (pause > 0) {
+        await store
+          .updateTable('users')
+          .set({ locked_until: new Date(now + pause * 1000).toISOString() })
+          .where('id', '=', user.id)
+          .execute();
+      }
     } else {
-      unknownEmailFailures.set(email, { failures, lockedUntil: pausedUntil });
+      failures = (strangerState?.failures ?? 0) + 1;
+      const pause = lockSeconds(failures);
+      unknownEmailFailures.set(email, {
+        failures,
+        lockedUntil: pause > 0 ? now + pause * 1000 : 0,
+      });
     }
     await audit('login.failed', { failures });
     return { ok: false, reason: 'invalid' };
