@@ -1,5 +1,9 @@
 import { afterEach, expect, it } from 'vitest';
-import { describeEachStore, type TestStore } from '../../test/support/metadata-store.js';
+import {
+  describeEachStore,
+  openTestStore,
+  type TestStore,
+} from '../../test/support/metadata-store.js';
 import { UserStore } from '../users/user-store.js';
 import { FREE_FAILED_LOGINS, verifyLogin } from './login.js';
 import { hashPassword } from './password.js';
@@ -50,4 +54,14 @@ describeEachStore('sign-in failures', (open) => {
     });
     expect(paused).toMatchObject({ ok: false, reason: 'locked' });
   });
+});
+
+it('counts every failed attempt at once for an address that is no user', async () => {
+  const testStore = await openTestStore('sqlite', null);
+  opened.push(testStore);
+  const email = `nobody-${Date.now()}@example.com`;
+  const attempt = () =>
+    verifyLogin(testStore.store, { email, password: 'whatever', ip: '127.0.0.1' });
+  await Promise.all(Array.from({ length: FREE_FAILED_LOGINS + 1 }, attempt));
+  expect(await attempt()).toMatchObject({ ok: false, reason: 'locked' });
 });

@@ -94,7 +94,8 @@ export async function verifyLogin(
           .execute();
       }
     } else {
-      failures = (strangerState?.failures ?? 0) + 1;
+      // Read again: other attempts may have counted while the hash ran.
+      failures = (unknownEmailFailures.get(email)?.failures ?? 0) + 1;
       const pause = lockSeconds(failures);
       unknownEmailFailures.set(email, {
         failures,
