@@ -31,6 +31,10 @@ export interface CreateOptions {
   maxZoom?: string;
   format?: string;
   geomColumn?: string;
+  spatialDataType?: string;
+  spatialDataColumn?: string;
+  aggregationExp?: string;
+  aggregationResLevel?: string;
   tileResolution?: string;
   maxFeatures?: string;
   overwrite?: boolean;
@@ -143,6 +147,10 @@ const FLAGS: Record<string, string> = {
   maxZoom: '--max-zoom',
   format: '--format',
   geomColumn: '--geom-column',
+  spatialDataType: '--spatial-data-type',
+  spatialDataColumn: '--spatial-data-column',
+  aggregationExp: '--aggregation-exp',
+  aggregationResLevel: '--aggregation-res-level',
   tileResolution: '--tile-resolution',
   maxFeatures: '--max-features',
 };
@@ -173,6 +181,10 @@ function creationParameters(target: string, options: CreateOptions): Record<stri
     maxZoom: options.maxZoom,
     format: options.format,
     geomColumn: options.geomColumn,
+    spatialDataType: options.spatialDataType,
+    spatialDataColumn: options.spatialDataColumn,
+    aggregationExp: options.aggregationExp,
+    aggregationResLevel: options.aggregationResLevel,
     tileResolution: options.tileResolution,
     maxFeatures: options.maxFeatures,
     overwrite: options.overwrite ? 'true' : undefined,
@@ -198,9 +210,12 @@ export async function createTilesetCommand(target: string, options: CreateOption
     ),
   );
   if (options.json) return printJson(result);
+  const isCells = result.scheme !== 'xyz';
   process.stdout.write(
-    `Tileset ${result.tileset} created: ${result.tileCount} ${result.format} tiles, ` +
-      `zoom ${result.minzoom} to ${result.maxzoom}, ${result.bytes} bytes.\n`,
+    `Tileset ${result.tileset} created: ${result.tileCount} ` +
+      `${isCells ? result.scheme : result.format} tiles, ` +
+      `${isCells ? 'resolution' : 'zoom'} ${result.minzoom} to ${result.maxzoom}, ` +
+      `${result.bytes} bytes.\n`,
   );
 }
 

@@ -25,6 +25,7 @@ import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
 import { buildTile } from './tiles/build-tile.js';
 import { parseTileCell } from './spatial-index/cells.js';
+import { tilesetReaderOf } from '../tilesets/tileset-reader.js';
 import { SPATIAL_TILE_CONTENT_TYPE, buildSpatialTile } from './spatial-index/spatial-source.js';
 import {
   DATA_CONTENT_TYPES,
@@ -206,9 +207,16 @@ export function registerMapsRoutes(
     );
   };
 
-  /** A tile of an h3 or quadbin source, named by its cell as CARTO's `{i}` templates do. */
-  const cellTileHandler = async (request: CellTileRequest, reply: FastifyReply) =>
-    onCurrentSource(request, (loaded) => sendCellTile(request, reply, loaded));
+  /**
+   * A tile of an h3 or quadbin source, named by its cell as CARTO's `{i}` templates do; a
+   * spatial-index tileset's tiles (`/tileset/{i}`) are read from its table.
+   */
+  const cellTileHandler = async (request: CellTileRequest, reply: FastifyReply) => {
+    if (request.params.type === 'tileset') {
+      return tilesetReaderOf(deps).sendCellTile(request, reply);
+    }
+    return onCurrentSource(request, (loaded) => sendCellTile(request, reply, loaded));
+  };
 
   const sendCellTile = async (
     request: CellTileRequest,

@@ -118,7 +118,9 @@ function sourceParameters(
 const SourceType = Type.String({
   minLength: 1,
   maxLength: 32,
-  description: '`table` or `query` (`tileset` has routes of its own; others answer 400)',
+  description:
+    '`table` or `query` (`tileset` has routes of its own, but for the cells of spatial-index ' +
+    'tilesets; others answer 400)',
   examples: ['table'],
 });
 
@@ -433,7 +435,9 @@ export const GET_CELL_TILE_SCHEMA = {
   description:
     "A tile of a spatial-index source, named by its cell as the TileJSON's `{i}` template " +
     'does: the cells `aggregationResLevel` resolutions below it, with `aggregationExp` as ' +
-    'their properties. 204 when the tile is empty.',
+    'their properties. 204 when the tile is empty. With `{type}` `tileset`, a stored tile of ' +
+    'an h3 or quadbin tileset (parameters `name`, `formatTiles` and `cache` of its TileJSON), ' +
+    'cached for a year with an ETag.',
   params: cellTileParams,
   querystring: Type.Object(
     sourceParameters(

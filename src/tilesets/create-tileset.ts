@@ -2,16 +2,19 @@
  * Builds a planned tileset: walks the tiles zoom by zoom from the source's bounds, building
  * each with the same code as on-demand tiles, skipping empty ones and everything under a
  * tile that no feature reaches, and writes them into a new table put in place at the end.
+ * Spatial-index tilesets take their tiles from spatial-tileset.ts.
  */
 import { quoteIdentifier } from '../maps/table-name.js';
 import { buildTile } from '../maps/tiles/build-tile.js';
 import { describeTileGrid } from '../maps/tiles/tile-grid.js';
 import type { TileSource } from '../maps/tiles/tile-query.js';
 import type { WarehouseDriver } from '../warehouses/driver.js';
+import { writeSpatialTiles } from './spatial-tileset.js';
 import { tilesetErrors } from './tileset-errors.js';
-import { buildTilesetMetadata } from './tileset-metadata.js';
+import { buildTilesetMetadata, type TilesetScheme } from './tileset-metadata.js';
 import type { TilesetOptions } from './tileset-options.js';
 import { planTileset, type TilesetLimits, type TilesetPlan } from './tileset-plan.js';
+import { DEFAULT_CONCURRENCY, forEachConcurrently, throwIfCancelled } from './tileset-steps.js';
 import { TilesetWriter } from './tileset-writer.js';
 import {
   childrenWithin,
@@ -33,6 +36,8 @@ export interface TilesetProgress {
 
 export interface TilesetResult {
   tileset: string;
+  /** `xyz` for vector tiles; `h3` or `quadbin` for cells, whose zooms are resolutions. */
+  scheme: TilesetScheme;
   format: string;
   minzoom: number;
   maxzoom: number;
@@ -49,8 +54,6 @@ export interface BuildOptions {
   signal?: AbortSignal;
   onProgress?: (progress: TilesetProgress) => void;
 }
-
-const DEFAULT_CONCURRENCY = 4;
 
 /**
  * Whether any source row's bounding box reaches the buffered tile: the index-friendly test
@@ -89,34 +92,48 @@ async function hasFeaturesUnder(
   return rows[0]?.found === true;
 }
 
-/** Runs `work` on every item, `concurrency` at a time; stops at the first error. */
-async function forEachConcurrently<T>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<void>,
+/** Builds and stores the vector tiles of `plan`, zoom by zoom from its first zoom down. */
+async function writeVectorTiles(
+  driver: WarehouseDriver,
+  plan: TilesetPlan,
+  writer: TilesetWriter,
+  options: BuildOptions,
+  progress: TilesetProgress,
+  report: () => void,
 ): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      try {
-        await work(item);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
+  const { inspection, source } = plan;
+  const { format, tileResolution, maxFeatures } = plan.options;
+  const tileSource: TileSource = {
+    fromSql: inspection.fromSql,
+    params: inspection.params,
+    geomColumn: source.spatialDataColumn,
+    properties: inspection.properties,
+    srid: inspection.srid,
   };
-  const workers = Array.from({ length: Math.min(concurrency, items.length) }, worker);
-  const results = await Promise.allSettled(workers);
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-}
-
-function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw tilesetErrors.cancelled();
+  let level = tilesOf(plan.ranges[0]!);
+  for (let i = 0; i < plan.ranges.length; i += 1) {
+    const deeper = plan.ranges.slice(i + 1);
+    const next: TileAddress[] = [];
+    progress.zoom = plan.ranges[i]!.z;
+    await forEachConcurrently(level, options.concurrency ?? DEFAULT_CONCURRENCY, async (tile) => {
+      throwIfCancelled(options.signal);
+      const built = await buildTile(
+        driver,
+        tileSource,
+        { ...tile, format, tileResolution, maxFeatures },
+        { timeoutMs: options.timeoutMs, signal: options.signal },
+      );
+      if (built.body) await writer.add(tile, built.body);
+      const descends =
+        deeper[0] !== undefined &&
+        (built.body !== null || (await hasFeaturesUnder(driver, plan, tile, options)));
+      if (descends) next.push(...childrenWithin(tile, deeper[0]!));
+      else progress.tilesDone += descendantCountWithin(tile, deeper);
+      progress.tilesDone += 1;
+      report();
+    });
+    level = next;
+  }
 }
 
 /** Builds every tile of `plan` into a new table and puts it in place under the target name. */
@@ -126,14 +143,7 @@ export async function buildTileset(
   options: BuildOptions,
 ): Promise<TilesetResult> {
   const { inspection, source } = plan;
-  const { format, tileResolution, maxFeatures, minZoom, maxZoom } = plan.options;
-  const tileSource: TileSource = {
-    fromSql: inspection.fromSql,
-    params: inspection.params,
-    geomColumn: source.spatialDataColumn,
-    properties: inspection.properties,
-    srid: inspection.srid,
-  };
+  const { format, minZoom, maxZoom, maxFeatures } = plan.options;
   const progress: TilesetProgress = {
     phase: 'tiling',
     zoom: minZoom,
@@ -151,30 +161,8 @@ export async function buildTileset(
   throwIfCancelled(options.signal);
   const writer = await TilesetWriter.open(driver, plan.target, options.timeoutMs);
   try {
-    let level = tilesOf(plan.ranges[0]!);
-    for (let i = 0; i < plan.ranges.length; i += 1) {
-      const deeper = plan.ranges.slice(i + 1);
-      const next: TileAddress[] = [];
-      progress.zoom = plan.ranges[i]!.z;
-      await forEachConcurrently(level, options.concurrency ?? DEFAULT_CONCURRENCY, async (tile) => {
-        throwIfCancelled(options.signal);
-        const built = await buildTile(
-          driver,
-          tileSource,
-          { ...tile, format, tileResolution, maxFeatures },
-          { timeoutMs: options.timeoutMs, signal: options.signal },
-        );
-        if (built.body) await writer.add(tile, built.body);
-        const descends =
-          deeper[0] !== undefined &&
-          (built.body !== null || (await hasFeaturesUnder(driver, plan, tile, options)));
-        if (descends) next.push(...childrenWithin(tile, deeper[0]!));
-        else progress.tilesDone += descendantCountWithin(tile, deeper);
-        progress.tilesDone += 1;
-        report(writer);
-      });
-      level = next;
-    }
+    const writeTiles = inspection.spatialIndex ? writeSpatialTiles : writeVectorTiles;
+    await writeTiles(driver, plan, writer, options, progress, () => report(writer));
 
     throwIfCancelled(options.signal);
     progress.phase = 'committing';
@@ -197,6 +185,7 @@ export async function buildTileset(
     report(writer);
     return {
       tileset: plan.options.target,
+      scheme: metadata.scheme ?? 'xyz',
       format,
       minzoom: minZoom,
       maxzoom: maxZoom,

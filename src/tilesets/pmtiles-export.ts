@@ -6,6 +6,7 @@ import { parseTableName } from '../maps/table-name.js';
 import type { WarehouseDriver } from '../warehouses/driver.js';
 import { PmtilesWriter, tileIdOf } from './pmtiles-writer.js';
 import { tilesetErrors } from './tileset-errors.js';
+import { schemeOfTileset } from './tileset-metadata.js';
 import { TilesetTable } from './tileset-table.js';
 
 /** Tiles read from the warehouse per statement. */
@@ -34,6 +35,8 @@ export async function exportTilesetToPmtiles(
 ): Promise<PmtilesExportResult> {
   const table = new TilesetTable(driver, name, parseTableName(name), options.timeoutMs);
   const metadata = await table.readMetadata(options.signal);
+  const scheme = schemeOfTileset(metadata);
+  if (scheme !== 'xyz') throw tilesetErrors.exportNeedsVectorTiles(name, scheme);
   if (metadata.format !== 'mvt') throw tilesetErrors.exportNeedsMvt(name);
   const tiles = (await table.listTiles(options.signal))
     .map((tile) => ({ ...tile, id: tileIdOf(tile.z, tile.x, tile.y) }))

@@ -27,7 +27,11 @@ export const tilesetErrors = {
       { hint: 'Lower maxZoom, or tile a smaller area' },
     ),
   emptySource: () =>
-    new ApiError(400, 'tileset_source_empty', 'The source has no rows with a usable geometry'),
+    new ApiError(
+      400,
+      'tileset_source_empty',
+      'The source has no rows with a usable geometry (or, for h3 and quadbin, a cell)',
+    ),
   /** PMTiles has no tile type for CARTO's binary tiles. */
   exportNeedsMvt: (name: string) =>
     new ApiError(
@@ -35,6 +39,13 @@ export const tilesetErrors = {
       'tileset_export_unsupported',
       `Tileset '${name}' holds CARTO binary tiles; PMTiles archives hold Mapbox Vector Tiles ` +
         'only. Create the tileset with format mvt to export it.',
+    ),
+  /** PMTiles has no tile type for CARTO's spatial-index tiles either. */
+  exportNeedsVectorTiles: (name: string, scheme: string) =>
+    new ApiError(
+      400,
+      'tileset_export_unsupported',
+      `Tileset '${name}' holds ${scheme} cells; PMTiles archives hold Mapbox Vector Tiles only`,
     ),
   jobNotFound: (id: string) =>
     new ApiError(404, 'tileset_job_not_found', `Tileset job '${id}' not found`),

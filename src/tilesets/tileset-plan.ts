@@ -8,6 +8,7 @@ import { readSourceDefinition, type SourceDefinition } from '../maps/source-defi
 import { inspectSource, type SourceInspection } from '../maps/source-inspector.js';
 import { parseTableName, quoteTableName, type TableName } from '../maps/table-name.js';
 import type { WarehouseDriver } from '../warehouses/driver.js';
+import { planSpatialResolutions } from './spatial-tileset.js';
 import { tilesetErrors } from './tileset-errors.js';
 import { DEFAULT_MAX_ZOOM_CAP, MAX_TILESET_ZOOM, type TilesetOptions } from './tileset-options.js';
 import { TilesetTable } from './tileset-table.js';
@@ -38,7 +39,9 @@ export interface TilesetPlan {
   target: TableName;
   /** Whether the target exists (as a tileset; anything else was refused). */
   replacesTileset: boolean;
+  /** The tiles of each zoom a vector tileset may hold; none for a spatial-index tileset. */
   ranges: TileRange[];
+  /** At most this many tiles (vector); exactly this many (spatial-index). */
   estimatedTiles: number;
 }
 
@@ -48,6 +51,7 @@ function sourceDefinitionOf(connection: string, options: TilesetOptions): Source
     spatialDataColumn: options.spatialDataColumn,
     tileResolution: String(options.tileResolution),
     formatTiles: options.format,
+    ...options.spatialIndex,
   };
   const { source } = options;
   return source.type === 'table'
@@ -145,6 +149,17 @@ export async function planTileset(
   });
   if (inspection.rowCount === 0 || inspection.bounds === null) throw tilesetErrors.emptySource();
   const bounds = inspection.bounds;
+  const common = { source, inspection, bounds, target, replacesTileset };
+  if (inspection.spatialIndex) {
+    const { maxZoom, estimatedTiles } = await planSpatialResolutions(
+      driver,
+      source,
+      inspection.spatialIndex,
+      options,
+      limits,
+    );
+    return { ...common, options: { ...options, maxZoom }, ranges: [], estimatedTiles };
+  }
 
   const maxZoom =
     options.maxZoom ??
@@ -154,12 +169,8 @@ export async function planTileset(
     throw tilesetErrors.tooManyTiles(estimatedTiles, limits.maxTiles);
   }
   return {
+    ...common,
     options: { ...options, maxZoom },
-    source,
-    inspection,
-    bounds,
-    target,
-    replacesTileset,
     ranges: tileRangesOf(bounds, options.minZoom, maxZoom),
     estimatedTiles,
   };

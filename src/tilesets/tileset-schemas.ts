@@ -94,7 +94,8 @@ export const GET_TILESET_TILE_SCHEMA = {
   summary: 'Get a tile of a tileset',
   description:
     "A stored tile, from the TileJSON's `tiles` template. 204 for a tile without features or " +
-    'outside the zoom range; tiles carry an ETag.',
+    'outside the zoom range; tiles carry an ETag. Spatial-index tilesets are tiled by cell ' +
+    '(`/tileset/{i}`, the `{type}/{index}` operation of the Maps API); here they answer 400.',
   params: tilePathParams(),
   querystring: Type.Object({
     name: TilesetName,
@@ -136,6 +137,7 @@ const TilesetJob = Type.Object(
       Type.Object(
         {
           tileset: Type.String(),
+          scheme: literals(['xyz', 'h3', 'quadbin']),
           format: TileFormat,
           minzoom: Type.Integer(),
           maxzoom: Type.Integer(),
@@ -183,6 +185,28 @@ const NewTileset = Type.Object(
       Type.String({ description: "The source's geometry column (`geom`); `geomColumn` too" }),
     ),
     geomColumn: Type.Optional(Type.String({ description: 'The geometry column (the CLI name)' })),
+    spatialDataType: Type.Optional(
+      literals(['geo', 'h3', 'h3int', 'quadbin'], {
+        description:
+          '`geo` (the default): a vector tileset of a geometry column; `h3`, `h3int` or ' +
+          '`quadbin`: a spatial-index tileset of a cell column (`h3` or `quadbin` by default), ' +
+          'whose zooms are tile resolutions',
+      }),
+    ),
+    aggregationExp: Type.Optional(
+      Type.String({
+        description: 'Spatial-index tilesets: the select list aggregating the cells of a cell',
+        examples: ['sum(population) AS population'],
+      }),
+    ),
+    aggregationResLevel: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Spatial-index tilesets: cell levels below a tile (4 for h3 up to 8, 6 for quadbin ' +
+          'up to 12)',
+      }),
+    ),
     tileResolution: Type.Optional(TileResolution),
 
     maxFeatures: Type.Optional(
@@ -215,9 +239,10 @@ export const CREATE_TILESET_JOB_SCHEMA = {
   operationId: 'createTilesetJob',
   summary: 'Create a tileset',
   description:
-    'Plans a tileset of a table or query source and builds it in the background, one job at ' +
-    'a time per server (a Graticule extension; Editors and Admins). Answers the job; poll it ' +
-    'until it ends. Jobs live in memory: a restart forgets them.',
+    'Plans a tileset of a table or query source (geometries, or h3 or quadbin cells) and ' +
+    'builds it in the background, one job at a time per server (a Graticule extension; ' +
+    'Editors and Admins). Answers the job; poll it until it ends. Jobs live in memory: a ' +
+    'restart forgets them.',
   params: connectionPathParams(),
   body: NewTileset,
   response: { 201: { ...TilesetJob, description: 'The job, pending or running' } },

@@ -47,6 +47,8 @@ function requiredText(params: Record<string, unknown>, name: string): string {
 function mapsSource(type: string | undefined, params: Record<string, unknown>): RequestedSource {
   if (type === 'table') return requestedTable(requiredText(params, 'name'), 'name');
   if (type === 'query') return requestedQuery(requiredText(params, 'q'));
+  // A spatial-index tileset's cells (`/tileset/{i}`): the tileset is a table.
+  if (type === 'tileset') return requestedTable(requiredText(params, 'name'), 'name');
   throw errors.forbidden(`API access tokens may not use '${type}' sources`);
 }
 
