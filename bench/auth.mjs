@@ -28,8 +28,6 @@ import { BenchClient, issueToken, tokenRequestBody } from './lib/http-client.mjs
 import { CLIENT_ID, CLIENT_SECRET, MAIN_JS, scanServerLog, stopServer } from './lib/server.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-// The token lifetime the server runs with (its default), for the in-process TokenService.
-const TOKEN_TTL_SECONDS = 86_400;
 /** Answers 400 right after the bearer token verified: the route's own work is nil. */
 const AUTH_ONLY_PATH = '/v3/sql/jobs?status=none';
 
@@ -109,7 +107,6 @@ async function measureServer(dataDir, logPath) {
     const verification = await measureVerification(keys, fixtures, {
       durationMs: settings.microSeconds * 1000,
       pool: signing.pool,
-      ttlSeconds: TOKEN_TTL_SECONDS,
     });
     const requests = httpRequests(fixtures);
     const http = await measureHttp(server, requests, signing.pool);

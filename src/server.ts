@@ -146,7 +146,7 @@ export async function startServer(
 
     let issuer = config.publicUrl ? `${config.publicUrl}/` : '';
     const applications = new ApplicationStore(store);
-    const tokens = new TokenService(keyRing.current, () => issuer, config.tokenTtlSeconds);
+    const tokens = new TokenService(keyRing.current, () => issuer);
     const directory = new IdentityDirectory(store);
     await directory.refresh();
     directory.watch(config.identityRefreshSeconds * 1000, (error) =>

@@ -358,6 +358,27 @@ const ROWS: Row[] = [
     viewer: 403,
   }),
   controlList('GET /v3/account/audit', '/v3/account/audit', ['application', 'user'], 403),
+  controlList('GET /v3/account/invitations', '/v3/account/invitations', ['invitation'], 403),
+  control('POST /v3/account/invitations', '/v3/account/invitations', 201, {
+    body: () => ({ email: uniqueEmail('matrix-invitee'), role: 'viewer' }),
+    other: 201,
+    viewer: 403,
+  }),
+  control(
+    'DELETE /v3/account/invitations/:invitationId',
+    '/v3/account/invitations/{doomedInvitation}',
+    204,
+    { viewer: 403 },
+  ),
+  controlList(
+    'GET /v3/account/tokens',
+    '/v3/account/tokens',
+    ['grantedToken', 'ungrantedToken'],
+    403,
+  ),
+  control('DELETE /v3/account/tokens/:tokenId', '/v3/account/tokens/{adminDoomedToken}', 204, {
+    viewer: 403,
+  }),
 ];
 
 interface Answer {
@@ -521,6 +542,17 @@ beforeAll(async () => {
     allowed_apis: ['sql'],
   });
   ids.doomedToken = doomedToken.id;
+  const adminDoomedToken = await ok(owner, 'POST', '/v3/tokens', {
+    name: 'matrix doomed by an admin',
+    grants: [{ connection_name: 'carto_dw', source: 'demo.countries' }],
+    allowed_apis: ['maps'],
+  });
+  ids.adminDoomedToken = adminDoomedToken.id;
+
+  // Invitations: one to list, one to revoke.
+  const invite = () => ({ email: uniqueEmail('matrix-invitation'), role: 'editor' });
+  ids.invitation = (await ok(owner, 'POST', '/v3/account/invitations', invite())).id;
+  ids.doomedInvitation = (await ok(owner, 'POST', '/v3/account/invitations', invite())).id;
 
   // Saved maps.
   ids.privateMap = (await ok(owner, 'POST', '/v3/maps', mapBody())).id;

@@ -42,7 +42,7 @@ async function signWithServerKey(claims: Record<string, unknown>, expiresAt: num
   database.close();
   const key = await importJWK(JSON.parse(row.private_jwk) as JWK, 'RS256');
   return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: row.kid })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: row.kid })
     .setIssuer(`${baseUrl}/`)
     .setSubject(clientId)
     .setIssuedAt(expiresAt - 3600)

@@ -104,7 +104,7 @@ async function signOAuthToken(permissions: string[]): Promise<string> {
     gty: 'client-credentials',
     azp: subject,
   })
-    .setProtectedHeader({ alg: 'RS256', kid: row.kid })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: row.kid })
     .setIssuer(`${baseUrl}/`)
     .setSubject(subject)
     .setAudience(['carto-cloud-native-api'])

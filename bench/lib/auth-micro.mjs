@@ -183,7 +183,7 @@ export async function measureSigning(keys, template, { durationMs, poolSize }) {
 }
 
 /** Verification figures, each beside the jose call it wraps. */
-export async function measureVerification(keys, fixtures, { durationMs, pool, ttlSeconds }) {
+export async function measureVerification(keys, fixtures, { durationMs, pool }) {
   const { TokenService } = await fromDist('auth/token-service.js');
   const { ApiTokenService } = await fromDist('tokens/api-token-service.js');
   const issuer = fixtures.machineClaims.iss;
@@ -197,7 +197,7 @@ export async function measureVerification(keys, fixtures, { durationMs, pool, tt
   const joseVerify = (token) => jwtVerify(token, keySet, verifyOptions);
   await measureOps((i) => joseVerify(pool[i]), { limit: warm });
   const joseRs256 = await measureOps((i) => joseVerify(pool[warm + i]), { limit: timed });
-  const missService = new TokenService(keys.signingKeys, () => issuer, ttlSeconds);
+  const missService = new TokenService(keys.signingKeys, () => issuer);
   const withDirectory = await attachIdentityDirectory(missService, keys.store);
   // Each fresh token is checked by the service and, in alternating blocks, by node:crypto's
   // bare RSA verify on the same bytes: the floor, measured beside it in the same seconds.
@@ -213,7 +213,7 @@ export async function measureVerification(keys, fixtures, { durationMs, pool, tt
     { from: warm, to: pool.length },
   );
   const serviceMiss = missBesideFloor.service;
-  const hitService = new TokenService(keys.signingKeys, () => issuer, ttlSeconds);
+  const hitService = new TokenService(keys.signingKeys, () => issuer);
   await attachIdentityDirectory(hitService, keys.store);
   const serviceHit = await measureOps(() => hitService.verify(fixtures.machineToken), {
     durationMs,

@@ -16,6 +16,9 @@ export type AuditEvent =
   | 'user.created'
   | 'user.updated'
   | 'user.deleted'
+  | 'invitation.created'
+  | 'invitation.revoked'
+  | 'invitation.accepted'
   | 'signing_key.rotated';
 
 export interface AuditEntry {

@@ -106,6 +106,33 @@ function limiter(
   };
 }
 
+/**
+ * Sends a page of the sign-in family (the sign-in form, the invitation page): never cached or
+ * framed, no script, nothing loaded from elsewhere.
+ */
+export function sendSignInPage(reply: FastifyReply, status: number, html: string) {
+  return (
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('Cache-Control', 'no-store')
+      .header('X-Frame-Options', 'DENY')
+      // No `form-action`: browsers apply it to the redirects after the form is sent, and those
+      // end at the application's callback URL, on another origin.
+      .header(
+        'Content-Security-Policy',
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+      )
+      .send(html)
+  );
+}
+
+/** What the OAuth routes share with other sign-in pages. */
+export interface SignInRoutes {
+  /** The sign-in form's per-address rate limit, as a pre-handler. */
+  signInRateLimit: (request: FastifyRequest) => Promise<void>;
+}
+
 /** How many whole minutes a paused sign-in has to wait. */
 const minutes = (pause: { retryAfterSeconds: number }) => Math.ceil(pause.retryAfterSeconds / 60);
 
@@ -137,10 +164,10 @@ function requestingClient(request: FastifyRequest): string {
 export async function registerOAuthRoutes(
   app: FastifyInstance,
   deps: OAuthDependencies,
-): Promise<void> {
+): Promise<SignInRoutes | undefined> {
   const store = deps.store;
   const signingKeys = deps.signingKeys;
-  if (!store || !signingKeys) return;
+  if (!store || !signingKeys) return undefined;
 
   // One server per issuer and key set: the issuer is known once the port is, and a key
   // rotation brings a new set.
@@ -314,26 +341,15 @@ export async function registerOAuthRoutes(
         .header('Cache-Control', 'no-store')
         .send(oauthErrorPage('invalid_request', 'This sign-in has expired; start again.'));
     }
-    return (
-      reply
-        .code(form.status ?? 200)
-        .type('text/html; charset=utf-8')
-        .header('Cache-Control', 'no-store')
-        .header('X-Frame-Options', 'DENY')
-        // No `form-action`: browsers apply it to the redirects after the form is sent, and those
-        // end at the application's callback URL, on another origin.
-        .header(
-          'Content-Security-Policy',
-          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-        )
-        .send(
-          loginPage({
-            action: loginPath(request.params.uid),
-            applicationName: clientName || 'your application',
-            ...(form.email !== undefined && { email: form.email }),
-            ...(form.error !== undefined && { error: form.error }),
-          }),
-        )
+    return sendSignInPage(
+      reply,
+      form.status ?? 200,
+      loginPage({
+        action: loginPath(request.params.uid),
+        applicationName: clientName || 'your application',
+        ...(form.email !== undefined && { email: form.email }),
+        ...(form.error !== undefined && { error: form.error }),
+      }),
     );
   };
   app.get<{ Params: { uid: string } }>(
@@ -438,4 +454,5 @@ export async function registerOAuthRoutes(
     if (returnTo !== undefined) target.set('post_logout_redirect_uri', returnTo);
     return reply.redirect(`/oidc/logout?${target.toString()}`, 302);
   });
+  return { signInRateLimit: loginPerIp };
 }

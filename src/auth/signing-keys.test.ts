@@ -166,11 +166,12 @@ describe('RS256 token verifier', () => {
 });
 
 describe('protected header reading', () => {
-  it('reads alg, kid and critical extensions, and nothing from what is not a header', () => {
+  it('reads alg, kid, typ and critical extensions, and nothing from what is not a header', () => {
     const token = signJws({ ...goodHeader(), crit: ['x'], x: 1 }, goodClaims());
     expect(readProtectedHeader(token)).toEqual({
       alg: 'RS256',
       kid: keys.current.kid,
+      typ: 'at+jwt',
       hasCrit: true,
     });
     expect(readProtectedHeader('.a.b')).toBeUndefined();

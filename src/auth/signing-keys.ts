@@ -158,6 +158,8 @@ export async function signingKeysVersion(store: Store): Promise<string> {
 export interface ProtectedHeader {
   alg?: unknown;
   kid?: unknown;
+  /** The token's media type: `at+jwt` on the OAuth server's access tokens (RFC 9068). */
+  typ?: unknown;
   /** Whether it names critical extensions, none of which are understood here. */
   hasCrit: boolean;
 }
@@ -181,8 +183,8 @@ export function readProtectedHeader(token: string): ProtectedHeader | undefined 
   let header = knownHeaders.get(segment);
   if (header === undefined) {
     try {
-      const { alg, kid, crit } = decodeProtectedHeader({ protected: segment });
-      header = { alg, kid, hasCrit: crit !== undefined };
+      const { alg, kid, typ, crit } = decodeProtectedHeader({ protected: segment });
+      header = { alg, kid, typ, hasCrit: crit !== undefined };
     } catch {
       header = null;
     }

@@ -73,7 +73,7 @@ afterAll(async () => {
 
 describe('TokenService.verify', () => {
   it('admits a fresh token, then answers the same principal from memory', async () => {
-    const service = new TokenService(keys, () => ISSUER, 3600);
+    const service = new TokenService(keys, () => ISSUER);
     const token = signJws(header(), machineClaims());
     const expected = {
       kind: 'machine',
@@ -88,7 +88,7 @@ describe('TokenService.verify', () => {
   });
 
   it('never takes a token sharing a remembered signature but not its content', async () => {
-    const service = new TokenService(keys, () => ISSUER, 3600);
+    const service = new TokenService(keys, () => ISSUER);
     const token = signJws(header(), machineClaims());
     await service.verify(token);
     const [encodedHeader, payload, signature] = token.split('.') as [string, string, string];
@@ -111,8 +111,24 @@ describe('TokenService.verify', () => {
     expect(await outcome(service, token)).toBe('admitted');
   });
 
+  it('refuses a signed token whose header does not type it an access token, with 401', async () => {
+    const service = new TokenService(keys, () => ISSUER);
+    const { typ: _typ, ...untyped } = header();
+    const idTokenLike = { ...header(), typ: 'JWT' };
+    for (const signedHeader of [idTokenLike, untyped, { ...header(), typ: 'at+jwt+x' }]) {
+      const token = signJws(signedHeader, machineClaims());
+      expect(await outcome(service, token)).toBe(
+        "Invalid token: the token is not an access token (its 'typ' is not 'at+jwt')",
+      );
+      expect(service.peekAccount(token)).toBeUndefined();
+    }
+
+    const mediaType = signJws({ ...header(), typ: 'application/AT+JWT' }, machineClaims());
+    expect(await outcome(service, mediaType)).toBe('admitted');
+  });
+
   it('stops admitting a remembered token once it expires', async () => {
-    const service = new TokenService(keys, () => ISSUER, 3600);
+    const service = new TokenService(keys, () => ISSUER);
     const expSeconds = Math.floor(Date.now() / 1000) + 2;
     const token = signJws(header(), machineClaims({ exp: expSeconds }));
     expect(await outcome(service, token)).toBe('admitted');
@@ -122,7 +138,7 @@ describe('TokenService.verify', () => {
 
   it('forgets remembered tokens when the keys change, checks the issuer on every use', async () => {
     let issuer = ISSUER;
-    const service = new TokenService(keys, () => issuer, 3600);
+    const service = new TokenService(keys, () => issuer);
     const token = signJws(header(), machineClaims());
     expect(await outcome(service, token)).toBe('admitted');
 
@@ -144,7 +160,7 @@ describe('TokenService.verify', () => {
 
   it('looks for new keys once when a token names an unknown one', async () => {
     const otherStore = await openStore(path.join(scratch, 'rotated'));
-    const service = new TokenService(await loadSigningKeys(otherStore), () => ISSUER, 3600);
+    const service = new TokenService(await loadSigningKeys(otherStore), () => ISSUER);
     await otherStore.destroy();
     let lookups = 0;
     service.onUnknownKey = async () => {
@@ -157,7 +173,7 @@ describe('TokenService.verify', () => {
   });
 
   it('answers copies: changing one answer changes no later one', async () => {
-    const service = new TokenService(keys, () => ISSUER, 3600);
+    const service = new TokenService(keys, () => ISSUER);
     const token = signJws(header(), machineClaims());
     const first = await service.verify(token);
     first.permissions.push('write:tokens');
@@ -168,7 +184,7 @@ describe('TokenService.verify', () => {
   });
 
   it('with the directory, narrows permissions to the role and refuses unknown apps', async () => {
-    const service = new TokenService(keys, () => ISSUER, 3600);
+    const service = new TokenService(keys, () => ISSUER);
     const directory = new IdentityDirectory(store);
     await directory.refresh();
     service.useIdentityDirectory(directory);

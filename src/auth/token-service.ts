@@ -99,7 +99,6 @@ export class TokenService {
     private keys: SigningKeys,
     /** Read per call: the issuer URL is known only once the server listens (port 0). */
     private readonly issuer: () => string,
-    private readonly ttlSeconds: number,
   ) {}
 
   useApiTokenVerifier(verifier: ApiTokenVerifier): void {
@@ -191,10 +190,18 @@ export class TokenService {
     return copyOf(verified.principal);
   }
 
-  /** Signature, algorithm, key, issuer, audience, `exp` and `nbf`, then the principal. */
+  /**
+   * Signature, algorithm, key, issuer, audience, `exp` and `nbf`, that it is an access token,
+   * then the principal.
+   */
   private verifySignedToken(token: string, header: ProtectedHeader | undefined): VerifiedToken {
     const issuer = this.issuer();
     const payload = this.verifierFor(issuer)(token, header);
+    // The OAuth server signs its ID tokens with the same keys, and an application whose client
+    // id equals the API audience would get ID tokens that pass every check above.
+    if (!isAccessTokenType(header?.typ)) {
+      throw errors.tokenInvalid(`the token is not an access token (its 'typ' is not 'at+jwt')`);
+    }
     const accountId = payload[ACCOUNT_ID_CLAIM];
     if (typeof accountId !== 'string' || typeof payload.sub !== 'string') {
       throw errors.tokenInvalid('the token has no account');
@@ -233,6 +240,16 @@ export class TokenService {
   }
 
   private verifier: { issuer: string; keys: SigningKeys; verify: TokenVerifier } | undefined;
+}
+
+/** The `typ` of JWT access tokens (RFC 9068 §2.1), which the OAuth server puts on them. */
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** Whether a header's `typ` names an access token; media types compare without case. */
+function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase();
+  return type === ACCESS_TOKEN_TYPE || type === `application/${ACCESS_TOKEN_TYPE}`;
 }
 
 function isRejected(error: unknown, reason: TokenRejection): boolean {

@@ -5,6 +5,29 @@ import { printJson, printTable } from './cli-context.js';
 
 interface TokenOptions extends ApiOptions {
   json?: boolean;
+  /** Every token of the account, whoever created it (admins). */
+  all?: boolean;
+}
+
+/** A token of the account as its admins list it, with its creator. */
+interface AccountTokenView extends ApiTokenView {
+  created_by: string;
+  creator_kind: string;
+  creator_email: string | null;
+}
+
+/** One of the account's tokens by id, else by name (admins). */
+async function findAccountToken(api: ApiClient, key: string): Promise<AccountTokenView> {
+  const page = await api.json<{ data: AccountTokenView[] }>('GET', '/v3/account/tokens');
+  const byId = page.data.find((token) => token.id === key);
+  if (byId) return byId;
+  // Names are unique per creator only: a name several creators use must be given as an id.
+  const named = page.data.filter((token) => token.name === key);
+  if (named.length > 1) {
+    throw new RemoteError(`${named.length} tokens are named '${key}'; give the token id`);
+  }
+  if (!named[0]) throw new RemoteError(`no token of the account with the id or name '${key}'`, 404);
+  return named[0];
 }
 
 interface ChangeOptions extends TokenOptions {
@@ -110,7 +133,9 @@ GRATICULE_CLIENT_SECRET (or a user's token), not an API access token.
 Examples:
   $ graticule tokens create --grant carto_dw:demo.countries --api maps \\
       --referer https://maps.example.com --expires 2030-12-31
-  $ graticule tokens list --json`,
+  $ graticule tokens list --json
+  $ graticule tokens list --all        # every token of the account (admins)
+  $ graticule tokens delete tk_5bf6fb5510e93375 --all`,
     );
 
   addApiOptions(
@@ -154,9 +179,24 @@ Example:
     tokens
       .command('list')
       .description('list the tokens you created (never the token strings)')
+      .option('--all', 'every token of the account, with who created it (admins)')
       .option('--json', 'print JSON'),
   ).action(async (options: TokenOptions) => {
     const api = await ApiClient.fromOptions(options);
+    if (options.all) {
+      const all = await api.json<{ data: AccountTokenView[] }>('GET', '/v3/account/tokens');
+      if (options.json) return printJson(all.data);
+      const rows = all.data.map((token) => ({
+        ...token,
+        apis: token.allowed_apis.join(','),
+        creator:
+          token.creator_kind === 'public_map'
+            ? '(public map)'
+            : (token.creator_email ?? token.created_by),
+        expires: token.expiration_date ?? 'never',
+      }));
+      return printTable(rows, ['id', 'name', 'apis', 'creator', 'expires']);
+    }
     const page = await api.json<{ data: ApiTokenView[] }>('GET', '/v3/tokens');
     if (options.json) return printJson(page.data);
     const rows = page.data.map((token) => ({
@@ -203,9 +243,17 @@ Example:
     tokens
       .command('delete <token>')
       .description('revoke a token, by id, name or token string; it stops working at once')
+      .option('--all', 'any token of the account by id or name, whoever created it (admins)')
       .option('--json', 'print JSON'),
   ).action(async (key: string, options: TokenOptions) => {
     const api = await ApiClient.fromOptions(options);
+    if (options.all) {
+      const token = await findAccountToken(api, key);
+      await api.request('DELETE', `/v3/account/tokens/${encodeURIComponent(token.id)}`);
+      if (options.json) return printJson({ id: token.id, name: token.name, deleted: true });
+      process.stdout.write(`Token ${token.id} (${token.name}) deleted.\n`);
+      return;
+    }
     // Looked up first, so the answer names the token by id even when given its string.
     const token = await findToken(api, key);
     await api.request('DELETE', tokenPath(token.id));

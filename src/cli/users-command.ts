@@ -2,7 +2,29 @@ import { Command } from 'commander';
 import type { Actor } from '../users/caller.js';
 import type { Store } from '../store/store.js';
 import type { UserService, UserView } from '../users/user-service.js';
+import type { InvitationService } from '../invitations/invitation-service.js';
 import { CliError, printJson, printTable, withCliContext, type CliContext } from './cli-context.js';
+
+/** The invitations service, loaded when a command runs. */
+async function invitationsOf(store: Store): Promise<InvitationService> {
+  const { InvitationService } = await import('../invitations/invitation-service.js');
+  return new InvitationService(store);
+}
+
+/**
+ * The base URL of invitation links: the server's public URL, else the address a command next
+ * to the server reaches it at (with a warning: people elsewhere may not reach that).
+ */
+async function invitationBaseUrl(cli: CliContext): Promise<string> {
+  if (cli.config.publicUrl) return cli.config.publicUrl;
+  const { resolveBaseUrl } = await import('./api-client.js');
+  const url = await resolveBaseUrl();
+  process.stderr.write(
+    `GRATICULE_PUBLIC_URL is not set: the link names ${url}; set it to the address people ` +
+      'reach the server at.\n',
+  );
+  return url;
+}
 
 /** The users service, loaded when a command runs rather than when the command tree is built. */
 async function usersOf(store: Store): Promise<UserService> {
@@ -67,7 +89,8 @@ export function usersCommand(): Command {
     `
 Examples:
   $ graticule users add dev@example.com --role editor
-  $ graticule users set-password admin@graticule.local --password-stdin`,
+  $ graticule users set-password admin@graticule.local --password-stdin
+  $ graticule users invite new.colleague@example.com --role viewer`,
   );
   const accountOption = ['--account <id>', 'account id (default: the first account)'] as const;
 
@@ -156,6 +179,57 @@ Examples:
       );
       if (options.json) return printJson({ user, removed: true });
       process.stdout.write(`User ${user} removed.\n`);
+    });
+
+  users
+    .command('invite <email>')
+    .description('invite someone by e-mail: prints a link to pass on, valid for 7 days')
+    .requiredOption('--role <role>', 'admin, editor or viewer')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (email: string, options: AccountOption & { role: string }) => {
+      const invitation = await withCliContext(async (cli) =>
+        (await invitationsOf(cli.store)).create(
+          await cliActor(cli, options.account),
+          { email, role: options.role },
+          await invitationBaseUrl(cli),
+        ),
+      );
+      if (options.json) return printJson(invitation);
+      process.stdout.write(
+        `Invitation ${invitation.id} for ${invitation.email} as ${invitation.role}, valid ` +
+          `until ${invitation.expires_at}. Pass on this link (shown this once):\n` +
+          `${invitation.invitation_url}\n`,
+      );
+    });
+
+  users
+    .command('invitations')
+    .description("list an account's pending invitations")
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (options: AccountOption) => {
+      const rows = await withCliContext(async (cli) =>
+        (await invitationsOf(cli.store)).list(await cli.accountId(options.account)),
+      );
+      if (options.json) return printJson(rows);
+      printTable(
+        rows.map((row) => ({ ...row, expires: row.expires_at })),
+        ['id', 'email', 'role', 'expires'],
+      );
+    });
+
+  users
+    .command('uninvite <invitation>')
+    .description('revoke a pending invitation (its id): its link stops working')
+    .option(...accountOption)
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: AccountOption) => {
+      await withCliContext(async (cli) =>
+        (await invitationsOf(cli.store)).revoke(await cliActor(cli, options.account), id),
+      );
+      if (options.json) return printJson({ id, revoked: true });
+      process.stdout.write(`Invitation ${id} revoked.\n`);
     });
 
   return users;

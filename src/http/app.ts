@@ -33,6 +33,9 @@ import { registerWidgetRoutes } from '../widgets/widget-routes.js';
 import { registerStatsRoutes } from '../stats/stats-routes.js';
 import type { ApiTokenService } from '../tokens/api-token-service.js';
 import { registerTokenRoutes } from '../tokens/token-routes.js';
+import { registerAccountTokenRoutes } from '../tokens/account-token-routes.js';
+import { registerInvitationRoutes } from '../invitations/invitation-routes.js';
+import { registerInvitationPageRoutes } from '../invitations/invitation-page-routes.js';
 import { enforceApiTokenAccess } from '../tokens/token-enforcement.js';
 import { registerPreviewRoutes } from '../preview/preview-routes.js';
 import { registerWebUiRoutes } from '../web-ui/web-ui-routes.js';
@@ -276,7 +279,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const ready = deps.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'starting' });
   });
-  await registerOAuthRoutes(app, deps);
+  const signIn = await registerOAuthRoutes(app, deps);
+  if (signIn && deps.store) {
+    registerInvitationPageRoutes(app, { store: deps.store, issuer: deps.issuer, signIn });
+  }
   registerPreviewRoutes(app, deps);
   await registerWebUiRoutes(app, deps);
 
@@ -291,6 +297,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (deps.connectionService) registerConnectionRoutes(v3, deps.connectionService);
     if (deps.apiTokens) registerTokenRoutes(v3, deps.apiTokens);
     if (deps.store) registerAccountRoutes(v3, deps.store);
+    if (deps.store) registerInvitationRoutes(v3, deps.store, deps.issuer);
+    if (deps.store && deps.apiTokens) registerAccountTokenRoutes(v3, deps.store, deps.apiTokens);
   });
   // Saved maps check tokens themselves: `/v3/maps/public/{id}` answers public maps without one.
   await registerPublicMapsRoutes(app, deps);

@@ -120,7 +120,7 @@ beforeAll(async () => {
   const keys = await loadSigningKeys(store);
   app = await buildApp({
     config,
-    tokens: new TokenService(keys, () => ISSUER, 3600),
+    tokens: new TokenService(keys, () => ISSUER),
     store,
     signingKeys: () => keys,
     cookieKeys: ['routes-test-cookie-key'],

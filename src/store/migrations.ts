@@ -3,6 +3,7 @@ import {
   type Kysely,
   type Migration,
   type MigrationProvider,
+  sql,
 } from 'kysely';
 import { dialectOf } from './store-dialect.js';
 
@@ -259,6 +260,41 @@ const MIGRATIONS: Record<string, Migration> = {
         .createIndex('oauth_records_expiry')
         .on('oauth_records')
         .column('expires_at')
+        .execute();
+    },
+  },
+  '0006_invitations': {
+    async up(db: Kysely<unknown>) {
+      // Invitations to join an account. The link's secret is stored as its SHA-256 only; an
+      // invitation is used once (`accepted_at`), withdrawn (`revoked_at`) or expires.
+      await db.schema
+        .createTable('invitations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('invited_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('accepted_at', 'text')
+        .addColumn('accepted_user_id', 'text')
+        .addColumn('revoked_at', 'text')
+        .execute();
+      // At most one open invitation per address in an account: a new one replaces the old,
+      // and two admins inviting at once cannot leave two links behind.
+      await db.schema
+        .createIndex('invitations_open_email')
+        .on('invitations')
+        .columns(['account_id', 'email'])
+        .unique()
+        .where(sql.ref('accepted_at'), 'is', null)
+        .where(sql.ref('revoked_at'), 'is', null)
+        .execute();
+      await db.schema
+        .createIndex('invitations_account_created')
+        .on('invitations')
+        .columns(['account_id', 'created_at'])
         .execute();
     },
   },

@@ -183,6 +183,30 @@ export interface OAuthRecordsTable {
   consumed_at: number | null;
 }
 
+/**
+ * Invitations to join an account (`/v3/account/invitations`): a link carrying a random
+ * secret, of which only the SHA-256 is kept. Open while not accepted, revoked or expired.
+ */
+export interface InvitationsTable {
+  /** `inv_<hex>`. */
+  id: string;
+  account_id: string;
+  /** Lower-cased, like users' e-mails. */
+  email: string;
+  /** The role the new user gets. */
+  role: UserRole;
+  /** Hex SHA-256 of the link's secret. */
+  secret_hash: string;
+  /** Who invited: a token subject, or `cli`. */
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  /** The user the invitation made. */
+  accepted_user_id: string | null;
+  revoked_at: string | null;
+}
+
 export interface StoreSchema {
   accounts: AccountsTable;
   users: UsersTable;
@@ -195,4 +219,5 @@ export interface StoreSchema {
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
   oauth_records: OAuthRecordsTable;
+  invitations: InvitationsTable;
 }

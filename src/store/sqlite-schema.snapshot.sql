@@ -4,6 +4,12 @@ CREATE INDEX "api_tokens_account_creator" on "api_tokens" ("account_id", "create
 -- index audit_events_account_seq on audit_events
 CREATE INDEX "audit_events_account_seq" on "audit_events" ("account_id", "seq");
 
+-- index invitations_account_created on invitations
+CREATE INDEX "invitations_account_created" on "invitations" ("account_id", "created_at");
+
+-- index invitations_open_email on invitations
+CREATE UNIQUE INDEX "invitations_open_email" on "invitations" ("account_id", "email") where "accepted_at" is null and "revoked_at" is null;
+
 -- index oauth_records_expiry on oauth_records
 CREATE INDEX "oauth_records_expiry" on "oauth_records" ("expires_at");
 
@@ -35,6 +41,12 @@ CREATE INDEX "sql_jobs_status_seq" on "sql_jobs" ("status", "seq");
 (automatic);
 
 -- index sqlite_autoindex_connections_2 on connections
+(automatic);
+
+-- index sqlite_autoindex_invitations_1 on invitations
+(automatic);
+
+-- index sqlite_autoindex_invitations_2 on invitations
 (automatic);
 
 -- index sqlite_autoindex_kysely_migration_1 on kysely_migration
@@ -78,6 +90,9 @@ CREATE TABLE "audit_events" ("seq" integer primary key autoincrement, "account_i
 
 -- table connections on connections
 CREATE TABLE "connections" ("id" text primary key, "account_id" text not null references "accounts" ("id"), "name" text not null, "provider" text not null, "config" text not null, "created_at" text not null, "credentials" text, "updated_at" text default '' not null, constraint "connections_account_name" unique ("account_id", "name"));
+
+-- table invitations on invitations
+CREATE TABLE "invitations" ("id" text primary key, "account_id" text not null references "accounts" ("id"), "email" text not null, "role" text not null, "secret_hash" text not null unique, "invited_by" text not null, "created_at" text not null, "expires_at" text not null, "accepted_at" text, "accepted_user_id" text, "revoked_at" text);
 
 -- table kysely_migration on kysely_migration
 CREATE TABLE "kysely_migration" ("name" varchar(255) not null primary key, "timestamp" varchar(255) not null);

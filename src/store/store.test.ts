@@ -32,6 +32,7 @@ const MIGRATIONS = [
   '0003_sql_jobs',
   '0004_public_maps',
   '0005_identity',
+  '0006_invitations',
 ];
 
 /** `sqlite_master` of a store file, in the form of the committed snapshot. */

@@ -137,11 +137,35 @@ export class ApiTokenService {
 
   /** Revokes a token: it answers 401 at once on this node, within the cache TTL elsewhere. */
   async remove(caller: TokenCaller, key: string): Promise<void> {
-    const record = await this.findOwn(caller.principal, key);
+    await this.revoke(caller, await this.findOwn(caller.principal, key));
+  }
+
+  /** Every token of an account, whoever created it (public maps' included), oldest first. */
+  async listAccount(accountId: string): Promise<ApiTokenRecord[]> {
+    return this.records.listAccount(accountId);
+  }
+
+  /** A token of the account by token string or id, whoever created it; 404 otherwise. */
+  async findInAccount(accountId: string, key: string): Promise<ApiTokenRecord> {
+    const id = key.includes('.') ? await this.idOfTokenString(key) : key;
+    const record = id === undefined ? undefined : await this.records.find(id);
+    if (!record || record.accountId !== accountId) throw tokenErrors.tokenNotFound();
+    return record;
+  }
+
+  /**
+   * Revokes a token the caller may revoke (its own, or any of the account's for an admin), the
+   * same way for both: it answers 401 at once on this node, within the cache TTL elsewhere.
+   */
+  async revoke(
+    caller: TokenCaller,
+    record: ApiTokenRecord,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
     const deleted = await this.records.delete(record.id);
     this.cache?.delete(record.id);
     if (!deleted) throw tokenErrors.tokenNotFound();
-    await this.audit(caller, 'token.revoked', record);
+    await this.audit(caller, 'token.revoked', record, details);
   }
 
   /**

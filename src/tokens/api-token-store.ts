@@ -69,6 +69,18 @@ export class ApiTokenStore {
     return rows.map(toRecord);
   }
 
+  /** Every token of an account, whoever created it, oldest first. */
+  async listAccount(accountId: string): Promise<ApiTokenRecord[]> {
+    const rows = await this.store
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRecord);
+  }
+
   async update(id: string, changes: ApiTokenChanges, updatedAt: string): Promise<void> {
     await this.store
       .updateTable('api_tokens')

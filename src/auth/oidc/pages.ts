@@ -22,7 +22,8 @@ const STYLE = `
   .error { color: #a0151e; background: #fdecee; padding: .6rem; border-radius: 4px; }
 `;
 
-function page(title: string, body: string): string {
+/** A page in the sign-in pages' look: `body` goes in their card. */
+export function page(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
