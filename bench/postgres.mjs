@@ -4,7 +4,8 @@
  * much less):
  *
  * 1. SQL API rows/s for a 100k- and a 1M-row SELECT against `psql --csv` to /dev/null (median
- *    of a few repetitions), and the server's RSS growth while it streams the 1M rows.
+ *    of a few repetitions), as JSON (the SQL API's answer) and as CSV (`Accept: text/csv`,
+ *    written by PostgreSQL's COPY), and the server's RSS growth while it streams the 1M rows.
  * 2. MVT tiles at z8 and z12, 8 clients for a fixed time, uncached (tile cache off), against
  *    `pgbench -c 8 -j 2` running Graticule's own tile SQL on the same weighted tile list, and
  *    the floor's plain ST_AsMVT SQL as a second reference.

@@ -129,7 +129,7 @@ describe('graticule sql', () => {
     expect((await graticule(['sql', q, ...params])).stdout).toBe(ndjson.stdout);
 
     const csv = await graticule(['sql', q, ...params, '--csv']);
-    expect(csv.stdout).toBe('name,iso_n3\r\nChile,152\r\nSpain,724\r\n');
+    expect(csv.stdout).toBe('name,iso_n3\nChile,152\nSpain,724\n');
     expect(csv.stderr).toBe('');
   });
 

@@ -287,7 +287,7 @@ describe('SQL API', () => {
   it('exports CSV and NDJSON with documented media types', async () => {
     const csv = await call('GET', QUERY, { query: { format: 'csv' } });
     expectDocumented(csv, 200);
-    expect(String(csv.body).split('\r\n')[0]).toBe('name,iso_n3');
+    expect(String(csv.body).split('\n')[0]).toBe('name,iso_n3');
     const ndjson = await call('POST', QUERY, { merge: { format: 'ndjson' } });
     expectDocumented(ndjson, 200);
     const lines = String(ndjson.body).trim().split('\n');

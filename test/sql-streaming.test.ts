@@ -100,7 +100,7 @@ describeWithPostgres('SQL API streaming on PostgreSQL', (pg) => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(await response.text()).toBe(
-      'n,with comma,quoted,nothing,doc\r\n1,"a,b","say ""hi""",,"{""k"":1}"\r\n',
+      'n,with comma,quoted,nothing,doc\n1,"a,b","say ""hi""",,"{""k"":1}"\n',
     );
   });
 

@@ -61,7 +61,7 @@ function watchRss(pid) {
  * exactly `expectedRows` rows arrived. With `pid`, also the server's RSS growth over its idle
  * level just before the request.
  */
-async function graticuleRows(ctx, sql, expectedRows, pid) {
+async function graticuleRows(ctx, sql, expectedRows, pid, { csv = false } = {}) {
   let idle;
   if (pid) {
     const stopIdle = watchRss(pid);
@@ -69,15 +69,18 @@ async function graticuleRows(ctx, sql, expectedRows, pid) {
     idle = median(stopIdle());
   }
   const stopBusy = pid ? watchRss(pid) : () => [];
-  const rows = createOccurrenceCounter('"cartodb_id":');
+  // CSV: one line per row plus the header line (the columns hold no line breaks).
+  const rows = createOccurrenceCounter(csv ? '\n' : '"cartodb_id":');
+  const lines = csv ? expectedRows + 1 : expectedRows;
+  const headers = csv ? { ...bearer(ctx.token), accept: 'text/csv' } : bearer(ctx.token);
   const cpuBefore = readCpuMs(ctx.serverPid);
   const response = await ctx.client.request(ctx.sqlPath(sql), {
-    headers: bearer(ctx.token),
+    headers,
     onChunk: (chunk) => rows.push(chunk),
   });
   const busy = stopBusy();
   check(response.status === 200, `SQL API answered ${response.status}: ${response.errorText}`);
-  check(rows.count === expectedRows, `SQL API sent ${rows.count} rows, expected ${expectedRows}`);
+  check(rows.count === lines, `SQL API sent ${rows.count} rows/lines, expected ${lines}`);
   const peak = busy.length > 0 ? Math.max(...busy) : NaN;
   return {
     ms: response.ms,
@@ -99,12 +102,15 @@ export async function measureSqlRows(ctx, { sizes, reps }) {
     const sql = `SELECT cartodb_id, name, category, value FROM points LIMIT ${size.limit}`;
     const watchPid = size === sizes[sizes.length - 1] ? ctx.serverPid : undefined;
     const graticule = [];
+    const csv = [];
     const psql = [];
     for (let i = 0; i < reps; i += 1) {
       ctx.progress(`SQL ${size.rows} rows, repetition ${i + 1}/${reps}...`);
       graticule.push(await graticuleRows(ctx, sql, size.rows, watchPid));
+      csv.push(await graticuleRows(ctx, sql, size.rows, watchPid, { csv: true }));
       psql.push(await timePsql(ctx.info, sql));
     }
+    const csvGrowth = csv.map((r) => r.rssGrowthMb).filter(Number.isFinite);
     const graticuleMs = median(graticule.map((r) => r.ms));
     const psqlMs = median(psql);
     const growth = graticule.map((r) => r.rssGrowthMb).filter(Number.isFinite);
@@ -119,6 +125,10 @@ export async function measureSqlRows(ctx, { sizes, reps }) {
       serverCpuMs: median(graticule.map((r) => r.serverCpuMs)),
       idleRssMb: growth.length > 0 ? graticule[0].idleRssMb : null,
       peakRssGrowthMb: growth.length > 0 ? Math.max(...growth) : null,
+      csvMs: csv.map((r) => r.ms),
+      csvRowsPerSecond: (size.rows * 1000) / median(csv.map((r) => r.ms)),
+      csvServerCpuMs: median(csv.map((r) => r.serverCpuMs)),
+      csvPeakRssGrowthMb: csvGrowth.length > 0 ? Math.max(...csvGrowth) : null,
     });
   }
   return results;

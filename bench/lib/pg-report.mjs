@@ -49,6 +49,36 @@ function sqlRows(sql) {
         '< 64 MB',
       ]);
     }
+    if (run.csvRowsPerSecond !== undefined) {
+      rows.push(
+        [
+          `  as CSV (Accept: text/csv), rows/s`,
+          whole(run.csvRowsPerSecond),
+          whole(run.psqlRowsPerSecond),
+          'psql --csv',
+          ratio(run.csvRowsPerSecond, run.psqlRowsPerSecond),
+          '>= 0.5x',
+        ],
+        [
+          `  its server CPU per request, ms (of wall ms)`,
+          `${whole(run.csvServerCpuMs)} (${whole((run.rows * 1000) / run.csvRowsPerSecond)})`,
+          '',
+          '',
+          '',
+          '',
+        ],
+      );
+      if (run.csvPeakRssGrowthMb !== null) {
+        rows.push([
+          `  server RSS growth streaming the CSV, MB`,
+          oneDecimal(run.csvPeakRssGrowthMb),
+          '',
+          '',
+          '',
+          '< 64 MB',
+        ]);
+      }
+    }
     return rows;
   });
 }

@@ -227,22 +227,107 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
 };
 
-/** One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break. */
-function csvField(value: unknown): string {
+/**
+ * One CSV field (RFC 4180), quoted as PostgreSQL's COPY quotes: when it holds a separator, a
+ * quote or a line break, when it is empty (an empty field unquoted is NULL), and `\.` alone
+ * on its line. Lines end in a line feed, as PostgreSQL and psql end them, so both ways of
+ * exporting write the same bytes.
+ */
+function csvField(value: unknown, isOnlyColumn = false): string {
   if (value === null || value === undefined) return '';
   const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return /[",\r\n]/.test(text) || text.trim() !== text ? `"${text.replaceAll('"', '""')}"` : text;
+  const quoted = text === '' || /[",\r\n]/.test(text) || (isOnlyColumn && text === '\\.');
+  return quoted ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function exportLines(format: ExportFormat, fields: WarehouseField[]) {
   const names = fields.map((field) => field.name);
-  const header = format === 'csv' ? `${names.map(csvField).join(',')}\r\n` : '';
+  const single = names.length === 1;
+  const header =
+    format === 'csv' ? `${names.map((name) => csvField(name, single)).join(',')}\n` : '';
   const line =
     format === 'csv'
       ? (row: Record<string, unknown>) =>
-          `${names.map((name) => csvField(row[name])).join(',')}\r\n`
+          `${names.map((name) => csvField(row[name], single)).join(',')}\n`
       : (row: Record<string, unknown>) => `${JSON.stringify(row)}\n`;
   return { header, line };
+}
+
+/** Types whose PostgreSQL text is what the SQL API writes for them, byte for byte. */
+const COPIED_AS_WRITTEN = new Set([
+  'int2',
+  'int4',
+  'int8',
+  'oid',
+  'text',
+  'varchar',
+  'bpchar',
+  'name',
+  'uuid',
+  'citext',
+  'char',
+  'date',
+  'time',
+  'timetz',
+  'interval',
+  'bytea',
+  'geometry',
+  'geography',
+]);
+
+const quoteName = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * A column as the SQL API writes it, in SQL over the wrapped query; undefined for types whose
+ * text the SQL API changes (timestamps, JSON, arrays, numeric, ...), which PostgreSQL cannot
+ * write the same way. Booleans read `true`/`false`; non-finite floats are empty and -0 is 0,
+ * as in JSON.
+ */
+function copiedColumn(field: WarehouseField): string | undefined {
+  const name = `"_q".${quoteName(field.name)}`;
+  const as = ` AS ${quoteName(field.name)}`;
+  if (COPIED_AS_WRITTEN.has(field.nativeType)) return `${name}${as}`;
+  if (field.nativeType === 'bool') {
+    return `CASE WHEN ${name} THEN 'true' WHEN NOT ${name} THEN 'false' END${as}`;
+  }
+  if (field.nativeType === 'float4' || field.nativeType === 'float8') {
+    // JSON has no -0 either: `String(-0)` is `0`.
+    const nonFinite = `${name} IN ('NaN', 'Infinity', '-Infinity')`;
+    return `CASE WHEN ${nonFinite} THEN NULL WHEN ${name} = 0 THEN 0 ELSE ${name} END${as}`;
+  }
+  return undefined;
+}
+
+/**
+ * CSV written by the warehouse itself, when it can and the result allows: a plain SELECT (a
+ * WITH could hold a data change, which must not run twice), no bind values (COPY takes
+ * none), every column of a type written the same way. Undefined otherwise; the rows are then
+ * read and written here.
+ */
+async function copiedCsv(
+  driver: WarehouseDriver,
+  shape: SqlShape,
+  params: readonly unknown[],
+  options: { timeoutMs: number },
+  signal?: AbortSignal,
+): Promise<Readable | undefined> {
+  if (!driver.copyCsv || params.length > 0 || shape.firstKeyword !== 'select') return undefined;
+  const wrapped = wrapAsSubquery(shape.body, '_q');
+  // No row is read: LIMIT 0 only names the columns and their types.
+  const described = await driver.query({
+    sql: `SELECT * FROM ${wrapped} LIMIT 0`,
+    timeoutMs: options.timeoutMs,
+    signal,
+  });
+  checkColumnNames(described.fields);
+  const columns = described.fields.map(copiedColumn);
+  if (columns.length === 0 || columns.some((column) => column === undefined)) return undefined;
+  const body = await driver.copyCsv({
+    sql: `SELECT ${columns.join(', ')} FROM ${wrapped}`,
+    timeoutMs: options.timeoutMs,
+    signal,
+  });
+  return body;
 }
 
 /**
@@ -258,6 +343,10 @@ export async function exportUserQuery(
   signal?: AbortSignal,
 ): Promise<Readable> {
   const shape = readSingleStatement(sqlText, 'send one statement per request');
+  if (options.format === 'csv') {
+    const copied = await copiedCsv(driver, shape, params, options, signal);
+    if (copied) return copied;
+  }
   const stream = await driver.stream({
     sql: shape.body,
     params,

@@ -3,6 +3,8 @@
  * warehouses only through it; a new warehouse adds a driver, never a branch in a route.
  */
 
+import type { Readable } from 'node:stream';
+
 /** CARTO's normalized column types, as read by `@carto/api-client` (`SchemaFieldType`). */
 export type CartoFieldType =
   | 'number'
@@ -160,6 +162,12 @@ export interface WarehouseDriver {
   stream(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseRowStream>;
   /** `stream` with rows as arrays, for drivers that can read them so more cheaply. */
   streamArrays?(query: WarehouseQuery & { batchRows?: number }): Promise<WarehouseArrayRowStream>;
+  /**
+   * For drivers whose warehouse writes CSV itself (PostgreSQL's `COPY ... TO STDOUT`): a row
+   * query without bind values as CSV (RFC 4180 quoting, line feeds, a header line), streamed
+   * at the reader's pace. Resolves once the warehouse has begun to answer.
+   */
+  copyCsv?(query: WarehouseQuery): Promise<Readable>;
   /** Connects and inspects the server; fails with a `WarehouseError` when it cannot. */
   test(): Promise<WarehouseTestReport>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import {
   WarehouseError,
@@ -17,6 +18,7 @@ import {
   type WarehouseRowStream,
   type WarehouseTestReport,
 } from '../driver.js';
+import { copyCsv } from './copy-csv.js';
 import { CursorRowStream, type CursorStreamOptions } from './cursor-row-stream.js';
 import { endpointOf, type PostgresDriverOptions } from './postgres-driver-options.js';
 import { connectFailure, describeError } from './postgres-failures.js';
@@ -154,6 +156,7 @@ export class PostgresDriver implements WarehouseDriver {
   constructor(options: PostgresDriverOptions) {
     this.options = { ...options };
     this.provider = options.provider;
+    if (options.provider === 'postgres') this.copyCsv = (query) => this.copyCsvOnPostgres(query);
     this.address = { host: options.host, port: options.port };
     this.gate = new SessionGate(options.maxConnections);
     this.context = {
@@ -233,6 +236,32 @@ export class PostgresDriver implements WarehouseDriver {
     refuseUnguardedWrites(query);
     const session = await this.openSession(query.signal);
     return CursorRowStream.openArrays(session, this.catalog, this.cursorOptionsOf(query));
+  }
+
+  /**
+   * `copyCsv` of the driver interface, on PostgreSQL only (Redshift has no `COPY ... TO
+   * STDOUT`): the server writes the CSV and its bytes are passed on as they come.
+   */
+  readonly copyCsv?: (query: WarehouseQuery) => Promise<Readable>;
+
+  private async copyCsvOnPostgres(query: WarehouseQuery): Promise<Readable> {
+    refuseCopy(query.sql);
+    refuseUnguardedWrites(query);
+    const session = await this.openSession(query.signal);
+    return copyCsv(session, {
+      sql: query.sql,
+      timeoutMs: query.timeoutMs,
+      signal: query.signal,
+      prepare: async () => {
+        await session.applyStatementTimeout(query.timeoutMs);
+        await session.applyGenericPlans(false);
+        await this.applyReadOnly(session, query);
+      },
+      release: async () => {
+        await session.whenIdle();
+        await session.release(mayLeaveSessionState(query.sql));
+      },
+    });
   }
 
   private cursorOptionsOf(query: WarehouseQuery & { batchRows?: number }): CursorStreamOptions {
