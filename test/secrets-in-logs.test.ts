@@ -4,6 +4,7 @@
  * secret rotation, users' passwords and sign-in, API access tokens in headers, paths and query
  * strings, connection passwords), then everything it printed is searched for each of them.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApplication, createUser, uniqueEmail } from './support/identity.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
@@ -168,6 +169,12 @@ describe('secrets never reach the log', () => {
       body: { name: 'renamed logged token' },
     });
     expect(renamed.status).toBe(200);
+    // Paths no route serves are logged too: a token or an invitation secret in them is not.
+    expect((await call('GET', `/v3/account/tokens/${apiToken}`, { token: oauth })).status).toBe(
+      404,
+    );
+    const invitationLike = remember(randomBytes(32).toString('base64url'));
+    expect((await call('PUT', `/invitations/${invitationLike}/x`)).status).toBe(404);
     // A token whose signature does not verify, and a deleted one.
     const forged = remember(`${apiToken.slice(0, apiToken.lastIndexOf('.'))}.${'A'.repeat(43)}`);
     expect((await call('GET', `/v3/sql/carto_dw/query?q=${q}`, { token: forged })).status).toBe(

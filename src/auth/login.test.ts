@@ -47,6 +47,25 @@ describeEachStore('sign-in failures', (open) => {
     expect(row.failed_logins).toBe(attempts);
     expect(Date.parse(row.locked_until!)).toBeGreaterThan(Date.now());
 
+    // The right password sent among a burst of wrong ones does not get in either.
+    await store
+      .updateTable('users')
+      .set({ failed_logins: 0, locked_until: null })
+      .where('id', '=', user.id)
+      .execute();
+    // Hashes run a few at a time, in order: the last one ends after most failures counted.
+    const wrong = 4 * FREE_FAILED_LOGINS;
+    const burst = await Promise.all(
+      Array.from({ length: wrong + 1 }, (_, i) =>
+        verifyLogin(store, {
+          email: 'someone@example.com',
+          password: i === wrong ? 'the right password' : 'wrong',
+          ip: '127.0.0.1',
+        }),
+      ),
+    );
+    expect(burst.at(-1)).toMatchObject({ ok: false, reason: 'locked' });
+
     const paused = await verifyLogin(store, {
       email: 'someone@example.com',
       password: 'the right password',

@@ -106,12 +106,29 @@ export async function verifyLogin(
     return { ok: false, reason: 'invalid' };
   }
 
-  if (user.failed_logins !== 0 || user.locked_until !== null) {
-    await store
-      .updateTable('users')
-      .set({ failed_logins: 0, locked_until: null })
+  // The right password wins only if no pause began while it was checked: attempts sent at
+  // once are all hashed, and the failures among them may have paused the user meanwhile.
+  const nowText = new Date().toISOString();
+  const cleared = await store
+    .updateTable('users')
+    .set({ failed_logins: 0, locked_until: null })
+    .where('id', '=', user.id)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowText)]))
+    .returning('id')
+    .executeTakeFirst();
+  if (!cleared) {
+    const row = await store
+      .selectFrom('users')
+      .select('locked_until')
       .where('id', '=', user.id)
-      .execute();
+      .executeTakeFirst();
+    const until = row?.locked_until ? Date.parse(row.locked_until) : Date.now() + 1000;
+    await audit('login.locked');
+    return {
+      ok: false,
+      reason: 'locked',
+      retryAfterSeconds: Math.max(1, Math.ceil((until - Date.now()) / 1000)),
+    };
   }
   await audit('login.succeeded');
   return { ok: true, userId: user.id, accountId: user.account_id };

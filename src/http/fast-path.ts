@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { generateRequestId } from './request-id.js';
+import { loggedPath } from './logger.js';
 
 /**
  * Answers a request at once from what this node already holds, or declines (false) having
@@ -106,7 +107,7 @@ export class FastPaths {
       this.options.logger.info(
         {
           reqId: id,
-          req: { method: request.method, url: (request.url ?? '').split('?')[0] },
+          req: { method: request.method, url: loggedPath(request.url) },
           res: { statusCode: answer.status },
           responseTime: performance.now() - startedAt,
           fastPath: name,

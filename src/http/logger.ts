@@ -6,6 +6,19 @@ interface SerializableRequest {
 }
 
 /**
+ * Path segments this long are secrets or hold them (an invitation link's secret, an API access
+ * token typed into a path by mistake); ids, names and tile coordinates are shorter.
+ */
+const SECRET_LIKE_SEGMENT = /(?<=\/)[^/]{40,}/g;
+
+/** A request path as logged: no query string, secret-like segments cut to four characters. */
+export function loggedPath(url: string | undefined): string {
+  return (url ?? '')
+    .split('?')[0]!
+    .replace(SECRET_LIKE_SEGMENT, (segment) => `${segment.slice(0, 4)}[redacted]`);
+}
+
+/**
  * The process logger. Query strings carry user SQL and may carry tokens, so requests are
  * logged by path only; credentials are redacted wherever they appear.
  */
@@ -28,7 +41,7 @@ export function createLogger(level: string): Logger {
       err: pino.stdSerializers.err,
       req: (request: SerializableRequest) => ({
         method: request.method,
-        url: (request.url ?? '').split('?')[0],
+        url: loggedPath(request.url),
       }),
     },
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeSql, isRowQuery } from './postgres-sql-text.js';
+import { analyzeSql, isRowQuery, maskLiteralsAndComments } from './postgres-sql-text.js';
 
 describe('analyzeSql', () => {
   it('drops trailing semicolons, comments and blanks but keeps them inside literals', () => {
@@ -21,5 +21,15 @@ describe('analyzeSql', () => {
   it('leaves an unclosed block comment in the body for PostgreSQL to reject', () => {
     expect(analyzeSql('SELECT 1 /* never closed').body).toBe('SELECT 1 /* never closed');
     expect(analyzeSql('/* a /* nested */ comment */').body).toBe('');
+  });
+});
+
+describe('maskLiteralsAndComments', () => {
+  it('blanks literals and comments and keeps the words and quoted names, at the same length', () => {
+    const text =
+      "SELECT 'a--b' AS \"x\", E'it\\'s -- f(' AS y, $t$ g( $t$ -- h(\n/* i( */ lo_put(1)";
+    const masked = maskLiteralsAndComments(text);
+    expect(masked).toHaveLength(text.length);
+    expect(masked.replace(/\s+/g, ' ')).toBe('SELECT AS "x", E AS y, lo_put(1)');
   });
 });

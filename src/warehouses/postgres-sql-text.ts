@@ -127,6 +127,45 @@ function skipEscapeString(text: string, start: number): number {
   return text.length;
 }
 
+/**
+ * The text with every comment and string literal (plain, escape and dollar-quoted) blanked
+ * out, same length; quoted identifiers stay. What is left is the statement's own words, so a
+ * search in it cannot be fooled by a literal holding `--` or by a name inside a string.
+ */
+export function maskLiteralsAndComments(text: string): string {
+  let masked = '';
+  let i = 0;
+  const blank = (end: number) => {
+    masked += text.slice(i, end).replace(/[^\n]/g, ' ');
+    i = end;
+  };
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '-' && text[i + 1] === '-') {
+      const newline = text.indexOf('\n', i);
+      blank(newline < 0 ? text.length : newline);
+    } else if (ch === '/' && text[i + 1] === '*') {
+      const end = skipBlockComment(text, i);
+      blank(end < 0 ? text.length : end);
+    } else if (ch === "'") {
+      const isEscapeString = /(^|[^A-Za-z0-9_$])[eE]$/.test(text.slice(Math.max(0, i - 2), i));
+      blank(isEscapeString ? skipEscapeString(text, i) : skipQuoted(text, i, ch));
+    } else if (ch === '"') {
+      const end = skipQuoted(text, i, ch);
+      masked += text.slice(i, end);
+      i = end;
+    } else if (ch === '$' && DOLLAR_TAG.test(text.slice(i, i + 64))) {
+      const tag = DOLLAR_TAG.exec(text.slice(i, i + 64))![0];
+      const close = text.indexOf(tag, i + tag.length);
+      blank(close < 0 ? text.length : close + tag.length);
+    } else {
+      masked += ch;
+      i += 1;
+    }
+  }
+  return masked;
+}
+
 /** Statements whose rows can be read through `SELECT * FROM (...)`. */
 export function isRowQuery(shape: SqlShape): boolean {
   return ['select', 'values', 'table'].includes(shape.firstKeyword);
