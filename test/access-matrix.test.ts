@@ -379,6 +379,28 @@ const ROWS: Row[] = [
   control('DELETE /v3/account/tokens/:tokenId', '/v3/account/tokens/{adminDoomedToken}', 204, {
     viewer: 403,
   }),
+  // The installation's accounts: A is the operator account; B's Admin is no operator.
+  {
+    route: 'GET /v3/accounts',
+    path: '/v3/accounts',
+    outcomes: {
+      anonymous: 401,
+      ungranted: 403,
+      granted: 403,
+      other: 403,
+      viewer: 403,
+      owner: { status: 200, has: ['accountA'], lacks: [] },
+    },
+  },
+  control('GET /v3/accounts/:accountId', '/v3/accounts/{accountA}', 200, {
+    other: 403,
+    viewer: 403,
+  }),
+  control('POST /v3/accounts', '/v3/accounts', 201, {
+    body: () => ({ name: unique('Matrix account'), admin_email: uniqueEmail('matrix-account') }),
+    other: 403,
+    viewer: 403,
+  }),
 ];
 
 interface Answer {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { withStoreLock } from '../store/store-lock.js';
 import type { Store } from '../store/store.js';
 import { ApplicationStore } from '../apps/application-store.js';
-import { firstAccountId } from './accounts.js';
+import { firstAccountId, markOperatorAccount, operatorAccountId } from './accounts.js';
 import {
   generateClientId,
   generateClientSecret,
@@ -27,10 +27,10 @@ function newId(prefix: string): string {
 }
 
 /**
- * Creates, on first start, the bootstrap account, its admin user and one Machine to Machine
- * application. Later starts reuse them. Credentials pinned by configuration take precedence.
- * Nodes starting at once on one shared store take turns, so exactly one of them creates (and
- * prints) the account and application.
+ * Creates, on first start, the bootstrap account (flagged as the installation's operator
+ * account), its admin user and one Machine to Machine application. Later starts reuse them.
+ * Credentials pinned by configuration take precedence. Nodes starting at once on one shared
+ * store take turns, so exactly one of them creates (and prints) the account and application.
  */
 export async function ensureBootstrap(
   store: Store,
@@ -44,7 +44,13 @@ async function bootstrapUnderLock(
   pinned: { clientId: string; clientSecret: string },
 ): Promise<BootstrapResult> {
   const apps = new ApplicationStore(store);
-  let accountId = await firstAccountId(store);
+  let accountId = await operatorAccountId(store);
+  if (!accountId) {
+    // Accounts made with `graticule accounts create` before the first start: as before the
+    // flag, the one created first becomes the installation's operator account.
+    accountId = await firstAccountId(store);
+    if (accountId) await markOperatorAccount(store, accountId);
+  }
   let created = false;
   let adminId: string;
 
@@ -55,7 +61,7 @@ async function bootstrapUnderLock(
     await store.transaction().execute(async (tx) => {
       await tx
         .insertInto('accounts')
-        .values({ id: accountId!, name: BOOTSTRAP_ACCOUNT_NAME, created_at: now })
+        .values({ id: accountId!, name: BOOTSTRAP_ACCOUNT_NAME, created_at: now, operator: 1 })
         .execute();
       await tx
         .insertInto('users')

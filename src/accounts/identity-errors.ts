@@ -23,6 +23,15 @@ export const identityErrors = {
   /** The user a token acts for was deleted since the token was issued. */
   callerUnknown: () =>
     new ApiError(401, 'token_invalid', 'Invalid token: the user it acts for no longer exists'),
+  accountNotFound: (accountId: string) =>
+    new ApiError(404, 'account_not_found', `Account '${accountId}' not found`),
+  /** The Accounts API is for the installation's operators only. */
+  notOperator: () =>
+    new ApiError(
+      403,
+      'forbidden',
+      "Only Admins of the installation's operator account may manage accounts",
+    ),
   callerDisabled: () =>
     new ApiError(403, 'user_disabled', 'The user this token acts for is disabled'),
 } as const;

@@ -19,6 +19,7 @@ export type AuditEvent =
   | 'invitation.created'
   | 'invitation.revoked'
   | 'invitation.accepted'
+  | 'account.created'
   | 'signing_key.rotated';
 
 export interface AuditEntry {

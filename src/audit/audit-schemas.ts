@@ -12,7 +12,7 @@ const AuditEvent = Type.Object(
       description:
         'What happened: application.created|updated|deleted|secret_rotated, ' +
         'token.created|updated|revoked, user.created|updated|deleted, ' +
-        'invitation.created|revoked|accepted, ' +
+        'invitation.created|revoked|accepted, account.created, ' +
         'login.succeeded|failed|locked, logout, signing_key.rotated',
       examples: ['application.created'],
     }),

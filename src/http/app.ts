@@ -21,6 +21,7 @@ import { registerOAuthRoutes } from '../auth/oauth-routes.js';
 import type { SigningKeys } from '../auth/signing-keys.js';
 import type { ConnectionRegistry } from '../connections/connection-registry.js';
 import { registerConnectionRoutes } from '../connections/connection-routes.js';
+import { registerAccountApiRoutes } from '../accounts/account-api-routes.js';
 import { registerAccountRoutes } from '../accounts/account-routes.js';
 import type { ConnectionService } from '../connections/connection-service.js';
 import { registerSqlRoutes } from '../sql/sql-routes.js';
@@ -298,6 +299,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (deps.apiTokens) registerTokenRoutes(v3, deps.apiTokens);
     if (deps.store) registerAccountRoutes(v3, deps.store);
     if (deps.store) registerInvitationRoutes(v3, deps.store, deps.issuer);
+    if (deps.store) registerAccountApiRoutes(v3, deps.store, deps.issuer);
     if (deps.store && deps.apiTokens) registerAccountTokenRoutes(v3, deps.store, deps.apiTokens);
   });
   // Saved maps check tokens themselves: `/v3/maps/public/{id}` answers public maps without one.

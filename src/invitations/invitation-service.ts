@@ -3,10 +3,11 @@ import { recordAuditEvent, type AuditEvent } from '../audit/audit-log.js';
 import { hashPassword, passwordProblem } from '../auth/password.js';
 import { ApiError, errors } from '../http/errors.js';
 import type { Store } from '../store/store.js';
-import type { UserRole } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { StoreSchema, UserRole } from '../store/schema.js';
 import type { Actor } from '../users/caller.js';
 import { checkEmail, checkRole, readNewUser } from '../users/user-settings.js';
-import { DuplicateEmail, UserStore } from '../users/user-store.js';
+import { DuplicateEmail, UserStore, type UserRecord } from '../users/user-store.js';
 import { invitationErrors } from './invitation-errors.js';
 import {
   DuplicateOpenInvitation,
@@ -83,10 +84,44 @@ function readNewInvitation(body: unknown): { email: string; role: UserRole } {
   return { email, role: checkRole(fields.role) };
 }
 
+/** The user a password link was made for was deleted or has a password meanwhile. */
+class UserNoLongerWaiting extends Error {
+  override readonly name = 'UserNoLongerWaiting';
+}
+
+/**
+ * Sets name and password of the existing user a link was made for (an account's first Admin,
+ * created without a password), if that user still has none; throws otherwise, so the
+ * transaction rolls back and the link stays as it was.
+ */
+async function setFirstPassword(
+  tx: Transaction<StoreSchema>,
+  record: InvitationRecord,
+  change: { name: string; passwordHash: string },
+): Promise<UserRecord> {
+  const updated = await tx
+    .updateTable('users')
+    .set({
+      name: change.name,
+      password_hash: change.passwordHash,
+      failed_logins: 0,
+      locked_until: null,
+      updated_at: new Date().toISOString(),
+    })
+    .where('id', '=', record.userId!)
+    .where('account_id', '=', record.accountId)
+    .where('password_hash', 'is', null)
+    .executeTakeFirst();
+  const user = await new UserStore(tx).find(record.accountId, record.userId!);
+  if (Number(updated.numUpdatedRows) === 0 || !user) throw new UserNoLongerWaiting();
+  return user;
+}
+
 /**
  * Invitations to join an account, shared by the HTTP routes, the acceptance page and the CLI.
  * A new invitation for an address replaces the account's pending one for it. Accepting creates
- * the user and uses the invitation up in one transaction, exactly once.
+ * the user and uses the invitation up in one transaction, exactly once. A link made for an
+ * existing user without a password (an account's first Admin) sets that user's password.
  */
 export class InvitationService {
   private readonly invitations: InvitationStore;
@@ -213,30 +248,37 @@ export class InvitationService {
       return await this.store.transaction().execute(async (tx) => {
         const now = new Date().toISOString();
         if (!(await claimInvitation(tx, record.id, now))) return { status: 'unusable' } as const;
-        const user = await new UserStore(tx).create({
-          accountId: record.accountId,
-          email: record.email,
-          name,
-          role: record.role,
-          passwordHash,
-        });
+        const users = new UserStore(tx);
+        const user =
+          record.userId === null
+            ? await users.create({
+                accountId: record.accountId,
+                email: record.email,
+                name,
+                role: record.role,
+                passwordHash,
+              })
+            : await setFirstPassword(tx, record, { name, passwordHash });
         await recordInvitedUser(tx, record.id, user.id);
-        const audit = (event: AuditEvent, target: string) =>
+        const audit = (event: AuditEvent, target: string, extra: Record<string, unknown> = {}) =>
           recordAuditEvent(tx, {
             accountId: record.accountId,
             event,
             actor: user.id,
             target,
             ip,
-            details: { email: user.email, role: user.role, invitation_id: record.id },
+            details: { email: user.email, role: user.role, invitation_id: record.id, ...extra },
           });
-        await audit('user.created', user.id);
+        if (record.userId === null) await audit('user.created', user.id);
+        else await audit('user.updated', user.id, { fields: ['name', 'password'] });
         await audit('invitation.accepted', record.id);
         return { status: 'accepted', userId: user.id, email: user.email } as const;
       });
     } catch (error) {
       // A user took the address after the invitation was made: the invitation stays open.
       if (error instanceof DuplicateEmail) return { status: 'email_taken' };
+      // The user the link was for is gone or has a password now: the link is used up no more.
+      if (error instanceof UserNoLongerWaiting) return { status: 'unusable' };
       throw error;
     }
   }

@@ -16,6 +16,8 @@ export interface InvitationRecord {
   acceptedAt: string | null;
   acceptedUserId: string | null;
   revokedAt: string | null;
+  /** The existing user (without a password) whose password the link sets; null to join. */
+  userId: string | null;
 }
 
 export interface NewInvitation {
@@ -26,6 +28,8 @@ export interface NewInvitation {
   secretHash: string;
   createdAt: string;
   expiresAt: string;
+  /** For a link that sets the password of this existing user instead of adding one. */
+  userId?: string;
 }
 
 /** Thrown when the account got another open invitation for the address meanwhile. */
@@ -58,6 +62,7 @@ function toRecord(row: Selectable<InvitationsTable>): InvitationRecord {
     acceptedAt: row.accepted_at,
     acceptedUserId: row.accepted_user_id,
     revokedAt: row.revoked_at,
+    userId: row.user_id,
   };
 }
 
@@ -80,7 +85,7 @@ export class InvitationStore {
   async replaceAndInsert(
     input: NewInvitation,
   ): Promise<{ record: InvitationRecord; replaced: string[] }> {
-    const id = `inv_${randomBytes(8).toString('hex')}`;
+    const id = newInvitationId();
     try {
       return await this.store.transaction().execute(async (tx) => {
         const replaced = await tx
@@ -92,25 +97,8 @@ export class InvitationStore {
           .where('revoked_at', 'is', null)
           .returning('id')
           .execute();
-        await tx
-          .insertInto('invitations')
-          .values({
-            id,
-            account_id: input.accountId,
-            email: input.email,
-            role: input.role,
-            secret_hash: input.secretHash,
-            invited_by: input.invitedBy,
-            created_at: input.createdAt,
-            expires_at: input.expiresAt,
-          })
-          .execute();
-        const row = await tx
-          .selectFrom('invitations')
-          .selectAll()
-          .where('id', '=', id)
-          .executeTakeFirstOrThrow();
-        return { record: toRecord(row), replaced: replaced.map((r) => r.id) };
+        const record = await insertInvitation(tx, id, input);
+        return { record, replaced: replaced.map((r) => r.id) };
       });
     } catch (error) {
       if (isUniqueViolation(error))
@@ -169,6 +157,39 @@ export class InvitationStore {
 }
 
 type StoreTransaction = Transaction<StoreSchema>;
+
+/** Adds an invitation in a transaction of the caller's; answers it as stored. */
+export async function insertInvitation(
+  tx: StoreTransaction,
+  id: string,
+  input: NewInvitation,
+): Promise<InvitationRecord> {
+  await tx
+    .insertInto('invitations')
+    .values({
+      id,
+      account_id: input.accountId,
+      email: input.email,
+      role: input.role,
+      secret_hash: input.secretHash,
+      invited_by: input.invitedBy,
+      created_at: input.createdAt,
+      expires_at: input.expiresAt,
+      user_id: input.userId ?? null,
+    })
+    .execute();
+  const row = await tx
+    .selectFrom('invitations')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  return toRecord(row);
+}
+
+/** A new invitation id, `inv_<hex>`. */
+export function newInvitationId(): string {
+  return `inv_${randomBytes(8).toString('hex')}`;
+}
 
 /**
  * Marks an invitation used, if it still is open at `nowIso`: one conditional `UPDATE`, so of

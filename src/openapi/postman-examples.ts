@@ -24,6 +24,7 @@ const DOCUMENT_VALUES: Record<string, string | number> = {
   mapId: 'b1e7c3a9-4d2f-4c8e-9a6b-3f5d7e9c1a2b',
   userId: '6c4a2e8f-0b9d-4f1a-8e3c-5d7b9f1a3c6e',
   invitationId: 'inv_8c1d2e3f4a5b6c7d',
+  accountId: 'ac_1c9e4f7a2b3d',
   // Postman's dynamic variable: a new UUID each time, for names a run must not reuse.
   $guid: '1b4e28ba-2fa1-41d2-883f-0016d3cca427',
 };

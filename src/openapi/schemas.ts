@@ -31,7 +31,10 @@ export const API_TAGS = [
   { name: 'Connections', description: "The account's warehouses" },
   { name: 'Tokens', description: 'API access tokens scoped by grants' },
   { name: 'Applications', description: 'OAuth clients of the Developers section' },
-  { name: 'Account', description: 'Users, roles and the audit log' },
+  {
+    name: 'Account',
+    description: "Users, roles, the audit log, and the installation's accounts (operators)",
+  },
   { name: 'Service', description: 'Health and readiness' },
 ] as const;
 

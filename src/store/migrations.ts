@@ -298,6 +298,31 @@ const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  '0007_operator_account': {
+    async up(db: Kysely<unknown>) {
+      // The installation's operator account: the one the first start bootstraps. Its Admins
+      // create and list accounts over HTTP. At most one account carries the flag.
+      await db.schema
+        .alterTable('accounts')
+        .addColumn('operator', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('accounts_operator')
+        .on('accounts')
+        .column('operator')
+        .unique()
+        .where(sql<boolean>`${sql.ref('operator')} = 1`)
+        .execute();
+      // A store made before the flag: its bootstrap account is the one created first, the
+      // account every start so far has taken for it.
+      await sql`UPDATE accounts SET "operator" = 1
+                 WHERE id = (SELECT id FROM accounts ORDER BY created_at, id LIMIT 1)`.execute(db);
+      // A link made for an existing user without a password (the first Admin of an account
+      // created through the API): accepting it sets that user's password instead of adding a
+      // user. Null for an invitation to join.
+      await db.schema.alterTable('invitations').addColumn('user_id', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -8,6 +8,8 @@ export interface AccountsTable {
   id: string;
   name: string;
   created_at: string;
+  /** 1 for the installation's operator account (the bootstrap one), else 0; at most one. */
+  operator: Generated<number>;
 }
 
 export interface UsersTable {
@@ -205,6 +207,8 @@ export interface InvitationsTable {
   /** The user the invitation made. */
   accepted_user_id: string | null;
   revoked_at: string | null;
+  /** Set when the link lets this existing user (without a password) choose one. */
+  user_id: Generated<string | null>;
 }
 
 export interface StoreSchema {

@@ -1,3 +1,6 @@
+-- index accounts_operator on accounts
+CREATE UNIQUE INDEX "accounts_operator" on "accounts" ("operator") where "operator" = 1;
+
 -- index api_tokens_account_creator on api_tokens
 CREATE INDEX "api_tokens_account_creator" on "api_tokens" ("account_id", "created_by");
 
@@ -77,7 +80,7 @@ CREATE INDEX "sql_jobs_status_seq" on "sql_jobs" ("status", "seq");
 (automatic);
 
 -- table accounts on accounts
-CREATE TABLE "accounts" ("id" text primary key, "name" text not null, "created_at" text not null);
+CREATE TABLE "accounts" ("id" text primary key, "name" text not null, "created_at" text not null, "operator" integer default 0 not null);
 
 -- table api_tokens on api_tokens
 CREATE TABLE "api_tokens" ("id" text primary key, "account_id" text not null references "accounts" ("id"), "created_by" text not null, "name" text not null, "grants" text not null, "allowed_apis" text not null, "referers" text not null, "expiration_date" text, "created_at" text not null, "updated_at" text not null);
@@ -92,7 +95,7 @@ CREATE TABLE "audit_events" ("seq" integer primary key autoincrement, "account_i
 CREATE TABLE "connections" ("id" text primary key, "account_id" text not null references "accounts" ("id"), "name" text not null, "provider" text not null, "config" text not null, "created_at" text not null, "credentials" text, "updated_at" text default '' not null, constraint "connections_account_name" unique ("account_id", "name"));
 
 -- table invitations on invitations
-CREATE TABLE "invitations" ("id" text primary key, "account_id" text not null references "accounts" ("id"), "email" text not null, "role" text not null, "secret_hash" text not null unique, "invited_by" text not null, "created_at" text not null, "expires_at" text not null, "accepted_at" text, "accepted_user_id" text, "revoked_at" text);
+CREATE TABLE "invitations" ("id" text primary key, "account_id" text not null references "accounts" ("id"), "email" text not null, "role" text not null, "secret_hash" text not null unique, "invited_by" text not null, "created_at" text not null, "expires_at" text not null, "accepted_at" text, "accepted_user_id" text, "revoked_at" text, "user_id" text);
 
 -- table kysely_migration on kysely_migration
 CREATE TABLE "kysely_migration" ("name" varchar(255) not null primary key, "timestamp" varchar(255) not null);

@@ -33,6 +33,7 @@ const MIGRATIONS = [
   '0004_public_maps',
   '0005_identity',
   '0006_invitations',
+  '0007_operator_account',
 ];
 
 /** `sqlite_master` of a store file, in the form of the committed snapshot. */
