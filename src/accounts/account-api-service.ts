@@ -1,4 +1,4 @@
-import { recordAuditEvent, type AuditEvent } from '../audit/audit-log.js';
+import { recordActorEvent, type AuditEvent } from '../audit/audit-log.js';
 import { errors } from '../http/errors.js';
 import { INVITATION_TTL_DAYS, invitationUrl } from '../invitations/invitation-service.js';
 import {
@@ -75,14 +75,7 @@ export class AccountApiService {
       });
       expiresAt = record.expiresAt;
       const audit = (accountId: string, event: AuditEvent, target: string, details: object) =>
-        recordAuditEvent(tx, {
-          accountId,
-          event,
-          actor: actor.subject,
-          target,
-          ip: actor.ip,
-          details: { ...details },
-        });
+        recordActorEvent(tx, actor, event, target, { ...details }, accountId);
       const facts = { name: stored.name, admin_email: stored.adminEmail };
       // The operator's log says who made which account; the new account's log starts with it.
       await audit(actor.accountId, 'account.created', stored.accountId, facts);

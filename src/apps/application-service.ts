@@ -1,5 +1,5 @@
 import { identityErrors } from '../accounts/identity-errors.js';
-import { recordAuditEvent, type AuditEvent } from '../audit/audit-log.js';
+import { recordActorEvent, type AuditEvent } from '../audit/audit-log.js';
 import { generateClientId, generateClientSecret } from '../auth/client-secret.js';
 import type { Store } from '../store/store.js';
 import type { ApplicationType, TokenEndpointAuthMethod } from '../store/schema.js';
@@ -114,14 +114,7 @@ export class ApplicationService {
     clientId: string,
     details: Record<string, unknown> = {},
   ): Promise<void> {
-    await recordAuditEvent(this.store, {
-      accountId: actor.accountId,
-      event,
-      actor: actor.subject,
-      target: clientId,
-      ip: actor.ip,
-      details,
-    });
+    await recordActorEvent(this.store, actor, event, clientId, details);
   }
 
   /**

@@ -61,6 +61,32 @@ export async function recordAuditEvent(store: Store, entry: AuditEntry): Promise
     .execute();
 }
 
+/** Who acted, as an audit event records it: the account, the token subject, the address. */
+export interface AuditActor {
+  accountId: string;
+  subject: string;
+  ip?: string;
+}
+
+/** Appends an event `actor` did, to its own account's log or to `accountId`'s. */
+export async function recordActorEvent(
+  store: Store,
+  actor: AuditActor,
+  event: AuditEvent,
+  target: string,
+  details: Record<string, unknown> = {},
+  accountId: string = actor.accountId,
+): Promise<void> {
+  await recordAuditEvent(store, {
+    accountId,
+    event,
+    actor: actor.subject,
+    target,
+    ip: actor.ip,
+    details,
+  });
+}
+
 /** An account's events, newest first; `beforeSeq` pages further back. */
 export async function listAuditEvents(
   store: Store,

@@ -1,5 +1,5 @@
 import { identityErrors } from '../accounts/identity-errors.js';
-import { recordAuditEvent, type AuditEvent } from '../audit/audit-log.js';
+import { recordActorEvent, recordAuditEvent, type AuditEvent } from '../audit/audit-log.js';
 import { hashPassword, passwordProblem } from '../auth/password.js';
 import { ApiError, errors } from '../http/errors.js';
 import type { Store } from '../store/store.js';
@@ -136,14 +136,7 @@ export class InvitationService {
     target: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    await recordAuditEvent(this.store, {
-      accountId: actor.accountId,
-      event,
-      actor: actor.subject,
-      target,
-      ip: actor.ip,
-      details,
-    });
+    await recordActorEvent(this.store, actor, event, target, details);
   }
 
   /** Invites an address not yet taken by any user; answers the link, shown this once. */

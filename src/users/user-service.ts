@@ -1,6 +1,6 @@
 import { identityErrors } from '../accounts/identity-errors.js';
 import { ApplicationStore } from '../apps/application-store.js';
-import { recordAuditEvent, type AuditEvent } from '../audit/audit-log.js';
+import { recordActorEvent, type AuditEvent } from '../audit/audit-log.js';
 import { hashPassword } from '../auth/password.js';
 import type { Store } from '../store/store.js';
 import type { UserRole } from '../store/schema.js';
@@ -54,14 +54,7 @@ export class UserService {
     userId: string,
     details: Record<string, unknown>,
   ): Promise<void> {
-    await recordAuditEvent(this.store, {
-      accountId: actor.accountId,
-      event,
-      actor: actor.subject,
-      target: userId,
-      ip: actor.ip,
-      details,
-    });
+    await recordActorEvent(this.store, actor, event, userId, details);
   }
 
   async list(accountId: string): Promise<UserView[]> {
