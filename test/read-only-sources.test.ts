@@ -85,7 +85,7 @@ function suite(
       expect(answer.body.error).toMatch(/read-only transaction/);
     });
 
-    it('refuses large objects, pg_notify and Unicode-escaped names, which read-only lets by', async () => {
+    it('refuses large objects, pg_notify and escaped names, which read-only allows', async () => {
       const countObjects = async () =>
         (await sql(connection, 'SELECT count(*)::int AS n FROM pg_catalog.pg_largeobject_metadata'))
           .body.rows[0].n as number;

@@ -25,7 +25,7 @@ describe('analyzeSql', () => {
 });
 
 describe('maskLiteralsAndComments', () => {
-  it('blanks literals and comments and keeps the words and quoted names, at the same length', () => {
+  it('blanks literals and comments, keeps words and quoted names, and the length', () => {
     const text =
       "SELECT 'a--b' AS \"x\", E'it\\'s -- f(' AS y, $t$ g( $t$ -- h(\n/* i( */ lo_put(1)";
     const masked = maskLiteralsAndComments(text);
