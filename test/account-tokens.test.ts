@@ -7,7 +7,7 @@ import { createAccount } from '../src/accounts/accounts.js';
 import { openStore } from '../src/store/store.js';
 import { fetchToken } from './support/api.js';
 import { runCliAsync } from './support/cli-async.js';
-import { createApplication, createUser, uniqueEmail } from './support/identity.js';
+import { callApi, createApplication, createUser, uniqueEmail } from './support/identity.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { signInUser } from './support/user-login.js';
 
@@ -15,12 +15,6 @@ const CALLBACK = 'http://127.0.0.1:9/callback';
 const PASSWORD = 'an editor password';
 const POINT_QUERY = 'SELECT ST_Point(0, 0, 4326) AS geom';
 const POINT_SOURCE = `/v3/maps/carto_dw/query?q=${encodeURIComponent(POINT_QUERY)}`;
-
-interface Reply {
-  status: number;
-  text: string;
-  body: any;
-}
 
 interface CreatedToken {
   id: string;
@@ -35,18 +29,8 @@ let editorEmail = '';
 let otherToken = '';
 let publicMapId = '';
 
-async function call(token: string, method: string, route: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(`${server.baseUrl}${route}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, body: text ? JSON.parse(text) : null };
-}
+const call = (token: string, method: string, route: string, body?: unknown) =>
+  callApi(server.baseUrl, token, method, route, body);
 
 async function createToken(token: string, name: string): Promise<CreatedToken> {
   const created = await call(token, 'POST', '/v3/tokens', {

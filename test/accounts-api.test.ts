@@ -17,7 +17,7 @@ import { migrationProvider } from '../src/store/migrations.js';
 import { openStore } from '../src/store/store.js';
 import { UserStore } from '../src/users/user-store.js';
 import { fetchToken } from './support/api.js';
-import { createUser, uniqueEmail } from './support/identity.js';
+import { callApi, createUser, uniqueEmail, type ApiReply } from './support/identity.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { signInUser } from './support/user-login.js';
 import {
@@ -29,43 +29,14 @@ import {
 const PASSWORD = 'a first admin password';
 const CONSOLE = 'graticule-console';
 
-interface Reply {
-  status: number;
-  text: string;
-  body: any;
-  headers: Headers;
-}
-
 let server: ServerProcess;
 let operatorToken = '';
 let operatorAccountId = '';
 let operatorConnection = { id: '', name: '' };
 let otherAdminToken = '';
 
-async function call(
-  token: string,
-  method: string,
-  route: string,
-  body?: unknown,
-  contentType = 'application/json',
-): Promise<Reply> {
-  const response = await fetch(`${server.baseUrl}${route}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'Content-Type': contentType }),
-    },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // an HTML page
-  }
-  return { status: response.status, text, body: parsed, headers: response.headers };
-}
+const call = (token: string, method: string, route: string, body?: unknown, contentType?: string) =>
+  callApi(server.baseUrl, token, method, route, body, contentType);
 
 const operator = (method: string, route: string, body?: unknown) =>
   call(operatorToken, method, route, body);
@@ -105,7 +76,7 @@ async function withStore<T>(run: (store: Awaited<ReturnType<typeof openStore>>) 
   }
 }
 
-function expectError(reply: Reply, status: number, code?: string): void {
+function expectError(reply: ApiReply, status: number, code?: string): void {
   expect(reply.status, reply.text).toBe(status);
   expect(reply.body).toMatchObject({ error: expect.any(String), status });
   if (code !== undefined) expect(reply.body.code).toBe(code);

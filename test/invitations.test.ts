@@ -12,7 +12,7 @@ import { ApplicationStore } from '../src/apps/application-store.js';
 import { openStore } from '../src/store/store.js';
 import { fetchToken } from './support/api.js';
 import { runCliAsync } from './support/cli-async.js';
-import { uniqueEmail } from './support/identity.js';
+import { callApi, uniqueEmail } from './support/identity.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 
 const PASSWORD = 'an invited password';
@@ -20,37 +20,14 @@ const CALLBACK = 'http://127.0.0.1:9/callback';
 /** Sign-in posts a minute from one address; the last test spends what is left. */
 const SIGN_IN_LIMIT = 25;
 
-interface Reply {
-  status: number;
-  text: string;
-  body: any;
-  headers: Headers;
-}
-
 let server: ServerProcess;
 let adminToken = '';
 let accountId = '';
 let adminId = '';
 let otherToken = '';
 
-async function call(token: string, method: string, route: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(`${server.baseUrl}${route}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // an HTML page
-  }
-  return { status: response.status, text, body: parsed, headers: response.headers };
-}
+const call = (token: string, method: string, route: string, body?: unknown) =>
+  callApi(server.baseUrl, token, method, route, body);
 
 const admin = (method: string, route: string, body?: unknown) =>
   call(adminToken, method, route, body);

@@ -3,13 +3,8 @@ import { createAccount } from '../src/accounts/accounts.js';
 import { ApplicationService } from '../src/apps/application-service.js';
 import { openStore } from '../src/store/store.js';
 import { fetchToken } from './support/api.js';
+import { callApi } from './support/identity.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
-
-interface Reply {
-  status: number;
-  text: string;
-  body: any;
-}
 
 let server: ServerProcess;
 let adminToken = '';
@@ -17,18 +12,8 @@ let accountId = '';
 let adminId = '';
 let other: { accountId: string; token: string; adminEmail: string };
 
-async function call(token: string, method: string, route: string, body?: unknown): Promise<Reply> {
-  const response = await fetch(`${server.baseUrl}${route}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, body: text ? JSON.parse(text) : null };
-}
+const call = (token: string, method: string, route: string, body?: unknown) =>
+  callApi(server.baseUrl, token, method, route, body);
 
 const admin = (method: string, route: string, body?: unknown) =>
   call(adminToken, method, route, body);

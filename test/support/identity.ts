@@ -53,3 +53,41 @@ export function uniqueEmail(prefix: string): string {
   const unique = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   return `${prefix}-${unique}@example.test`;
 }
+
+/** An API answer as the identity tests read it; `body` is null unless the answer is JSON. */
+export interface ApiReply {
+  status: number;
+  text: string;
+  body: any;
+  headers: Headers;
+}
+
+/**
+ * One request to `route` with a bearer token (none when `token` is empty) and, when given, a
+ * body: JSON unless it is a string sent as `contentType`.
+ */
+export async function callApi(
+  baseUrl: string,
+  token: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<ApiReply> {
+  const response = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'Content-Type': contentType }),
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const isJson = /json/i.test(response.headers.get('content-type') ?? '');
+  return {
+    status: response.status,
+    text,
+    body: text && isJson ? JSON.parse(text) : null,
+    headers: response.headers,
+  };
+}
