@@ -18,6 +18,7 @@ const SUFFIX = Math.random().toString(36).slice(2, 8);
 const PLACES = 'demo.populated_places';
 const PLACES_H3 = 'demo.places_h3';
 const TILESET = `public.matrix_tiles_${SUFFIX}`;
+const STATES = 'demo.us_states';
 const CONNECTION = `pg_matrix_${SUFFIX}`;
 const SQL_QUERY = 'SELECT name, population FROM demo.populated_places WHERE population > 10000000';
 const JOB_QUERY = 'SELECT count(*) AS n FROM demo.populated_places';
@@ -159,6 +160,7 @@ const h3Source = query({
   spatialDataColumn: 'h3',
   aggregationExp: H3_AGGREGATION,
 });
+const boundarySource = query({ tilesetTableName: TILESET, propertiesTableName: STATES });
 const formula = {
   type: 'table',
   source: PLACES,
@@ -236,6 +238,15 @@ const ROWS: Row[] = [
   data(
     'GET /v3/maps/:connection/tileset/:z/:x/:y',
     `/v3/maps/carto_dw/tileset/0/0/0${query({ name: TILESET })}`,
+  ),
+  // Boundaries: A's tileset joined with a demo table.
+  data('GET /v3/maps/:connection/boundary', `/v3/maps/carto_dw/boundary${boundarySource}`),
+  data('POST /v3/maps/:connection/boundary', '/v3/maps/carto_dw/boundary', {
+    body: () => ({ tilesetTableName: TILESET, propertiesTableName: STATES }),
+  }),
+  data(
+    'GET /v3/maps/:connection/boundary/:z/:x/:y',
+    `/v3/maps/carto_dw/boundary/0/0/0${boundarySource}`,
   ),
   control('POST /v3/maps/:connection/tileset/jobs', '/v3/maps/carto_dw/tileset/jobs', 201, {
     body: tilesetJobBody,
@@ -542,7 +553,7 @@ beforeAll(async () => {
   // another table, one to delete.
   const granted = await ok(owner, 'POST', '/v3/tokens', {
     name: 'matrix granted',
-    grants: [PLACES, PLACES_H3, TILESET, SQL_QUERY, JOB_QUERY, MAP_QUERY].map((source) => ({
+    grants: [PLACES, PLACES_H3, TILESET, STATES, SQL_QUERY, JOB_QUERY, MAP_QUERY].map((source) => ({
       connection_name: 'carto_dw',
       source,
     })),
@@ -593,6 +604,8 @@ beforeAll(async () => {
     name: TILESET,
     table: 'demo.us_states',
     maxZoom: 1,
+    // Binary, so it also serves as the boundaries of a boundary source.
+    format: 'binary',
   });
   ids.tilesetJob = tilesetJob.id;
   await untilFinished(`/v3/maps/carto_dw/tileset/jobs/${ids.tilesetJob}`);

@@ -204,10 +204,13 @@ describe('Maps API bad input', () => {
     }
   });
 
-  it('answers 400 for parameters not served yet instead of ignoring them', async () => {
-    const raster = await call('/v3/maps/carto_dw/raster?name=demo.countries');
-    expect(raster.status).toBe(400);
-    expect(raster.body.error).toMatch(/raster/);
+  it('answers 400 for a source type the Maps API does not have', async () => {
+    const unknown = await call('/v3/maps/carto_dw/cube?name=demo.countries');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatch(/'cube'/);
+    const cell = await call('/v3/maps/carto_dw/boundary/8a2a1072b59ffff?name=demo.countries');
+    expect(cell.status).toBe(400);
+    expect(cell.body.error).toMatch(/boundary/);
   });
 
   it('applies CARTO filters to TileJSON and tiles, as widgets apply them', async () => {

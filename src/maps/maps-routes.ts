@@ -19,7 +19,7 @@ import {
 import { SourceCache } from './source-cache.js';
 import { assertTableExists } from './source-inspector.js';
 import { etagOfTileKey, type CachedTile } from './tile-cache.js';
-import { answerTile, gzipTile } from './tile-answer.js';
+import { sendTileAnswer } from './tile-answer.js';
 import { createTileCache } from './shared-tile-cache.js';
 import { parseTileCoordinates } from './tile-coordinates.js';
 import { MAX_ZOOM, buildInstantiation, buildTileJson } from './tilejson.js';
@@ -155,15 +155,7 @@ export function registerMapsRoutes(
       await tiles.set(cacheKey, tile);
     }
 
-    let answer = answerTile(request, tile, config.tileMaxAgeSeconds);
-    if (!answer) {
-      // Compressed once per cached tile, not once per request; zlib runs off the event loop.
-      await gzipTile(tile);
-      answer = answerTile(request, tile, config.tileMaxAgeSeconds)!;
-    }
-    const { headers } = answer;
-    for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]!);
-    return reply.code(answer.status).send(answer.body);
+    return sendTileAnswer(request, reply, tile, config.tileMaxAgeSeconds);
   };
 
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {

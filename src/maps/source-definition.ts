@@ -162,16 +162,18 @@ export function readSourceDefinition(
   type: string,
   params: Record<string, unknown>,
 ): SourceDefinition {
-  if (type === 'tileset') {
-    // Tileset sources have routes of their own; only a path they do not have lands here.
+  if (type === 'tileset' || type === 'raster' || type === 'boundary') {
+    // These sources have routes of their own; only a path they do not have lands here.
     throw errors.invalidParameter(
       'path',
-      'tileset sources are /v3/maps/{connection}/tileset and its tiles /{z}/{x}/{y}',
+      `${type} sources are /v3/maps/{connection}/${type} and the tiles its TileJSON names`,
     );
   }
   if (type !== 'table' && type !== 'query') {
-    // TODO: serve raster and boundary sources; they answer 400 for now.
-    throw errors.unsupportedParameter('source type', `'${type}' sources are not served yet`);
+    throw errors.invalidParameter(
+      'source type',
+      `'${type}' is not one; expected table, query, tileset, raster or boundary`,
+    );
   }
   const formatTiles = optionalString(params, 'formatTiles') ?? DEFAULT_TILE_FORMAT;
   if (formatTiles !== 'mvt' && formatTiles !== 'binary') {

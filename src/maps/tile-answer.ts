@@ -4,6 +4,7 @@
  * answer through `answerTile`, so the two cannot drift apart.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { cacheControlFor, matchesIfNoneMatch } from '../http/cache-control.js';
@@ -54,6 +55,24 @@ export function gzipTile(tile: CachedTile): Promise<Buffer> {
   const body = tile.body;
   tile.gzipped ??= gzip(body).then((gzipped) => (tile.gzippedBody = gzipped));
   return tile.gzipped;
+}
+
+/** Sends `tile` as `answerTile` decides, gzipping it first when the client takes gzip. */
+export async function sendTileAnswer(
+  request: { headers: IncomingHttpHeaders },
+  reply: FastifyReply,
+  tile: CachedTile,
+  maxAgeSeconds: number,
+): Promise<FastifyReply> {
+  let answer = answerTile(request, tile, maxAgeSeconds);
+  if (!answer) {
+    // Compressed once per cached tile, not once per request; zlib runs off the event loop.
+    await gzipTile(tile);
+    answer = answerTile(request, tile, maxAgeSeconds)!;
+  }
+  const { headers } = answer;
+  for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]!);
+  return reply.code(answer.status).send(answer.body);
 }
 
 function encodingsOf(headers: IncomingHttpHeaders): string | undefined {

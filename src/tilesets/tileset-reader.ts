@@ -14,7 +14,7 @@ import { optionalString, readParameters, requiredString } from '../http/request-
 import { parseTileCell } from '../maps/spatial-index/cells.js';
 import { SPATIAL_TILE_CONTENT_TYPE } from '../maps/spatial-index/spatial-source.js';
 import { parseTableName } from '../maps/table-name.js';
-import { answerTile, gzipTile } from '../maps/tile-answer.js';
+import { sendTileAnswer } from '../maps/tile-answer.js';
 import { etagOf } from '../maps/tile-cache.js';
 import { parseTileCoordinates } from '../maps/tile-coordinates.js';
 import { TILE_CONTENT_TYPES } from '../maps/tiles/build-tile.js';
@@ -136,14 +136,7 @@ export class TilesetReader {
   ): Promise<FastifyReply> {
     const body = address ? await table.readTile(address) : null;
     const tile = { body, contentType, etag: etagOf(body) };
-    let answer = answerTile(request, tile, TILESET_MAX_AGE_SECONDS);
-    if (!answer) {
-      await gzipTile(tile);
-      answer = answerTile(request, tile, TILESET_MAX_AGE_SECONDS)!;
-    }
-    const { headers } = answer;
-    for (let i = 0; i < headers.length; i += 2) reply.header(headers[i]!, headers[i + 1]!);
-    return reply.code(answer.status).send(answer.body);
+    return sendTileAnswer(request, reply, tile, TILESET_MAX_AGE_SECONDS);
   }
 }
 

@@ -24,6 +24,8 @@ export type RequestedAccess =
       apis: ApiName[];
       connection: string;
       source: RequestedSource;
+      /** Further sources the request reads, each of which a grant must cover too. */
+      alsoReads?: RequestedSource[];
       expressions: CarriedExpression[];
     }
   /** One SQL job (read or cancel). */
@@ -123,6 +125,18 @@ export function requestedAccess(request: FastifyRequest): RequestedAccess {
     case '/v3/maps/:connection/tileset/:z/:x/:y': {
       const name = requiredText(readParameters(request), 'name');
       return source(['maps'], requestedTable(name, 'name'), []);
+    }
+    case '/v3/maps/:connection/boundary':
+    case '/v3/maps/:connection/boundary/:z/:x/:y': {
+      // Both halves are read: the grants must cover the boundary tileset and the data.
+      const params = readParameters(request);
+      const tileset = requestedTable(requiredText(params, 'tilesetTableName'), 'tilesetTableName');
+      const query = optionalString(params, 'propertiesSqlQuery');
+      const data =
+        query !== undefined && query.trim() !== ''
+          ? requestedQuery(query)
+          : requestedTable(requiredText(params, 'propertiesTableName'), 'propertiesTableName');
+      return { ...source(['maps'], data, []), alsoReads: [tileset] };
     }
     default:
       return { kind: 'control_plane' };

@@ -47,16 +47,18 @@ function assertConnectionGranted(record: ApiTokenRecord, connection: string): vo
 }
 
 function assertSourceGranted(record: ApiTokenRecord, access: SourceAccess): void {
-  const covered = record.grants.some(
-    (grant, index) =>
-      grant.connection_name === access.connection &&
-      grantCovers(parseGrantSource(grant.source, `grants[${index}].source`), access.source),
-  );
-  if (covered) return;
-  throw errors.forbidden(
-    `The token has no grant for ${describeSource(access.source)} ` +
-      `on connection '${access.connection}'`,
-  );
+  for (const source of [access.source, ...(access.alsoReads ?? [])]) {
+    const covered = record.grants.some(
+      (grant, index) =>
+        grant.connection_name === access.connection &&
+        grantCovers(parseGrantSource(grant.source, `grants[${index}].source`), source),
+    );
+    if (covered) continue;
+    throw errors.forbidden(
+      `The token has no grant for ${describeSource(source)} ` +
+        `on connection '${access.connection}'`,
+    );
+  }
 }
 
 /** The token's record; a token revoked since it was verified is a 401. */
