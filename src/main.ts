@@ -5,6 +5,7 @@ import { accountsCommand } from './cli/accounts-command.js';
 import { CliError } from './cli/cli-context.js';
 import { connectionsCommand } from './cli/connections-command.js';
 import { tilesetsCommand } from './cli/tilesets-command.js';
+import { rastersCommand } from './cli/rasters-command.js';
 import { mapsCommand } from './cli/maps-command.js';
 import { usersCommand } from './cli/users-command.js';
 import { appsCommand } from './cli/apps-command.js';
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   program.addCommand(accountsCommand());
   program.addCommand(connectionsCommand());
   program.addCommand(tilesetsCommand());
+  program.addCommand(rastersCommand());
   program.addCommand(mapsCommand());
   program.addCommand(usersCommand());
   program.addCommand(appsCommand());

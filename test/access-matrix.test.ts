@@ -19,6 +19,7 @@ const PLACES = 'demo.populated_places';
 const PLACES_H3 = 'demo.places_h3';
 const TILESET = `public.matrix_tiles_${SUFFIX}`;
 const STATES = 'demo.us_states';
+const RASTER = 'demo.relief_raster';
 const CONNECTION = `pg_matrix_${SUFFIX}`;
 const SQL_QUERY = 'SELECT name, population FROM demo.populated_places WHERE population > 10000000';
 const JOB_QUERY = 'SELECT count(*) AS n FROM demo.populated_places';
@@ -160,6 +161,9 @@ const h3Source = query({
   spatialDataColumn: 'h3',
   aggregationExp: H3_AGGREGATION,
 });
+const rasterSource = query({ name: RASTER });
+/** A block of the demo raster at its coarsest resolution. */
+const rasterBlock = '48462fffffffffff';
 const boundarySource = query({ tilesetTableName: TILESET, propertiesTableName: STATES });
 const formula = {
   type: 'table',
@@ -238,6 +242,15 @@ const ROWS: Row[] = [
   data(
     'GET /v3/maps/:connection/tileset/:z/:x/:y',
     `/v3/maps/carto_dw/tileset/0/0/0${query({ name: TILESET })}`,
+  ),
+  // Rasters: the demo raster and one of its blocks.
+  data('GET /v3/maps/:connection/raster', `/v3/maps/carto_dw/raster${rasterSource}`),
+  data('POST /v3/maps/:connection/raster', '/v3/maps/carto_dw/raster', {
+    body: () => ({ name: RASTER }),
+  }),
+  data(
+    'GET /v3/maps/:connection/raster/:index',
+    `/v3/maps/carto_dw/raster/${rasterBlock}${rasterSource}`,
   ),
   // Boundaries: A's tileset joined with a demo table.
   data('GET /v3/maps/:connection/boundary', `/v3/maps/carto_dw/boundary${boundarySource}`),
@@ -553,10 +566,12 @@ beforeAll(async () => {
   // another table, one to delete.
   const granted = await ok(owner, 'POST', '/v3/tokens', {
     name: 'matrix granted',
-    grants: [PLACES, PLACES_H3, TILESET, STATES, SQL_QUERY, JOB_QUERY, MAP_QUERY].map((source) => ({
-      connection_name: 'carto_dw',
-      source,
-    })),
+    grants: [PLACES, PLACES_H3, TILESET, STATES, RASTER, SQL_QUERY, JOB_QUERY, MAP_QUERY].map(
+      (source) => ({
+        connection_name: 'carto_dw',
+        source,
+      }),
+    ),
     allowed_apis: ['maps', 'sql'],
   });
   tokens.granted = granted.token;

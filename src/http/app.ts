@@ -29,6 +29,7 @@ import { registerSqlJobRoutes } from '../jobs/sql-job-routes.js';
 import type { SqlJobService } from '../jobs/sql-job-service.js';
 import { registerMapsRoutes } from '../maps/maps-routes.js';
 import { registerTilesetRoutes } from '../tilesets/tileset-routes.js';
+import { registerRasterRoutes } from '../rasters/raster-routes.js';
 import { registerBoundaryRoutes } from '../boundaries/boundary-routes.js';
 import { registerPublicMapsRoutes } from '../public-maps/public-map-routes.js';
 import { registerWidgetRoutes } from '../widgets/widget-routes.js';
@@ -294,6 +295,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (deps.jobs) registerSqlJobRoutes(v3, { jobs: deps.jobs });
     registerMapsRoutes(v3, deps, { fastPaths, metrics });
     registerTilesetRoutes(v3, deps);
+    registerRasterRoutes(v3, deps);
     registerBoundaryRoutes(v3, deps);
     registerWidgetRoutes(v3, deps);
     registerStatsRoutes(v3, deps);

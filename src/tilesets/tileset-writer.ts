@@ -36,7 +36,7 @@ const INSERT_METADATA_SQL = (table: string) => `
 const RENAME_SQL = (from: string, to: string) => `ALTER TABLE ${from} RENAME TO ${to}`;
 
 /** Drop and rename in one statement (a DO block is one transaction), so readers never miss. */
-function replaceSql(from: string, target: string, newName: string): string {
+export function replaceSql(from: string, target: string, newName: string): string {
   const body =
     `BEGIN DROP TABLE IF EXISTS ${target}; ` + `ALTER TABLE ${from} RENAME TO ${newName}; END`;
   let tag = '$tileset$';

@@ -122,7 +122,9 @@ export function requestedAccess(request: FastifyRequest): RequestedAccess {
       return source(['maps'], mapsSource(path.type, params), aggregationExpression(params));
     }
     case '/v3/maps/:connection/tileset':
-    case '/v3/maps/:connection/tileset/:z/:x/:y': {
+    case '/v3/maps/:connection/tileset/:z/:x/:y':
+    case '/v3/maps/:connection/raster':
+    case '/v3/maps/:connection/raster/:index': {
       const name = requiredText(readParameters(request), 'name');
       return source(['maps'], requestedTable(name, 'name'), []);
     }

@@ -4,7 +4,7 @@
  */
 
 /** Bump when the demo tables change shape or content; an older set is dropped and reloaded. */
-export const DEMO_DATA_VERSION = 2;
+export const DEMO_DATA_VERSION = 3;
 
 export const CREATE_DEMO_SCHEMA = `CREATE SCHEMA IF NOT EXISTS "demo"`;
 
@@ -26,7 +26,8 @@ export const DROP_DEMO_TABLES = `
     "demo"."places_quadbin",
     "demo"."countries",
     "demo"."us_states",
-    "demo"."us_counties"`;
+    "demo"."us_counties",
+    "demo"."relief_raster"`;
 
 export const CREATE_DEMO_MARKER = `
   CREATE TABLE "demo"."_graticule_meta" (

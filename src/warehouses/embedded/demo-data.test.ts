@@ -13,7 +13,7 @@ const progress: DemoDataProgress[] = [];
 const POLYGON_TABLES = ['countries', 'us_states', 'us_counties'];
 const CELL_TABLES = ['places_h3', 'places_quadbin'];
 const GEOMETRY_TABLES = ['populated_places', ...POLYGON_TABLES];
-const ALL_TABLES = ['populated_places', ...CELL_TABLES, ...POLYGON_TABLES];
+const ALL_TABLES = ['populated_places', ...CELL_TABLES, ...POLYGON_TABLES, 'relief_raster'];
 
 async function rowsOf(sql: string, params?: unknown[]) {
   return (await warehouse.query({ sql, params, timeoutMs: 60_000 })).rows;
@@ -125,6 +125,26 @@ describe('ensureDemoData', () => {
     expect(place).toEqual({ country: 'JP', is_large: true });
   });
 
+  it('stores the relief raster as blocks of three bands and a RaQuet metadata row', async () => {
+    const [row] = await rowsOf(`
+      SELECT count(*) FILTER (WHERE block <> 0)::int4 AS blocks,
+             count(*) FILTER (WHERE ((block >> 52) & 31) = 5)::int4 AS native,
+             (SELECT metadata FROM demo.relief_raster WHERE block = 0) AS metadata
+        FROM demo.relief_raster`);
+    const metadata = JSON.parse(String(row!.metadata)) as Record<string, any>;
+    expect(row).toMatchObject({ blocks: 6, native: 4 });
+    expect(metadata).toMatchObject({
+      file_format: 'raquet',
+      compression: 'gzip',
+      tiling: { min_zoom: 3, max_zoom: 5, pixel_zoom: 13, num_blocks: 4 },
+    });
+    expect(metadata.bands.map((band: { name: string }) => band.name)).toEqual([
+      'elevation',
+      'landcover',
+      'temperature',
+    ]);
+  });
+
   it('stores only valid polygons', async () => {
     for (const table of POLYGON_TABLES) {
       const rows = await rowsOf(
@@ -145,6 +165,7 @@ describe('ensureDemoData', () => {
       'countries',
       'US states',
       'US counties',
+      'relief raster',
     ]);
     for (const step of steps) {
       const last = lastOfStep(step);

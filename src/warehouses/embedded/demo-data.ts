@@ -36,6 +36,7 @@ import {
   type PolygonFeature,
   type PopulatedPlace,
 } from './demo-sources.js';
+import { loadDemoRaster } from '../../rasters/demo-raster.js';
 
 export interface DemoDataProgress {
   /** What is loading, for people: "populated places", "countries", ... */
@@ -192,8 +193,20 @@ const US_COUNTIES: TableLoad<PolygonFeature> = {
   toColumns: polygonColumns,
 };
 
+/** The synthetic raster (see src/rasters/demo-raster.ts): its blocks plus the metadata row. */
+async function loadRaster(driver: WarehouseDriver, report: Report): Promise<DemoTable> {
+  report(0, 1);
+  const blocks = await loadDemoRaster(driver, LOAD_TIMEOUT_MS);
+  report(1, 1);
+  return { name: 'demo.relief_raster', rows: blocks + 1 };
+}
+
 /** Reads each source just before its table loads, so only one is held in memory at a time. */
-async function loadAllTables(run: Run, reporter: (step: string) => Report): Promise<DemoTable[]> {
+async function loadAllTables(
+  driver: WarehouseDriver,
+  run: Run,
+  reporter: (step: string) => Report,
+): Promise<DemoTable[]> {
   const placeList = readPopulatedPlaces();
   const places = await loadTable(run, POPULATED_PLACES, placeList, reporter('populated places'));
   const cells = placesByCell(placeList);
@@ -209,7 +222,8 @@ async function loadAllTables(run: Run, reporter: (step: string) => Report): Prom
   const us = await readUsStatesAndCounties();
   const states = await loadTable(run, US_STATES, us.states, reporter('US states'));
   const counties = await loadTable(run, US_COUNTIES, us.counties, reporter('US counties'));
-  return [places, h3, quadbin, countries, states, counties];
+  const raster = await loadRaster(driver, reporter('relief raster'));
+  return [places, h3, quadbin, countries, states, counties, raster];
 }
 
 function isDemoTableList(value: unknown): value is DemoTable[] {
@@ -227,7 +241,7 @@ function isDemoTableList(value: unknown): value is DemoTable[] {
 
 /**
  * Loads the demo tables (`demo.populated_places`, `demo.places_h3`, `demo.places_quadbin`,
- * `demo.countries`, `demo.us_states`, `demo.us_counties`) unless this version of them is
+ * `demo.countries`, `demo.us_states`, `demo.us_counties`, the raster `demo.relief_raster`) unless this version of them is
  * already loaded. An interrupted or older load is dropped and redone, since the marker is
  * written last.
  */
@@ -253,7 +267,7 @@ export async function ensureDemoData(
     (step: string): Report =>
     (done, total) =>
       onProgress({ step, done, total });
-  const tables = await loadAllTables(run, reporter);
+  const tables = await loadAllTables(driver, run, reporter);
   await run(CREATE_DEMO_MARKER);
   await run(WRITE_DEMO_MARKER, [DEMO_DATA_VERSION, JSON.stringify(tables)]);
   return { loaded: true, tables, durationMs: performance.now() - startedAt };
