@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { verifyLogin } from './login.js';
 import { API_RESOURCE, API_SCOPES, createOAuthServer, loginPath } from './oidc/oauth-server.js';
 import { loginPage, oauthErrorPage } from './oidc/pages.js';
+import { releasingContext } from './oidc/oauth-context.js';
 import {
   AUTH0_LOGOUT_SCHEMA,
   AUTHORIZATION_SERVER_METADATA_SCHEMA,
@@ -190,7 +191,7 @@ export async function registerOAuthRoutes(
       provider.on('server_error', (_ctx: unknown, error: unknown) => {
         app.log.error({ err: error }, 'the OAuth server failed on a request');
       });
-      server = { provider, handle: provider.callback(), key };
+      server = { provider, handle: releasingContext(provider.callback()), key };
     }
     return server;
   };
