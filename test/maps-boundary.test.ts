@@ -335,6 +335,96 @@ describeWithPostgres('boundary sources on a PostgreSQL connection', (info) => {
     expect(missing).toBe(10);
   });
 
+  it('gives no data to a geometry tile of an earlier version of the tileset', async () => {
+    const rebuilt = `${info.schema}.rebuilt_boundaries_${suffix}`;
+    const build = (order: string, overwrite: boolean) =>
+      buildTileset(connection, {
+        name: rebuilt,
+        query: `SELECT geoid, geom FROM ${fixture}.squares ORDER BY ${order}`,
+        maxZoom: 1,
+        format: 'binary',
+        overwrite,
+      });
+    const instantiate = async () =>
+      (await boundaryTableSource({
+        apiBaseUrl: baseUrl,
+        accessToken: token,
+        connectionName: connection,
+        tilesetTableName: rebuilt,
+        propertiesTableName: `${fixture}.stats`,
+      })) as any;
+    try {
+      await build('geoid', false);
+      const before = await instantiate();
+      await build('geoid DESC', true);
+      // The tileset's metadata is trusted for up to ten seconds; a newer `cache` reads it again.
+      // (Read directly: the client keeps its own answers to identical requests.)
+      const path =
+        `/v3/maps/${connection}/boundary?format=tilejson&tilesetTableName=${rebuilt}` +
+        `&propertiesTableName=${fixture}.stats`;
+      let after: any;
+      const changed = await pollUntil(async () => {
+        after = { ...(await call('GET', path)).body, accessToken: token };
+        return after.tiles[0] !== before.tiles[0];
+      }, 15_000);
+      expect(changed).toBe(true);
+      const headers = { Authorization: `Bearer ${token}` };
+      const stale = await fetch(tileUrl(before.properties_tiles[0], 0, 0, 0), { headers });
+      expect(stale.status).toBe(204);
+      const { features } = await joinedTile(after, 0, 0, 0);
+      const joined = features.filter((f) => f.properties !== undefined);
+      expect(joined).toHaveLength(90);
+      for (const feature of joined) {
+        expect(feature.numbers.score).toBe(Number(feature.geoid.slice(3)) * 1.5);
+      }
+    } finally {
+      await runAsSuperuser(info, `DROP TABLE IF EXISTS ${rebuilt}`);
+    }
+  });
+
+  it('answers 404 for tiles of a data table dropped since it was inspected', async () => {
+    await runAsSuperuser(
+      info,
+      `CREATE TABLE ${fixture}.doomed AS SELECT * FROM ${fixture}.stats;
+       GRANT SELECT ON ${fixture}.doomed TO ${info.username};`,
+    );
+    const source = (await boundaryTableSource({
+      apiBaseUrl: baseUrl,
+      accessToken: token,
+      connectionName: connection,
+      tilesetTableName: tileset,
+      propertiesTableName: `${fixture}.doomed`,
+    })) as any;
+    await runAsSuperuser(info, `DROP TABLE ${fixture}.doomed`);
+    const answer = await call('GET', tileUrl(source.properties_tiles[0], 0, 0, 0));
+    expect(answer.status).toBe(404);
+    expect(answer.body).toMatchObject({ status: 404, code: 'table_not_found' });
+  });
+
+  it('refuses data it cannot key or filter when instantiated, not tile by tile', async () => {
+    const base =
+      `/v3/maps/${connection}/boundary?tilesetTableName=${tileset}&propertiesSqlQuery=` +
+      encodeURIComponent(
+        `SELECT geoid, geoid AS other, '{}'::json AS j, score FROM ${fixture}.stats`,
+      );
+    const twice = await call(
+      'GET',
+      `/v3/maps/${connection}/boundary?tilesetTableName=${tileset}&propertiesSqlQuery=` +
+        encodeURIComponent(`SELECT geoid, geoid FROM ${fixture}.stats`),
+    );
+    expect(twice.status).toBe(400);
+    expect(twice.body.error).toMatch(/2 columns named 'geoid'/);
+    const filters = encodeURIComponent(JSON.stringify({ j: { in: { values: ['x'] } } }));
+    const badFilter = await call('GET', `${base}&filters=${filters}`);
+    expect(badFilter.status).toBe(400);
+    const keyOnly = await call('GET', `${base}&columns=geoid&format=tilejson`);
+    expect(keyOnly.status).toBe(200);
+    expect(keyOnly.body.schema).toEqual([{ name: 'geoid', type: 'string' }]);
+    const badName = await call('GET', `/v3/maps/${connection}/boundary?tilesetTableName=a.b.c.d`);
+    expect(badName.status).toBe(400);
+    expect(badName.body.error).toMatch(/tilesetTableName/);
+  });
+
   it('needs a text geoid in the tileset, and a binary tileset', async () => {
     const numeric = `${info.schema}.numeric_boundaries_${suffix}`;
     const mvt = `${info.schema}.mvt_boundaries_${suffix}`;

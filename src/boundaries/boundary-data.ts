@@ -47,12 +47,16 @@ function pickColumns(source: BoundarySource, prepared: PreparedSource) {
 export async function openBoundaryData(
   source: BoundarySource,
   execution: Execution,
+  { fresh = false } = {},
 ): Promise<{ prepared: PreparedSource; columns: ReturnType<typeof pickColumns> }> {
-  const prepared = await PreparedSource.open(propertiesRequest(source), execution);
-  if (!prepared.columns.has(GEOID)) {
+  const prepared = await PreparedSource.open(propertiesRequest(source), execution, { fresh });
+  const keys = prepared.columns.fields.filter((f) => f.name === GEOID).length;
+  if (keys !== 1) {
     throw errors.invalidParameter(
       prepared.request.sourceParameter,
-      `the data needs a '${GEOID}' column, the key of the boundaries`,
+      keys === 0
+        ? `the data needs a '${GEOID}' column, the key of the boundaries`
+        : `the data has ${keys} columns named '${GEOID}'; it needs one`,
     );
   }
   const columns = pickColumns(source, prepared);
@@ -61,12 +65,25 @@ export async function openBoundaryData(
   return { prepared, columns };
 }
 
+/**
+ * Runs the source's filters once without reading a row, so a filter the warehouse cannot
+ * apply (an operator its column type lacks) fails the instantiation rather than every tile.
+ */
+export async function probeFilters(source: BoundarySource, execution: Execution): Promise<void> {
+  if (!source.filters) return;
+  const { prepared } = await openBoundaryData(source, execution);
+  const condition = await prepared.condition();
+  if (!condition) return;
+  await prepared.run(sql`SELECT 1 FROM ${prepared.from} WHERE ${condition} LIMIT 0`);
+}
+
 /** Counts the data rows and computes the tilestats of the carried columns. */
 export async function inspectBoundaryData(
   source: BoundarySource,
   execution: Execution,
+  options: { fresh?: boolean } = {},
 ): Promise<BoundaryData> {
-  const { prepared, columns } = await openBoundaryData(source, execution);
+  const { prepared, columns } = await openBoundaryData(source, execution, options);
   const counted = await prepared.run(
     sql`SELECT count(*) AS ${identifier('n')} FROM ${prepared.from}`,
   );
@@ -105,9 +122,10 @@ export async function readBoundaryRows(
   data: BoundaryData,
   keys: readonly string[],
   execution: Execution,
+  options: { fresh?: boolean } = {},
 ): Promise<PropertiesRow[]> {
   if (keys.length === 0) return [];
-  const { prepared } = await openBoundaryData(source, execution);
+  const { prepared } = await openBoundaryData(source, execution, options);
   const key = sql`CAST(${identifier(GEOID)} AS TEXT)`;
   const select = [
     sql`${key} AS ${identifier('k')}`,

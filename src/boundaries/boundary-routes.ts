@@ -13,13 +13,19 @@ import { cacheControlFor } from '../http/cache-control.js';
 import { errors } from '../http/errors.js';
 import { optionalString, readParameters } from '../http/request-params.js';
 import { sendTileAnswer } from '../maps/tile-answer.js';
-import { etagOf } from '../maps/tile-cache.js';
+import { etagOf, type CachedTile } from '../maps/tile-cache.js';
 import { parseTileCoordinates } from '../maps/tile-coordinates.js';
 import type { Connection } from '../connections/connection-registry.js';
 import { cacheKeyOf, schemeOfTileset, type TilesetMetadata } from '../tilesets/tileset-metadata.js';
 import { tilesetReaderOf, type OpenTileset } from '../tilesets/tileset-reader.js';
+import { WarehouseError } from '../warehouses/driver.js';
 import type { Execution } from '../widgets/widget-source.js';
-import { inspectBoundaryData, readBoundaryRows, type BoundaryData } from './boundary-data.js';
+import {
+  inspectBoundaryData,
+  probeFilters,
+  readBoundaryRows,
+  type BoundaryData,
+} from './boundary-data.js';
 import {
   GET_BOUNDARY_TILE_SCHEMA,
   INSTANTIATE_BOUNDARY_POST_SCHEMA,
@@ -30,6 +36,7 @@ import {
   GEOID,
   boundarySourceKey,
   readBoundarySource,
+  unfiltered,
   type BoundarySource,
 } from './boundary-source.js';
 import { PROPERTIES_TILE_CONTENT_TYPE, encodePropertiesTile } from './properties-tile.js';
@@ -69,12 +76,20 @@ export function registerBoundaryRoutes(app: FastifyInstance, deps: AppDependenci
   const { config } = deps;
   const reader = tilesetReaderOf(deps);
   const maxAgeMs = Math.max(config.tileMaxAgeSeconds, 1) * 1000;
+  /** Data inspections, by source without its filters: tilestats describe the whole data. */
   const inspections = new LRUCache<string, Promise<Inspected>>({ max: 500, ttl: maxAgeMs });
-  /** The `geoid` of each feature of a stored tile, by global id; tiles never change in place. */
+  /** The `geoid` of each feature of a stored tile by global id, by the tile's bytes. */
   const tileKeys = new LRUCache<string, Map<number, string>>({
     maxSize: 64 * 1024 * 1024,
     sizeCalculation: (keys) => 64 + keys.size * 48,
   });
+  /** Properties tiles built for a data inspection, and those being built. */
+  const built = new LRUCache<string, CachedTile>({
+    maxSize: config.tileCacheMegabytes > 0 ? config.tileCacheMegabytes * 1024 * 1024 : 1,
+    sizeCalculation: (tile) => 256 + (tile.body?.length ?? 0),
+    ttl: maxAgeMs,
+  });
+  const building = new Map<string, Promise<CachedTile>>();
   const baseUrlOf = (request: FastifyRequest) =>
     config.publicUrl || `${request.protocol}://${request.host}`;
 
@@ -85,27 +100,41 @@ export function registerBoundaryRoutes(app: FastifyInstance, deps: AppDependenci
     signal,
   });
 
-  /** The request's source, its tileset and its data, the data inspected once in a while. */
-  const open = async (request: ConnectionRequest | TileRequest, signal?: AbortSignal) => {
-    const params = readParameters(request);
-    const source = readBoundarySource(params);
-    const tileset = await reader.open(request, { name: source.tilesetTableName });
-    checkBoundaryTileset(source.tilesetTableName, tileset.metadata);
-    const key = boundarySourceKey(source, tileset.connection.cacheKey);
-    let pending = inspections.get(key);
+  /**
+   * The data's inspection, shared by concurrent requests: it runs with no request's signal,
+   * so one client going away does not fail the others'.
+   */
+  const inspect = (source: BoundarySource, connection: Connection, fresh = false) => {
+    const key = boundarySourceKey(unfiltered(source), connection.cacheKey);
+    let pending = fresh ? undefined : inspections.get(key);
     if (!pending) {
       const started = Math.floor(Date.now() / 1000);
-      pending = inspectBoundaryData(source, executionOf(tileset.connection, signal)).then(
-        (data) => ({ ...data, inspectedAt: started }),
-      );
+      pending = inspectBoundaryData(source, executionOf(connection), { fresh }).then((data) => ({
+        ...data,
+        inspectedAt: started,
+      }));
       inspections.set(key, pending);
       pending.catch(() => inspections.delete(key));
     }
-    return { params, source, tileset, data: await pending };
+    return pending;
+  };
+
+  /** The request's source, its tileset (at the version the URL names) and its data. */
+  const open = async (request: ConnectionRequest | TileRequest, fresh = false) => {
+    const params = readParameters(request);
+    const source = readBoundarySource(params);
+    const tilesetCache = optionalString(params, 'tilesetCache');
+    const asked = tilesetCache === undefined ? {} : { cache: tilesetCache };
+    const tileset = await reader.open(request, { name: source.tilesetTableName, ...asked });
+    checkBoundaryTileset(source.tilesetTableName, tileset.metadata);
+    const data = await inspect(source, tileset.connection, fresh);
+    return { params, source, tileset, tilesetCache, data };
   };
 
   const sourceHandler = async (request: ConnectionRequest, reply: FastifyReply) => {
     const { params, source, tileset, data } = await open(request);
+    const execution = executionOf(tileset.connection, abortOnDisconnect(reply));
+    await probeFilters(source, execution);
     const format = optionalString(params, 'format');
     reply.header('Cache-Control', cacheControlFor(request, config.tileMaxAgeSeconds));
     const where = { baseUrl: baseUrlOf(request), connection: request.params.connection };
@@ -114,13 +143,10 @@ export function registerBoundaryRoutes(app: FastifyInstance, deps: AppDependenci
     return buildBoundaryTileJson(where, source, tileset, data);
   };
 
-  const keysOfTile = async (tileset: OpenTileset, z: number, x: number, y: number) => {
-    const id = `${tileset.connection.cacheKey}\n${tileset.table.sqlName}\n`;
-    const key = `${id}${cacheKeyOf(tileset.metadata)}\n${z}/${x}/${y}`;
+  const keysOf = (tileset: OpenTileset, body: Buffer, bodyTag: string) => {
+    const key = `${tileset.connection.cacheKey}\n${tileset.table.sqlName}\n${bodyTag}`;
     let keys = tileKeys.get(key);
     if (keys) return keys;
-    const body = await tileset.table.readTile({ z, x, y });
-    if (!body) return null;
     try {
       keys = featureKeysOf(body, GEOID);
     } catch {
@@ -130,18 +156,60 @@ export function registerBoundaryRoutes(app: FastifyInstance, deps: AppDependenci
     return keys;
   };
 
+  /**
+   * The properties tile of z/x/y: empty when the client's geometry tile is of another version
+   * of the tileset (its features are numbered otherwise), built once per data inspection and
+   * stored tile otherwise.
+   */
+  const propertiesTileOf = async (
+    request: TileRequest,
+    z: number,
+    x: number,
+    y: number,
+    fresh: boolean,
+  ): Promise<CachedTile> => {
+    const { source, tileset, tilesetCache, data } = await open(request, fresh);
+    const empty = { body: null, contentType: PROPERTIES_TILE_CONTENT_TYPE, etag: etagOf(null) };
+    const { metadata } = tileset;
+    if (tilesetCache !== undefined && tilesetCache !== cacheKeyOf(metadata)) return empty;
+    if (z < metadata.minzoom || z > metadata.maxzoom) return empty;
+    const stored = await tileset.table.readTile({ z, x, y });
+    if (!stored) return empty;
+    const storedTag = etagOf(stored);
+    const key = [
+      boundarySourceKey(source, tileset.connection.cacheKey),
+      data.inspectedAt,
+      storedTag,
+    ].join('|');
+    const done = built.get(key);
+    if (done) return done;
+    let pending = building.get(key);
+    if (!pending) {
+      const keys = keysOf(tileset, stored, storedTag);
+      pending = propertiesTile(source, data, keys, executionOf(tileset.connection), fresh)
+        .then((encoded) => {
+          const body = encoded ? Buffer.from(encoded) : null;
+          const tile = { body, contentType: PROPERTIES_TILE_CONTENT_TYPE, etag: etagOf(body) };
+          built.set(key, tile);
+          return tile;
+        })
+        .finally(() => building.delete(key));
+      building.set(key, pending);
+    }
+    return pending;
+  };
+
   const tileHandler = async (request: TileRequest, reply: FastifyReply) => {
     const { z, x, y } = parseTileCoordinates(request.params);
-    const signal = abortOnDisconnect(reply);
-    const { source, tileset, data } = await open(request, signal);
-    const { metadata } = tileset;
-    const inRange = z >= metadata.minzoom && z <= metadata.maxzoom;
-    const keys = inRange ? await keysOfTile(tileset, z, x, y) : null;
-    const body = keys
-      ? await propertiesTile(source, data, keys, executionOf(tileset.connection, signal))
-      : null;
-    const buffer = body ? Buffer.from(body) : null;
-    const tile = { body: buffer, contentType: PROPERTIES_TILE_CONTENT_TYPE, etag: etagOf(buffer) };
+    let tile: CachedTile;
+    try {
+      tile = await propertiesTileOf(request, z, x, y, false);
+    } catch (error) {
+      // The data lost a table or column since its inspection: inspect it again (a missing
+      // table is then a 404) and build once more.
+      if (!(error instanceof WarehouseError) || error.kind !== 'undefined_object') throw error;
+      tile = await propertiesTileOf(request, z, x, y, true);
+    }
     return sendTileAnswer(request, reply, tile, config.tileMaxAgeSeconds);
   };
 
@@ -164,9 +232,10 @@ async function propertiesTile(
   data: BoundaryData,
   keys: ReadonlyMap<number, string>,
   execution: Execution,
+  fresh: boolean,
 ): Promise<Uint8Array | null> {
   const distinct = [...new Set(keys.values())];
-  const rows = await readBoundaryRows(source, data, distinct, execution);
+  const rows = await readBoundaryRows(source, data, distinct, execution, { fresh });
   return encodePropertiesTile(keys, rows, {
     strings: data.strings.map((f) => f.name),
     numbers: data.numbers.map((f) => f.name),

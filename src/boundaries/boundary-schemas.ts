@@ -59,6 +59,12 @@ function boundaryParameters(where: 'query' | 'body'): Record<string, TSchema> {
     ),
     filters: Type.Optional(text ? FiltersText : FiltersObject),
     filtersLogicalOperator: Type.Optional(FiltersLogicalOperator),
+    tilesetCache: Type.Optional({
+      ...Cache,
+      description:
+        "The boundary tileset's version the TileJSON saw; a properties tile asked for another " +
+        "version answers 204, since its values follow that version's features",
+    }),
     cache: Type.Optional(Cache),
     v: Type.Optional(ApiVersion),
     client: Type.Optional(ClientName),

@@ -6,12 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { errors } from '../http/errors.js';
-import {
-  optionalJson,
-  optionalString,
-  readQueryParameters,
-  requiredString,
-} from '../http/request-params.js';
+import { optionalJson, optionalString, readQueryParameters } from '../http/request-params.js';
+import { splitTableName } from '../sql-builder/dialect.js';
 import { readLogicalOperator, type LogicalOperator } from '../widgets/filters.js';
 import type { WidgetSourceRequest } from '../widgets/widget-source.js';
 
@@ -29,12 +25,23 @@ export interface BoundarySource {
   filtersLogicalOperator: LogicalOperator;
 }
 
+/** The columns asked for besides `geoid`; `columns=geoid` alone asks for no data column. */
 function readColumns(params: Record<string, unknown>): string[] | null {
   const raw = params.columns;
   if (raw === undefined || raw === null || raw === '') return null;
-  const list = Array.isArray(raw) ? raw : String(raw).split(',');
-  const columns = list.map((c) => String(c).trim()).filter((c) => c !== '' && c !== GEOID);
-  return columns.length > 0 ? [...new Set(columns)] : null;
+  const list = (Array.isArray(raw) ? raw : String(raw).split(','))
+    .map((c) => String(c).trim())
+    .filter((c) => c !== '');
+  if (list.length === 0) return null;
+  return [...new Set(list.filter((c) => c !== GEOID))];
+}
+
+/** A table name, checked now so that its error names the parameter that carried it. */
+function readTableName(params: Record<string, unknown>, name: string): string | undefined {
+  const text = optionalString(params, name);
+  if (text === undefined || text.trim() === '') return undefined;
+  splitTableName(text, '"', (part) => part.toLowerCase(), 3, name);
+  return text;
 }
 
 function readFilters(params: Record<string, unknown>): Record<string, unknown> | null {
@@ -48,8 +55,9 @@ function readFilters(params: Record<string, unknown>): Record<string, unknown> |
 
 /** Reads and checks a boundary source from request parameters. */
 export function readBoundarySource(params: Record<string, unknown>): BoundarySource {
-  const tilesetTableName = requiredString(params, 'tilesetTableName');
-  const table = optionalString(params, 'propertiesTableName');
+  const tilesetTableName = readTableName(params, 'tilesetTableName');
+  if (tilesetTableName === undefined) throw errors.missingParameter('tilesetTableName');
+  const table = readTableName(params, 'propertiesTableName');
   const query = optionalString(params, 'propertiesSqlQuery');
   if (table !== undefined && query !== undefined) {
     throw errors.invalidParameter(
@@ -60,7 +68,7 @@ export function readBoundarySource(params: Record<string, unknown>): BoundarySou
   let properties: BoundarySource['properties'];
   if (query !== undefined && query.trim() !== '') {
     properties = { type: 'query', q: query, queryParameters: readQueryParameters(params) };
-  } else if (table !== undefined && table.trim() !== '') {
+  } else if (table !== undefined) {
     properties = { type: 'table', name: table };
   } else {
     throw errors.missingParameter('propertiesTableName');
@@ -93,10 +101,15 @@ export function boundaryUrlParameters(source: BoundarySource): URLSearchParams {
   return params;
 }
 
-/** A stable key of what defines the source's data, on one connection version. */
+/** A stable key of what defines the source's tiles, on one connection version. */
 export function boundarySourceKey(source: BoundarySource, connectionKey: string): string {
   const identity = JSON.stringify([connectionKey, boundaryUrlParameters(source).toString()]);
   return createHash('sha256').update(identity).digest('base64url').slice(0, 22);
+}
+
+/** The source without its filters: what its data's inspection depends on. */
+export function unfiltered(source: BoundarySource): BoundarySource {
+  return { ...source, filters: null, filtersLogicalOperator: 'and' };
 }
 
 /** The data source as the widget machinery reads it: filters checked, columns learned. */

@@ -3,7 +3,7 @@
  * tiles, zooms and bounds), with the data's `properties_tiles`, fields, schema and tilestats.
  */
 import { tilestatsType } from '../maps/tilestats.js';
-import { buildTilesetTileJson } from '../tilesets/tileset-metadata.js';
+import { buildTilesetTileJson, cacheKeyOf } from '../tilesets/tileset-metadata.js';
 import type { OpenTileset } from '../tilesets/tileset-reader.js';
 import type { BoundaryData } from './boundary-data.js';
 import { GEOID, boundaryUrlParameters, type BoundarySource } from './boundary-source.js';
@@ -21,9 +21,18 @@ function boundaryEndpoint({ baseUrl, connection }: Where, suffix: string): strin
   return `${baseUrl}/v3/maps/${encodeURIComponent(connection)}/boundary${suffix}`;
 }
 
-/** The source's parameters with the data version, which changes when the data is inspected again. */
-function versionedParameters(source: BoundarySource, data: Inspected): URLSearchParams {
+/**
+ * The source's parameters with the data version, which changes when the data is inspected
+ * again, and the tileset version: a properties tile numbers its values by the features of the
+ * geometry tile of that version, so a request naming an older one gets no data.
+ */
+function versionedParameters(
+  source: BoundarySource,
+  tileset: OpenTileset,
+  data: Inspected,
+): URLSearchParams {
   const params = boundaryUrlParameters(source);
+  params.set('tilesetCache', cacheKeyOf(tileset.metadata));
   params.set('cache', String(data.inspectedAt));
   return params;
 }
@@ -39,7 +48,7 @@ export function buildBoundaryInstantiation(
   tileset: OpenTileset,
   data: Inspected,
 ) {
-  const params = versionedParameters(source, data);
+  const params = versionedParameters(source, tileset, data);
   params.set('format', 'tilejson');
   return {
     nrows: data.rowCount,
@@ -64,7 +73,7 @@ export function buildBoundaryTileJson(
     source.tilesetTableName,
     tileset.metadata,
   );
-  const params = versionedParameters(source, data);
+  const params = versionedParameters(source, tileset, data);
   const fields = Object.fromEntries(dataFields(data).map((f) => [f.name, tilestatsType(f)]));
   const [dataLayer] = data.tilestats.layers;
   const geometryType = tileset.metadata.tilestats.layers[0]?.geometry ?? null;

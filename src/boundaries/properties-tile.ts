@@ -46,7 +46,8 @@ export function encodePropertiesTile(
   for (const row of rows) if (!byKey.has(row.geoid)) byKey.set(row.geoid, row);
   if (byKey.size === 0) return null;
 
-  const length = keys.size === 0 ? 0 : Math.max(...keys.keys()) + 1;
+  let length = 0;
+  for (const globalId of keys.keys()) length = Math.max(length, globalId + 1);
   const numbers = columns.numbers.map(() => new Float64Array(length).fill(NaN));
   for (const [globalId, key] of keys) {
     const row = byKey.get(key);

@@ -53,7 +53,12 @@ function readProperty(pbf: Pbf, end: number, key: string): string | undefined {
 }
 
 /** One kind's features: the global id and the key of each, in feature order. */
-function readKind(pbf: Pbf, end: number, kind: 1 | 2 | 3, key: string, into: Map<number, string>) {
+/** Keys by global feature id, and the vertices counted so far. */
+interface Keys extends Map<number, string> {
+  vertices: number;
+}
+
+function readKind(pbf: Pbf, end: number, kind: 1 | 2 | 3, key: string, into: Keys) {
   const layout = LAYOUT[kind];
   let globalIds: number[] = [];
   let featureIds: number[] = [];
@@ -69,6 +74,7 @@ function readKind(pbf: Pbf, end: number, kind: 1 | 2 | 3, key: string, into: Map
     end,
   );
   const count = Math.min(globalIds.length, featureIds.length);
+  into.vertices += count;
   for (let i = 0; i < count; i++) {
     const value = keys[featureIds[i]!];
     if (value !== undefined && !into.has(globalIds[i]!)) into.set(globalIds[i]!, value);
@@ -81,11 +87,16 @@ function readKind(pbf: Pbf, end: number, kind: 1 | 2 | 3, key: string, into: Map
  */
 export function featureKeysOf(tile: Uint8Array, key: string): Map<number, string> {
   const pbf = new Pbf(tile);
-  const keys = new Map<number, string>();
+  const keys: Keys = Object.assign(new Map<number, string>(), { vertices: 0 });
   pbf.readFields((tag) => {
     if (tag === 1 || tag === 2 || tag === 3) {
       readKind(pbf, pbf.readVarint() + pbf.pos, tag, key, keys);
     }
   }, null);
+  // A feature has a vertex at least, so ids count features: a larger id is not such a tile,
+  // and would size the numeric arrays after it.
+  for (const id of keys.keys()) {
+    if (id >= keys.vertices) throw new RangeError(`feature id ${id} of ${keys.vertices} vertices`);
+  }
   return keys;
 }

@@ -35,12 +35,14 @@ export function answerTile(
   const byToken = cacheControl === 'no-store' ? [] : ['Authorization'];
   const headers = ['cache-control', cacheControl, 'etag', tile.etag];
   const vary = (names: string[]) => (names.length > 0 ? ['vary', names.join(', ')] : []);
-  if (matchesIfNoneMatch(request, tile.etag)) {
-    return { status: 304, headers: [...headers, ...vary(byToken)] };
-  }
   const body = tile.body;
-  if (!body) return { status: 204, headers: [...headers, ...vary(byToken)] };
-  headers.push('content-type', tile.contentType, ...vary(['Accept-Encoding', ...byToken]));
+  // A 304 varies as the answer it stands for: with a body, by its encoding too.
+  const varies = body ? vary(['Accept-Encoding', ...byToken]) : vary(byToken);
+  if (matchesIfNoneMatch(request, tile.etag)) {
+    return { status: 304, headers: [...headers, ...varies] };
+  }
+  if (!body) return { status: 204, headers: [...headers, ...varies] };
+  headers.push('content-type', tile.contentType, ...varies);
   if (body.length < MIN_GZIP_BYTES || !acceptsGzip(encodingsOf(request.headers))) {
     return { status: 200, headers, body };
   }
