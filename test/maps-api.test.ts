@@ -204,6 +204,21 @@ describe('Maps API bad input', () => {
     }
   });
 
+  it('describes doubles too large to square: the TileJSON and the Stats API', async () => {
+    const q =
+      'SELECT v, ST_SetSRID(ST_MakePoint(0, 0), 4326) AS geom ' +
+      'FROM unnest(ARRAY[1e155, 1, 2]::float8[]) AS v';
+    const instantiation = await call(`/v3/maps/carto_dw/query?q=${encodeURIComponent(q)}`);
+    expect(instantiation.status).toBe(200);
+    const tilejson = await call(instantiation.body.tilejson.url[0]);
+    const [attribute] = tilejson.body.tilestats.layers[0].attributes;
+    expect(attribute).toMatchObject({ attribute: 'v', max: 1e155, min: 1 });
+    expect(attribute.avg / (1e155 / 3)).toBeCloseTo(1, 12);
+    const stats = await call(`/v3/stats/carto_dw/v?q=${encodeURIComponent(q)}`);
+    expect(stats.status).toBe(200);
+    expect(stats.body.avg / (1e155 / 3)).toBeCloseTo(1, 12);
+  });
+
   it('answers 400 for a source type the Maps API does not have', async () => {
     const unknown = await call('/v3/maps/carto_dw/cube?name=demo.countries');
     expect(unknown.status).toBe(400);

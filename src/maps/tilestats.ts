@@ -79,12 +79,17 @@ function summarizeGeometryTypes(flags: unknown): string | null {
 const finite = (expr: string) =>
   `nullif(nullif(nullif((${expr})::float8, 'NaN'), 'Infinity'), '-Infinity')`;
 
+/**
+ * One pass over the source for the geometry types and every numeric column's figures. The mean
+ * is the sum over the count: PostgreSQL's `avg` of doubles also sums their squares, which
+ * overflows (an error, failing the whole TileJSON) from about 1.3e154.
+ */
 function numericStatsSql(fromSql: string, geom: string, numeric: WarehouseField[]): string {
   const fractions = `ARRAY[${QUANTILE_FRACTIONS.join(',')}]::float8[]`;
   const values = numeric.map((f, i) => `${finite(quoteIdentifier(f.name))} AS "v${i}"`);
   const aggregates = numeric.map(
     (_, i) => `min("v${i}") AS "min${i}", max("v${i}") AS "max${i}", sum("v${i}") AS "sum${i}",
-           avg("v${i}") AS "avg${i}",
+           sum("v${i}") / nullif(count("v${i}"), 0) AS "avg${i}",
            percentile_disc(${fractions}) WITHIN GROUP (ORDER BY "v${i}") AS "q${i}"`,
   );
   return `

@@ -77,8 +77,13 @@ export function quantileSqlFor(dialect: DialectName): QuantileSql {
 
 /**
  * The mean of a number column. Redshift's AVG of an integer column is an integer, so it
- * averages the values as doubles there.
+ * averages the values as doubles there. PostgreSQL's AVG of doubles also sums their squares,
+ * which overflows (an error) from about 1.3e154: there the mean is the sum over the count.
  */
 export function averageOf(dialect: DialectName, expr: Sql): Sql {
-  return dialect === 'redshift' ? sql`avg(CAST(${expr} AS DOUBLE PRECISION))` : sql`avg(${expr})`;
+  if (dialect === 'redshift') return sql`avg(CAST(${expr} AS DOUBLE PRECISION))`;
+  if (dialect === 'postgis') {
+    return sql`CAST(sum(${expr}) AS DOUBLE PRECISION) / NULLIF(count(${expr}), 0)`;
+  }
+  return sql`avg(${expr})`;
 }
