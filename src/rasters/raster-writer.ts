@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { quoteIdentifier, quoteTableName, type TableName } from '../maps/table-name.js';
 import { WarehouseError, type WarehouseDriver } from '../warehouses/driver.js';
-import { replaceSql } from '../tilesets/tileset-writer.js';
+import { dropTemporaryTable, replaceSql } from '../tilesets/tileset-writer.js';
 import { rasterErrors } from './raster-errors.js';
 import { RasterTable } from './raster-table.js';
 
@@ -135,11 +135,6 @@ export class RasterWriter {
 
   /** Drops the temporary table; never throws (it runs while another error is on its way). */
   async discard(): Promise<void> {
-    await this.driver
-      .query({
-        sql: `DROP TABLE IF EXISTS ${quoteTableName(this.temporary)}`,
-        timeoutMs: this.timeoutMs,
-      })
-      .catch(() => undefined);
+    await dropTemporaryTable(this.driver, quoteTableName(this.temporary), this.timeoutMs);
   }
 }

@@ -4,6 +4,7 @@
  * tileset (or none) until the rename. Each statement commits on its own (the embedded
  * warehouse refuses explicit transactions), which this layout does not need.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { quoteIdentifier, quoteTableName, type TableName } from '../maps/table-name.js';
 import { WarehouseError, type WarehouseDriver } from '../warehouses/driver.js';
@@ -34,6 +35,39 @@ const INSERT_METADATA_SQL = (table: string) => `
   VALUES ($1::int, $2::int, $3::int, convert_to($4::text, 'UTF8'))`;
 
 const RENAME_SQL = (from: string, to: string) => `ALTER TABLE ${from} RENAME TO ${to}`;
+
+/** Waits between further attempts to drop a failed job's table, after the first one. */
+const DROP_RETRY_DELAYS_MS = [2_000, 15_000, 60_000];
+
+/**
+ * Drops a failed job's table. A job often fails because the warehouse is busy or away, and
+ * the first `DROP` then fails the same way: it is tried again in the background a few times,
+ * so the caller reports the failure at once and the table does not stay behind.
+ */
+export async function dropTemporaryTable(
+  driver: WarehouseDriver,
+  sqlName: string,
+  timeoutMs: number,
+  delaysMs: readonly number[] = DROP_RETRY_DELAYS_MS,
+): Promise<void> {
+  const drop = () => driver.query({ sql: `DROP TABLE IF EXISTS ${sqlName}`, timeoutMs });
+  try {
+    await drop();
+  } catch {
+    void (async () => {
+      for (const delayMs of delaysMs) {
+        await delay(delayMs);
+        if (
+          await drop().then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
+      }
+    })();
+  }
+}
 
 /** Drop and rename in one statement (a DO block is one transaction), so readers never miss. */
 export function replaceSql(from: string, target: string, newName: string): string {
@@ -140,12 +174,7 @@ export class TilesetWriter {
   /** Drops the temporary table; never throws (it runs while another error is on its way). */
   async discard(): Promise<void> {
     await this.flushing.catch(() => undefined);
-    await this.driver
-      .query({
-        sql: `DROP TABLE IF EXISTS ${quoteTableName(this.temporary)}`,
-        timeoutMs: this.timeoutMs,
-      })
-      .catch(() => undefined);
+    await dropTemporaryTable(this.driver, quoteTableName(this.temporary), this.timeoutMs);
   }
 
   private async insert(batch: PendingTile[]): Promise<void> {
