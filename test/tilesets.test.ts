@@ -647,4 +647,24 @@ describeWithPostgres('tilesets on a PostgreSQL connection', (info) => {
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/holds CARTO binary tiles; PMTiles archives hold Mapbox Vector/);
   });
+
+  it('answers 404 at once for tiles of a tileset dropped since its metadata was read', async () => {
+    const doomed = `${info.schema}.doomed_tiles_${suffix}`;
+    const job = await client.runJob(connection, {
+      name: doomed,
+      table: `${fixture}.places`,
+      maxZoom: 1,
+    });
+    expect(job.status).toBe('success');
+    const tilejson = await client.json(
+      `/v3/maps/${connection}/tileset?name=${doomed}&format=tilejson`,
+    );
+    expect((await client.tile(tileUrl(tilejson.body.tiles[0], 0, 0, 0))).status).toBe(200);
+    await runAsSuperuser(info, `DROP TABLE ${doomed}`);
+    const gone = await client.json(tileUrl(tilejson.body.tiles[0], 0, 0, 0));
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({ status: 404, code: 'table_not_found' });
+    const again = await client.json(`/v3/maps/${connection}/tileset?name=${doomed}`);
+    expect(again.status).toBe(404);
+  });
 });

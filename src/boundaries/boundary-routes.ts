@@ -173,7 +173,7 @@ export function registerBoundaryRoutes(app: FastifyInstance, deps: AppDependenci
     const { metadata } = tileset;
     if (tilesetCache !== undefined && tilesetCache !== cacheKeyOf(metadata)) return empty;
     if (z < metadata.minzoom || z > metadata.maxzoom) return empty;
-    const stored = await tileset.table.readTile({ z, x, y });
+    const stored = await reader.readTile(tileset, { z, x, y });
     if (!stored) return empty;
     const storedTag = etagOf(stored);
     const key = [

@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import type { Connection } from '../connections/connection-registry.js';
 import type { AppDependencies } from '../http/app.js';
 import { errors } from '../http/errors.js';
+import { WarehouseError } from '../warehouses/driver.js';
 import { principalOf } from '../http/principal.js';
 import { optionalString, readParameters, requiredString } from '../http/request-params.js';
 import { parseTileCell } from '../maps/spatial-index/cells.js';
@@ -85,7 +86,8 @@ export class TilesetReader {
   async sendVectorTile(request: TileRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { z, x, y } = parseTileCoordinates(request.params);
     const params = readParameters(request);
-    const { table, metadata } = await this.open(request, params);
+    const open = await this.open(request, params);
+    const { table, metadata } = open;
     const scheme = schemeOfTileset(metadata);
     if (scheme !== 'xyz') {
       throw errors.invalidParameter(
@@ -96,7 +98,7 @@ export class TilesetReader {
     checkFormat(params, metadata);
     const isInRange = z >= metadata.minzoom && z <= metadata.maxzoom;
     const address = isInRange ? { z, x, y } : null;
-    return this.sendTile(request, reply, table, address, TILE_CONTENT_TYPES[metadata.format]);
+    return this.sendTile(request, reply, open, address, TILE_CONTENT_TYPES[metadata.format]);
   }
 
   /**
@@ -106,7 +108,8 @@ export class TilesetReader {
    */
   async sendCellTile(request: CellTileRequest, reply: FastifyReply): Promise<FastifyReply> {
     const params = readParameters(request);
-    const { table, metadata } = await this.open(request, params);
+    const open = await this.open(request, params);
+    const { table, metadata } = open;
     const scheme = schemeOfTileset(metadata);
     if (scheme === 'xyz') {
       throw errors.invalidParameter(
@@ -123,20 +126,35 @@ export class TilesetReader {
       );
     }
     const address = z >= metadata.minzoom ? cellTileAddress(scheme, cell) : null;
-    return this.sendTile(request, reply, table, address, SPATIAL_TILE_CONTENT_TYPE);
+    return this.sendTile(request, reply, open, address, SPATIAL_TILE_CONTENT_TYPE);
   }
 
   /** A stored tile (none when `address` is null): 200, 204 when absent, 304 when unchanged. */
   private async sendTile(
     request: FastifyRequest,
     reply: FastifyReply,
-    table: TilesetTable,
+    open: OpenTileset,
     address: TileAddress | null,
     contentType: string,
   ): Promise<FastifyReply> {
-    const body = address ? await table.readTile(address) : null;
+    const body = await this.readTile(open, address);
     const tile = { body, contentType, etag: etagOf(body) };
     return sendTileAnswer(request, reply, tile, TILESET_MAX_AGE_SECONDS);
+  }
+
+  /**
+   * A stored tile of an open tileset, or null. A table dropped since its metadata was read is
+   * a 404 at once (and its metadata is read again next time), not a warehouse error.
+   */
+  async readTile(open: OpenTileset, address: TileAddress | null): Promise<Buffer | null> {
+    if (!address) return null;
+    try {
+      return await open.table.readTile(address);
+    } catch (error) {
+      if (!(error instanceof WarehouseError) || error.kind !== 'undefined_object') throw error;
+      this.metadataCache.delete(`${open.connection.cacheKey}\n${open.table.sqlName}`);
+      throw errors.tableNotFound(open.table.displayName);
+    }
   }
 }
 
