@@ -1,30 +1,26 @@
 /* global deck, document, window, location, URLSearchParams */
 // Draws one source of Graticule's Maps API with deck.gl's CARTO module, talking to the server
-// that served this page. The global `deck` comes from deck.gl's browser bundles, loaded first.
+// that served this page. The global `deck` comes from deck.gl's browser bundles, loaded first,
+// and `window.graticulePreview` from preview-request.js and preview-style.js.
+
+const { readSourceRequest, rasterStyle, boundaryStyle, describeFeature } =
+  window.graticulePreview ?? {};
 
 const SOURCE_FILL = [232, 93, 4, 170];
 const SOURCE_LINE = [158, 50, 0, 255];
 const LAND_FILL = [246, 244, 238, 255];
 const LAND_LINE = [196, 192, 182, 255];
 const GRATICULE_LINE = [200, 211, 222, 255];
+const BOUNDARY_LINE = [255, 255, 255, 255];
 /** Web Mercator cannot show the poles; bounds are clamped to the latitudes it can. */
 const MAX_MERCATOR_LATITUDE = 85.051129;
 const WORLD_VIEW = { longitude: 0, latitude: 20, zoom: 1 };
-
-/** What each `spatialDataType` is drawn with: the source functions and the layer. */
-const SOURCE_KINDS = {
-  geo: { table: 'vectorTableSource', query: 'vectorQuerySource', layer: 'VectorTileLayer' },
-  h3: { table: 'h3TableSource', query: 'h3QuerySource', layer: 'H3TileLayer' },
-  quadbin: { table: 'quadbinTableSource', query: 'quadbinQuerySource', layer: 'QuadbinTileLayer' },
-};
-/** What CARTO's own clients aggregate spatial index cells by when nothing else is asked for. */
-const DEFAULT_AGGREGATION_EXP = '1 AS __aggregationValue';
 
 /**
  * How far the page got, for people and for scripts driving a browser (the browser tests wait
  * for `loaded` or `error`): `starting`, `needs_token`, `loading`, `loaded` or `error`.
  */
-const state = { status: 'starting', error: null, tilesWithData: 0, basemap: 'none' };
+const state = { status: 'starting', error: null, tilesWithData: 0, basemap: 'none', legend: null };
 window.__previewState = state;
 
 const elements = {
@@ -34,6 +30,9 @@ const elements = {
   error: document.getElementById('error'),
   form: document.getElementById('token-form'),
   tokenInput: document.getElementById('token-input'),
+  legend: document.getElementById('legend'),
+  legendTitle: document.getElementById('legend-title'),
+  legendSteps: document.getElementById('legend-steps'),
 };
 
 function showStatus(text) {
@@ -58,63 +57,6 @@ function messageOf(error) {
   }
   const text = error instanceof Error ? error.message : String(error);
   return text.trim() || 'Unknown error';
-}
-
-/** A finite number from a parameter, or undefined when it is absent. */
-function readNumber(params, name, problems) {
-  const text = params.get(name);
-  if (text === null || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value)) problems.push(`'${name}' must be a number`);
-  return value;
-}
-
-/**
- * The source the page's address names, or the problems with it. `connection` and one of
- * `name` (a table) or `q` (a SQL query) are required; the rest is passed on to the source
- * function as CARTO's clients name it.
- */
-function readSourceRequest(search) {
-  const params = new URLSearchParams(search);
-  const problems = [];
-  const connectionName = params.get('connection')?.trim();
-  const tableName = params.get('name')?.trim();
-  const sqlQuery = params.get('q')?.trim();
-  const spatialDataType = params.get('spatialDataType')?.trim() || 'geo';
-  if (!connectionName) problems.push("Missing parameter 'connection': the connection's name.");
-  if (!tableName && !sqlQuery) {
-    problems.push("Missing parameter 'name' (a table) or 'q' (a SQL query).");
-  }
-  if (tableName && sqlQuery) problems.push("Give either 'name' or 'q', not both.");
-  const kind = SOURCE_KINDS[spatialDataType];
-  if (!Object.hasOwn(SOURCE_KINDS, spatialDataType)) {
-    problems.push(`Unknown 'spatialDataType' '${spatialDataType}': use geo, h3 or quadbin.`);
-  }
-
-  const options = { connectionName };
-  if (tableName) options.tableName = tableName;
-  if (sqlQuery) options.sqlQuery = sqlQuery;
-  const spatialDataColumn = params.get('spatialDataColumn')?.trim();
-  if (spatialDataColumn) options.spatialDataColumn = spatialDataColumn;
-  const aggregationExp = params.get('aggregationExp')?.trim();
-  if (aggregationExp) options.aggregationExp = aggregationExp;
-  else if (spatialDataType !== 'geo') options.aggregationExp = DEFAULT_AGGREGATION_EXP;
-  const aggregationResLevel = readNumber(params, 'aggregationResLevel', problems);
-  if (aggregationResLevel !== undefined) options.aggregationResLevel = aggregationResLevel;
-  const queryParameters = params.get('queryParameters');
-  if (queryParameters) {
-    try {
-      options.queryParameters = JSON.parse(queryParameters);
-    } catch {
-      problems.push("'queryParameters' must be JSON (an object or an array).");
-    }
-  }
-  const basemap = params.get('basemap') ?? 'countries';
-  if (!['countries', 'none'].includes(basemap)) {
-    problems.push(`Unknown 'basemap' '${basemap}': use countries or none.`);
-  }
-
-  return { problems, kind, options, basemap, spatialDataType, label: tableName || sqlQuery };
 }
 
 /** The access token from the address's fragment (`#access_token=...`), if there is one. */
@@ -184,31 +126,38 @@ function graticuleLayer() {
   });
 }
 
-/** The feature properties a hover shows, one per line. */
-function tooltipFor({ object }) {
-  if (!object) return null;
-  const properties = object.properties ?? {};
-  const lines = Object.entries(properties)
-    .filter(([key]) => !key.startsWith('_carto'))
-    .slice(0, 12)
-    .map(([key, value]) => `${key}: ${value}`);
-  return lines.length > 0 ? { text: lines.join('\n') } : null;
-}
-
 /** Tiles are parsed on the page's thread: loaders.gl's workers would come from a CDN. */
 const LOAD_OPTIONS = { worker: false };
 
-function sourceLayer(kind, data, callbacks) {
+/**
+ * How the source is coloured (rasters by a band, boundaries by a numeric data column), or null
+ * for one colour. Throws for a band or column the source does not have.
+ */
+function styleFor(request, source) {
+  if (request.type === 'raster') return rasterStyle(source, request.colorBy);
+  if (request.type === 'boundary') return boundaryStyle(source, request.colorBy);
+  return null;
+}
+
+function sourceLayer(request, data, style, callbacks) {
   const common = {
     id: 'source',
     data,
     pickable: true,
     loadOptions: LOAD_OPTIONS,
-    getFillColor: SOURCE_FILL,
+    getFillColor: style?.getFillColor ?? SOURCE_FILL,
     getLineColor: SOURCE_LINE,
     ...callbacks,
   };
-  if (kind.layer === 'VectorTileLayer') {
+  if (request.layer === 'RasterTileLayer') return new deck.carto.RasterTileLayer(common);
+  if (request.type === 'boundary') {
+    return new deck.carto.VectorTileLayer({
+      ...common,
+      getLineColor: style ? BOUNDARY_LINE : SOURCE_LINE,
+      lineWidthMinPixels: 1,
+    });
+  }
+  if (request.layer === 'VectorTileLayer') {
     return new deck.carto.VectorTileLayer({
       ...common,
       lineWidthMinPixels: 1,
@@ -217,7 +166,24 @@ function sourceLayer(kind, data, callbacks) {
       getPointRadius: 2.5,
     });
   }
-  return new deck.carto[kind.layer]({ ...common, stroked: true, lineWidthMinPixels: 0.5 });
+  return new deck.carto[request.layer]({ ...common, stroked: true, lineWidthMinPixels: 0.5 });
+}
+
+/** The ramp's steps beside the map, and in the page's state for scripts. */
+function showLegend(style) {
+  state.legend = { title: style.title, steps: style.legend };
+  elements.legendTitle.textContent = style.title;
+  elements.legendSteps.replaceChildren(
+    ...style.legend.map(({ color, label }) => {
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.backgroundColor = `rgb(${color.slice(0, 3).join(' ')} / ${color[3] / 255})`;
+      const item = document.createElement('li');
+      item.append(swatch, label);
+      return item;
+    }),
+  );
+  elements.legend.hidden = false;
 }
 
 function basemapLayer(data, callbacks) {
@@ -257,12 +223,12 @@ async function drawMap(request, accessToken) {
   state.status = 'loading';
   showStatus('Loading the source…');
   const common = { apiBaseUrl: location.origin, accessToken, clientId: 'graticule-preview' };
-  const sourceFunction = deck.carto[request.kind[request.options.tableName ? 'table' : 'query']];
-
   const [source, basemap] = await Promise.all([
-    sourceFunction({ ...common, ...request.options }),
+    deck.carto[request.sourceFunction]({ ...common, ...request.options }),
     loadBasemap(request.basemap, common),
   ]);
+  const style = styleFor(request, source);
+  if (style) showLegend(style);
 
   // The map counts as loaded once every tiled layer has its visible tiles and has drawn them.
   const waitingFor = new Set(basemap ? ['source', 'basemap'] : ['source']);
@@ -283,17 +249,18 @@ async function drawMap(request, accessToken) {
     state.basemap = 'countries';
     layers.push(basemapLayer(basemap, callbacksFor('basemap')));
   }
-  layers.push(sourceLayer(request.kind, source, callbacksFor('source')));
+  layers.push(sourceLayer(request, source, style, callbacksFor('source')));
 
   const { clientWidth, clientHeight } = elements.map;
   new deck.Deck({
     parent: elements.map,
-    // H3 tiling does not follow the world's copies: with them it keeps reloading its tiles.
-    views: new deck.MapView({ repeat: request.spatialDataType !== 'h3' }),
+    views: new deck.MapView({ repeat: request.repeatWorld }),
     initialViewState: viewStateFor(source.bounds, clientWidth, clientHeight),
     controller: true,
     layers,
-    getTooltip: tooltipFor,
+    // Raster pixels without data are not drawn, and a hover over them shows nothing.
+    getTooltip: ({ object }) =>
+      style?.hasValue(object) === false ? null : describeFeature(object),
     onError: (error) => showError(messageOf(error)),
     onAfterRender: () => {
       if (waitingFor.size > 0 || loadedFrameSeen) return;
@@ -305,6 +272,10 @@ async function drawMap(request, accessToken) {
 }
 
 async function main() {
+  if (!readSourceRequest || !describeFeature) {
+    showError("The page's scripts did not load; check the browser console.");
+    return;
+  }
   const request = readSourceRequest(location.search);
   elements.source.textContent = request.label
     ? `${request.options.connectionName ?? '?'} · ${request.label}`

@@ -70,6 +70,14 @@ function packageDir(name: string): string {
 function listAssets(): Map<string, AssetFile> {
   const assets = new Map<string, AssetFile>([
     ['preview.js', { file: path.join(PAGE_DIR, 'preview.js'), contentType: JAVASCRIPT }],
+    [
+      'preview-request.js',
+      { file: path.join(PAGE_DIR, 'preview-request.js'), contentType: JAVASCRIPT },
+    ],
+    [
+      'preview-style.js',
+      { file: path.join(PAGE_DIR, 'preview-style.js'), contentType: JAVASCRIPT },
+    ],
     ['favicon.svg', { file: path.join(PAGE_DIR, 'favicon.svg'), contentType: 'image/svg+xml' }],
     ['deck-compat.js', { file: path.join(PAGE_DIR, 'deck-compat.js'), contentType: JAVASCRIPT }],
     [
