@@ -490,4 +490,33 @@ describeWithPostgres('graticule rasters create from a PostGIS raster', (info) =>
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/already exists/);
   });
+
+  it('hands out new URLs once a raster is written again, and nothing under the old ones', async () => {
+    const name = `${schema}.dem_again`;
+    const build = () =>
+      runCliAsync(
+        ['rasters', 'create', name, '--connection', connection, '--table', `${schema}.dem`].concat([
+          '--resolution',
+          '6',
+          '--min-resolution',
+          '6',
+          '--overwrite',
+        ]),
+        { dataDir },
+      );
+    const open = () =>
+      call(`/v3/maps/${connection}/raster?name=${name}&format=tilejson&cache=${Date.now()}`);
+    expect((await build()).status).toBe(0);
+    const before = (await open()).json;
+    // The same source, so the same pixels and statistics: only the writing time differs.
+    expect((await build()).status).toBe(0);
+    const after = (await open()).json;
+    expect(after.raster_metadata).toEqual(before.raster_metadata);
+    expect(after.tiles[0]).not.toBe(before.tiles[0]);
+    const cell = cellHex(6, Math.floor(((-3 + 180) / 360) * 64), 23);
+    const stale = await call(before.tiles[0].replace('{i}', cell));
+    expect(stale.status).toBe(204);
+    expect(stale.headers.get('cache-control')).toBe('no-store');
+    expect((await call(after.tiles[0].replace('{i}', cell))).status).toBe(200);
+  });
 });

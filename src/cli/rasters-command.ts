@@ -78,7 +78,7 @@ async function buildFromPostgis(
     sourceCrs: `EPSG:${raster.srid}`,
   };
   m.build.checkRasterPlan(plan);
-  const nativeBlocks = m.grid.blocksCovering(raster.bounds, blockResolution).length;
+  const nativeBlocks = m.grid.blockCountCovering(raster.bounds, blockResolution);
   if (nativeBlocks > MAX_NATIVE_BLOCKS) {
     throw new CliError(
       `the raster would span ${nativeBlocks} blocks at resolution ${blockResolution}, more ` +

@@ -120,6 +120,14 @@ export async function openPostgisRaster(
   }
   const srid = Number(info.srid);
   const bounds: Bounds = [info.west, info.south, info.east, info.north].map(Number) as Bounds;
+  if (bounds[0] < -180 || bounds[2] > 180) {
+    // Blocks are cut on one world's width: the part beyond 180° would be left out unseen.
+    throw rasterErrors.sourceNotFound(
+      display,
+      `it crosses the antimeridian (longitudes ${bounds[0]} to ${bounds[2]}), which rasters ` +
+        'cannot yet: split it at 180°',
+    );
+  }
   const sampleSql = sampleBlockSql(sqlTable, sqlColumn, bands.length);
   return {
     srid,

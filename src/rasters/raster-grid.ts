@@ -29,15 +29,27 @@ function worldFraction(lon: number, lat: number): [number, number] {
   return [(lon + 180) / 360, 0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI)];
 }
 
-/** The blocks of resolution `z` that `bounds` (WGS84) touches, west to east, north to south. */
-export function blocksCovering(bounds: Bounds, z: number): BlockAddress[] {
+/** The column and row ranges of the blocks of resolution `z` that `bounds` touches. */
+function blockRanges(bounds: Bounds, z: number) {
   const n = 2 ** z;
   const [west, north] = worldFraction(bounds[0], bounds[3]);
   const [east, south] = worldFraction(bounds[2], bounds[1]);
   const index = (fraction: number) => Math.min(n - 1, Math.max(0, Math.floor(fraction * n)));
+  return { x0: index(west), x1: index(east), y0: index(north), y1: index(south) };
+}
+
+/** How many blocks of resolution `z` `bounds` touches, counted without listing them. */
+export function blockCountCovering(bounds: Bounds, z: number): number {
+  const { x0, x1, y0, y1 } = blockRanges(bounds, z);
+  return (x1 - x0 + 1) * (y1 - y0 + 1);
+}
+
+/** The blocks of resolution `z` that `bounds` (WGS84) touches, west to east, north to south. */
+export function blocksCovering(bounds: Bounds, z: number): BlockAddress[] {
+  const { x0, x1, y0, y1 } = blockRanges(bounds, z);
   const blocks: BlockAddress[] = [];
-  for (let y = index(north); y <= index(south); y += 1) {
-    for (let x = index(west); x <= index(east); x += 1) blocks.push({ z, x, y });
+  for (let y = y0; y <= y1; y += 1) {
+    for (let x = x0; x <= x1; x += 1) blocks.push({ z, x, y });
   }
   return blocks;
 }

@@ -12,7 +12,12 @@ import { parseTileCell } from '../maps/spatial-index/cells.js';
 import { parseTableName } from '../maps/table-name.js';
 import { sendTileAnswer } from '../maps/tile-answer.js';
 import { etagOf } from '../maps/tile-cache.js';
-import { TILESET_MAX_AGE_SECONDS, tilesetReaderOf } from '../tilesets/tileset-reader.js';
+import {
+  TILESET_MAX_AGE_SECONDS,
+  sendStaleVersion,
+  storedTileCache,
+  tilesetReaderOf,
+} from '../tilesets/tileset-reader.js';
 import type { RasterMetadata } from './raster-metadata.js';
 import { RasterTable } from './raster-table.js';
 import { RASTER_TILE_CONTENT_TYPE, encodeRasterTile } from './raster-tile.js';
@@ -47,7 +52,12 @@ export class RasterReader {
     ttl: METADATA_TTL_MS,
   });
 
-  constructor(private readonly deps: AppDependencies) {}
+  /** Blocks answered lately, by raster version: a version's blocks never change. */
+  private readonly blocks: ReturnType<typeof storedTileCache>;
+
+  constructor(private readonly deps: AppDependencies) {
+    this.blocks = storedTileCache(deps.config.tileCacheMegabytes);
+  }
 
   /**
    * The raster `name` with its metadata, from a short-lived cache; read again when the
@@ -84,16 +94,30 @@ export class RasterReader {
     params: Record<string, unknown>,
   ): Promise<FastifyReply> {
     const { cell, z } = parseTileCell('quadbin', request.params.index);
-    const { table, metadata } = await this.open(request, params);
+    const { connection, table, metadata } = await this.open(request, params);
+    const version = rasterCacheKey(metadata);
+    const asked = optionalString(params, 'cache');
+    if (asked !== undefined && asked !== version) {
+      // The URL names a version written over since: its blocks (and their encoding) are gone.
+      return sendStaleVersion(request, reply, RASTER_TILE_CONTENT_TYPE);
+    }
     if (z > metadata.maxresolution) {
       throw errors.invalidParameter(
         'tile',
         `resolution ${z} is deeper than the raster's maxresolution ${metadata.maxresolution}`,
       );
     }
-    const names = metadata.bands.map((band) => band.name);
-    const stored = z >= metadata.minresolution ? await table.readBlock(cell, names) : null;
-    const body = stored ? encodeRasterTile(metadata.block_width, metadata.bands, stored) : null;
+    const key = [connection.cacheKey, table.sqlName, version, cell.toString(16)].join('\n');
+    let body = this.blocks?.get(key)?.body;
+    if (body === undefined) {
+      const names = metadata.bands.map((band) => band.name);
+      const stored = z >= metadata.minresolution ? await table.readBlock(cell, names) : null;
+      const encoded = stored
+        ? encodeRasterTile(metadata.block_width, metadata.bands, stored)
+        : null;
+      body = encoded ? Buffer.from(encoded) : null;
+      this.blocks?.set(key, { body });
+    }
     const tile = { body, contentType: RASTER_TILE_CONTENT_TYPE, etag: etagOf(body) };
     return sendTileAnswer(request, reply, tile, TILESET_MAX_AGE_SECONDS);
   }

@@ -19,6 +19,18 @@ import {
 /** The block that holds the metadata; no quadbin cell is 0. */
 export const METADATA_BLOCK = '0';
 
+/**
+ * The metadata row's text as stored, by the metadata read from it: it versions the raster,
+ * including what the clients do not read (a rebuild's time), so a raster written again with
+ * the same statistics still gets new URLs.
+ */
+const METADATA_TEXT = new WeakMap<RasterMetadata, string>();
+
+/** The stored text of metadata this module read, or undefined. */
+export function metadataTextOf(metadata: RasterMetadata): string | undefined {
+  return METADATA_TEXT.get(metadata);
+}
+
 const TABLE_EXISTS_SQL = 'SELECT to_regclass($1) IS NOT NULL AS "exists"';
 const COLUMNS_SQL = (table: string) => `SELECT * FROM ${table} LIMIT 0`;
 const READ_METADATA_SQL = (table: string) => `
@@ -97,6 +109,7 @@ export class RasterTable {
       const names = missing.map((band) => band.name).join(', ');
       throw notARaster(`no bytea column for band ${names}`);
     }
+    METADATA_TEXT.set(metadata, String(rows[0]!.metadata));
     return metadata;
   }
 

@@ -5,13 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { RasterMetadata } from './raster-metadata.js';
+import { metadataTextOf } from './raster-table.js';
 
 /**
- * The `cache` value of a raster's URLs: a number derived from its metadata, so it changes
- * whenever the raster is written again with other metadata (statistics, bounds, blocks).
+ * The `cache` value of a raster's URLs: a number derived from its stored metadata, so it
+ * changes whenever the raster is written again (the builder notes when it wrote it).
  */
 export function rasterCacheKey(metadata: RasterMetadata): string {
-  const digest = createHash('sha256').update(JSON.stringify(metadata)).digest('hex');
+  const text = metadataTextOf(metadata) ?? JSON.stringify(metadata);
+  const digest = createHash('sha256').update(text).digest('hex');
   return String(Number.parseInt(digest.slice(0, 12), 16));
 }
 

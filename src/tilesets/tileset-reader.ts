@@ -47,7 +47,12 @@ export class TilesetReader {
     ttl: METADATA_TTL_MS,
   });
 
-  constructor(private readonly deps: AppDependencies) {}
+  /** Stored tiles read lately, by tileset version: a version's tiles never change. */
+  private readonly tiles: LRUCache<string, { body: Buffer | null }> | null;
+
+  constructor(private readonly deps: AppDependencies) {
+    this.tiles = storedTileCache(deps.config.tileCacheMegabytes);
+  }
 
   /** The request's connection, resolved for its account. */
   async resolveConnection(request: ConnectionRequest): Promise<Connection> {
@@ -137,6 +142,11 @@ export class TilesetReader {
     address: TileAddress | null,
     contentType: string,
   ): Promise<FastifyReply> {
+    const asked = optionalString(readParameters(request), 'cache');
+    if (asked !== undefined && asked !== cacheKeyOf(open.metadata)) {
+      // The URL names a version of the tileset made again since: that version has no tiles.
+      return sendStaleVersion(request, reply, contentType);
+    }
     const body = await this.readTile(open, address);
     const tile = { body, contentType, etag: etagOf(body) };
     return sendTileAnswer(request, reply, tile, TILESET_MAX_AGE_SECONDS);
@@ -148,14 +158,48 @@ export class TilesetReader {
    */
   async readTile(open: OpenTileset, address: TileAddress | null): Promise<Buffer | null> {
     if (!address) return null;
+    const key = [
+      open.connection.cacheKey,
+      open.table.sqlName,
+      cacheKeyOf(open.metadata),
+      `${address.z}/${address.x}/${address.y}`,
+    ].join('\n');
+    const kept = this.tiles?.get(key);
+    if (kept) return kept.body;
     try {
-      return await open.table.readTile(address);
+      const body = await open.table.readTile(address);
+      this.tiles?.set(key, { body });
+      return body;
     } catch (error) {
       if (!(error instanceof WarehouseError) || error.kind !== 'undefined_object') throw error;
       this.metadataCache.delete(`${open.connection.cacheKey}\n${open.table.sqlName}`);
       throw errors.tableNotFound(open.table.displayName);
     }
   }
+}
+
+/**
+ * A cache of stored tiles bounded to a quarter of the tile cache's size (none when the tile
+ * cache is off), so a busy warehouse is not asked the same tile over and over.
+ */
+export function storedTileCache(tileCacheMegabytes: number) {
+  if (tileCacheMegabytes <= 0) return null;
+  return new LRUCache<string, { body: Buffer | null }>({
+    maxSize: (tileCacheMegabytes * 1024 * 1024) / 4,
+    sizeCalculation: (tile) => 128 + (tile.body?.length ?? 0),
+  });
+}
+
+/**
+ * The answer to a tile URL of a version that is gone: empty, and not to be kept, so a page
+ * loaded before the change shows no wrong data and fetches anew once it reloads.
+ */
+export function sendStaleVersion(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  contentType: string,
+): Promise<FastifyReply> {
+  return sendTileAnswer(request, reply, { body: null, contentType, etag: etagOf(null) }, 0);
 }
 
 function checkFormat(params: Record<string, unknown>, metadata: TilesetMetadata): void {
