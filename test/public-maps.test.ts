@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { query } from '@carto/api-client';
-import { VectorTileLayer, fetchMap } from '@deck.gl/carto';
+import { RasterTileLayer, VectorTileLayer, fetchMap } from '@deck.gl/carto';
+import { bigIntToHex, tileToCell } from 'quadbin';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeCartoBinaryTile } from '../src/test-support/carto-binary-decoder.js';
 import { fetchToken, sharedServer } from './support/api.js';
@@ -137,6 +138,81 @@ function mapBody(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+const RELIEF = 'demo.relief_raster';
+/** Six greens to whites, as Builder saves a colour range. */
+const RELIEF_COLORS = ['#1B5E20', '#43A047', '#A5D6A7', '#D7CCC8', '#8D6E63', '#FAFAFA'];
+
+/** A raster layer of the `relief` dataset, as CARTO Builder saves one. */
+function rasterLayer(id: string, visConfig: object, visualChannels: object = {}) {
+  return {
+    id,
+    type: 'raster',
+    config: {
+      dataId: 'relief',
+      label: id,
+      isVisible: true,
+      color: [30, 150, 190],
+      visConfig: { opacity: 1, ...visConfig },
+    },
+    visualChannels,
+  };
+}
+
+/**
+ * The demo raster drawn twice: its elevation on a quantile colour range, and an RGB composite
+ * of three band expressions that stay within 0 to 255.
+ */
+function rasterMapBody(layers?: unknown[]) {
+  const base = mapBody();
+  return {
+    title: 'Relief of central Europe',
+    datasets: [{ id: 'relief', type: 'raster', source: RELIEF, connectionName: 'carto_dw' }],
+    keplerMapConfig: {
+      version: 'v1',
+      config: {
+        ...base.keplerMapConfig.config,
+        mapState: { latitude: 49.5, longitude: 12.5, zoom: 5, bearing: 0, pitch: 0 },
+        visState: {
+          ...base.keplerMapConfig.config.visState,
+          layers: layers ?? [
+            rasterLayer(
+              'relief-layer',
+              {
+                rasterStyleType: 'ColorRange',
+                colorRange: {
+                  name: 'Relief',
+                  type: 'sequential',
+                  category: 'Custom',
+                  colors: RELIEF_COLORS,
+                },
+              },
+              { colorField: { name: 'elevation', type: 'number' }, colorScale: 'quantile' },
+            ),
+            rasterLayer('rgb-layer', {
+              rasterStyleType: 'Rgb',
+              colorBands: [
+                { band: 'red', type: 'expression', value: 'elevation / 11' },
+                { band: 'green', type: 'expression', value: 'landcover * 50' },
+                { band: 'blue', type: 'expression', value: 'temperature + 60' },
+              ],
+            }),
+          ],
+        },
+      },
+    },
+  };
+}
+
+interface DecodedBlock {
+  blockSize: number;
+  cells: { numericProps: Record<string, { value: ArrayLike<number> }> };
+}
+
+/** deck.gl's raster tile loader, from its dist (the package exports only its entry point). */
+const rasterLoaderUrl = pathToFileURL(
+  path.join(ROOT, 'node_modules/@deck.gl/carto/dist/layers/schema/carto-raster-tile-loader.js'),
+).href;
 
 let token = '';
 let otherToken = '';
@@ -375,6 +451,74 @@ describe("A public map's token", () => {
   });
 });
 
+describe('A map of a raster dataset', () => {
+  it('renders as RasterTileLayers whose blocks its token reads, coloured as saved', async () => {
+    const { id } = await createMap(rasterMapBody());
+    const shared = await call('GET', `/v3/maps/public/${id}`);
+    const mapToken = shared.body.token as string;
+    expect(shared.body.datasets[0]).toMatchObject({ type: 'raster', providerId: 'postgres' });
+
+    const result = await fetchMap({ cartoMapId: id, apiBaseUrl: baseUrl });
+    expect(result.layers.map((layer) => layer.id)).toEqual(['rgb-layer', 'relief-layer']);
+    for (const layer of result.layers) expect(layer).toBeInstanceOf(RasterTileLayer);
+    const data = result.layers[0]!.props.data as any;
+    expect(data.accessToken).toBe(mapToken);
+    expect(data.tiles[0]).toMatch(/\/v3\/maps\/carto_dw\/raster\/\{i\}\?name=demo\.relief_raster/);
+    const metadata = data.raster_metadata;
+    expect(metadata.bands.map((band: { name: string }) => band.name)).toEqual([
+      'elevation',
+      'landcover',
+      'temperature',
+    ]);
+
+    // A block north-west of the Alps, half of it outside the raster (nodata there).
+    const cell = bigIntToHex(tileToCell({ z: 5, x: 16, y: 10 }));
+    const block = await fetch(data.tiles[0].replace('{i}', cell), {
+      headers: { Authorization: `Bearer ${mapToken}` },
+    });
+    expect(block.status).toBe(200);
+    expect(block.headers.get('content-type')).toBe('application/vnd.carto-raster-tile');
+    const loader = ((await import(rasterLoaderUrl)) as { default: any }).default;
+    const decoded = loader.parseSync(await block.arrayBuffer(), {
+      cartoRasterTile: { metadata },
+    }) as DecodedBlock;
+    expect(decoded.blockSize).toBe(256);
+
+    // Each layer colours the pixels through the transform fetchMap made of its saved style.
+    const length = decoded.blockSize ** 2;
+    const [rgb, relief] = result.layers.map(
+      (layer) =>
+        (layer.props as any).dataTransform({ data: decoded, length }).attributes
+          .instanceFillColors as Uint8Array,
+    );
+    const bands = decoded.cells.numericProps;
+    const elevation = bands.elevation!.value;
+    const pixels = Array.from({ length }, (_, i) => i);
+    const land = pixels.filter((i) => elevation[i] !== -9999);
+    expect(land.length).toBeGreaterThan(1000);
+    expect(land.length).toBeLessThan(length);
+    const at = (colors: Uint8Array, i: number) => [...colors.slice(i * 4, i * 4 + 4)];
+    for (const i of land.filter((_, n) => n % 97 === 0)) {
+      expect(at(rgb!, i)).toEqual([
+        Math.trunc(elevation[i]! / 11),
+        bands.landcover!.value[i]! * 50,
+        bands.temperature!.value[i]! + 60,
+        255,
+      ]);
+    }
+    const palette = new Set(
+      RELIEF_COLORS.map((hex) => [1, 3, 5].map((at) => parseInt(hex.slice(at, at + 2), 16)) + ''),
+    );
+    const used = new Set(land.map((i) => at(relief!, i).slice(0, 3) + ''));
+    expect([...used].every((color) => palette.has(color))).toBe(true);
+    expect(used.size).toBeGreaterThan(1);
+    // Outside the raster the band is nodata: no colour. (The RGB composite takes a pixel as
+    // empty only when every band it reads holds the raster's nodata, which these do not share.)
+    const outside = pixels.find((i) => elevation[i] === -9999)!;
+    expect(at(relief!, outside)[3]).toBe(0);
+  });
+});
+
 describe('GET /v3/maps/public/{id}', () => {
   it('answers a public map without a token, cacheable for a short while', async () => {
     const map = await createMap();
@@ -527,10 +671,49 @@ describe('Saved-map management API', () => {
     ['no title', { ...mapBody(), title: undefined }, 'missing_parameter', "'title'"],
     ['an unknown field', { ...mapBody(), owner: 'x' }, 'invalid_parameter', "'owner'"],
     [
-      'a raster dataset',
+      'an unknown dataset type',
+      mapBody({ datasets: [{ ...base.datasets[0], type: 'image' }] }),
+      'invalid_parameter',
+      "'datasets[0].type': expected one of table, query, tileset, raster",
+    ],
+    [
+      'a raster dataset with a geoColumn',
       mapBody({ datasets: [{ ...base.datasets[0], type: 'raster' }] }),
       'invalid_parameter',
-      "'datasets[0].type': expected one of table, query, tileset",
+      "'datasets[0].geoColumn': raster datasets take only a source and a connection",
+    ],
+    [
+      'a raster layer without a style',
+      rasterMapBody([rasterLayer('relief-layer', {})]),
+      'missing_parameter',
+      "'keplerMapConfig.config.visState.layers[0].config.visConfig.rasterStyleType'",
+    ],
+    [
+      'an Rgb raster layer without colour bands',
+      rasterMapBody([rasterLayer('relief-layer', { rasterStyleType: 'Rgb' })]),
+      'missing_parameter',
+      "'keplerMapConfig.config.visState.layers[0].config.visConfig.colorBands'",
+    ],
+    [
+      'a colour-range raster layer without its band',
+      rasterMapBody([
+        rasterLayer(
+          'relief-layer',
+          { rasterStyleType: 'ColorRange', colorRange: { colors: RELIEF_COLORS } },
+          { colorScale: 'quantile' },
+        ),
+      ]),
+      'missing_parameter',
+      "'keplerMapConfig.config.visState.layers[0].visualChannels.colorField'",
+    ],
+    [
+      'a raster layer of a table dataset',
+      {
+        ...rasterMapBody(),
+        datasets: [{ ...base.datasets[0], id: 'relief' }],
+      },
+      'invalid_parameter',
+      "a raster layer draws a raster dataset, and 'relief' is a table dataset",
     ],
     [
       'an unknown dataset field',

@@ -4,15 +4,25 @@
  * reads it without a guard; the rest of it is kept as sent.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type ValueError } from '@sinclair/typebox/compiler';
-import { ValueErrorType } from '@sinclair/typebox/errors';
-import { Value } from '@sinclair/typebox/value';
-import { type ApiError, errors } from '../http/errors.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { errors } from '../http/errors.js';
 import type { MapPrivacy } from '../store/schema.js';
 import { checkedSelectListText } from '../widgets/expression.js';
+import { assertValid, type CompiledCheck } from './body-errors.js';
+import { checkRasterLayer } from './raster-layer.js';
 
 /** Layer types `@deck.gl/carto`'s `fetchMap` turns into layers (its `LayerFactory`). */
-export const LAYER_TYPES = ['mvt', 'tileset', 'h3', 'quadbin', 'clusterTile', 'heatmapTile'];
+export const LAYER_TYPES = [
+  'mvt',
+  'tileset',
+  'h3',
+  'quadbin',
+  'clusterTile',
+  'heatmapTile',
+  'raster',
+];
+/** Dataset types fetchMap instantiates: a table, a query, a tileset or a raster table. */
+export const DATASET_TYPES = ['table', 'query', 'tileset', 'raster'];
 export const MAX_DATASETS = 100;
 export const MAX_LAYERS = 100;
 
@@ -26,8 +36,8 @@ const openObject = <T extends Parameters<typeof Type.Object>[0]>(properties: T) 
 const DatasetSchema = Type.Object(
   {
     id: text(256),
-    type: Type.Union([Type.Literal('table'), Type.Literal('query'), Type.Literal('tileset')]),
-    /** Table or tileset name, or the SQL of a query dataset. */
+    type: literals(DATASET_TYPES),
+    /** Table, tileset or raster table name, or the SQL of a query dataset. */
     source: text(1_000_000),
     connectionName: text(256),
     geoColumn: nullable(text(256)),
@@ -107,6 +117,7 @@ const MapChangesSchema = Type.Object(
 
 export type MapDataset = Static<typeof DatasetSchema>;
 export type KeplerMapConfig = Static<typeof KeplerMapConfigSchema>;
+type MapLayer = Static<typeof LayerSchema>;
 
 export interface NewMap {
   title: string;
@@ -121,65 +132,21 @@ export type MapChanges = Partial<NewMap>;
 const newMapCheck = TypeCompiler.Compile(NewMapSchema);
 const mapChangesCheck = TypeCompiler.Compile(MapChangesSchema);
 
-/** `/datasets/0/type` as `datasets[0].type`, the way error messages name parameters. */
-function parameterName(path: string): string {
-  const name = path
-    .split('/')
-    .slice(1)
-    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
-    .join('');
-  return name.startsWith('.') ? name.slice(1) : name || 'body';
-}
-
-/**
- * The error to report for a union: a nullable field's own error inside it, else a list of
- * what the union takes.
- */
-function unionError(error: ValueError): ValueError | string {
-  const variants = ((error.schema as { anyOf?: TSchema[] }).anyOf ?? []).filter(
-    (variant) => variant.type !== 'null',
-  );
-  if (variants.length === 1 && error.value !== null) {
-    const inner = Value.Errors(variants[0]!, error.value).First();
-    if (inner) return { ...inner, path: `${error.path}${inner.path}` };
-  }
-  if (variants.every((variant) => typeof variant.const === 'string')) {
-    return `expected one of ${variants.map((variant) => String(variant.const)).join(', ')}`;
-  }
-  return `expected ${variants.map((variant) => String(variant.type)).join(' or ')}`;
-}
-
-function toApiError(error: ValueError): ApiError {
-  const name = parameterName(error.path);
-  switch (error.type) {
-    case ValueErrorType.ObjectRequiredProperty:
-      return errors.missingParameter(name);
-    case ValueErrorType.ObjectAdditionalProperties:
-      return errors.invalidParameter(name, 'not a field of a saved map');
-    case ValueErrorType.ObjectMinProperties:
-      return errors.malformedBody('nothing to change');
-    case ValueErrorType.Union: {
-      const inner = unionError(error);
-      return typeof inner === 'string' ? errors.invalidParameter(name, inner) : toApiError(inner);
-    }
-    default: {
-      const reason = error.message.charAt(0).toLowerCase() + error.message.slice(1);
-      return errors.invalidParameter(name, reason);
-    }
-  }
-}
-
-function check<T>(
-  compiled: { Check(v: unknown): v is T; Errors(v: unknown): Iterable<ValueError> },
-  body: unknown,
-): T {
+function check<T>(compiled: CompiledCheck<T>, body: unknown): T {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw errors.malformedBody('expected a JSON object');
   }
-  if (compiled.Check(body)) return body;
-  const [first] = compiled.Errors(body);
-  throw first ? toApiError(first) : errors.malformedBody('not a saved map');
+  assertValid(compiled, body);
+  return body;
 }
+
+/** Dataset fields fetchMap does not pass to `rasterSource`. */
+const RASTER_IGNORED_FIELDS = [
+  'geoColumn',
+  'columns',
+  'aggregationExp',
+  'aggregationResLevel',
+] as const;
 
 /** `geoColumn` is `column`, `h3:column` or `quadbin:column`, as fetchMap splits it. */
 const GEO_COLUMN = /^(?:(?:h3|quadbin):)?[^:]+$/;
@@ -189,6 +156,16 @@ const GEO_COLUMN = /^(?:(?:h3|quadbin):)?[^:]+$/;
  * instead: a `geoColumn` fetchMap cannot split, an `aggregationExp` that is no select list.
  */
 function checkSpatialFields(dataset: MapDataset, index: number): void {
+  if (dataset.type === 'raster') {
+    // rasterSource reads only the table: a raster's blocks are its geometry and its columns.
+    const ignored = RASTER_IGNORED_FIELDS.find((field) => dataset[field] != null);
+    if (ignored) {
+      throw errors.invalidParameter(
+        `datasets[${index}].${ignored}`,
+        'raster datasets take only a source and a connection',
+      );
+    }
+  }
   if (dataset.geoColumn != null && !GEO_COLUMN.test(dataset.geoColumn)) {
     throw errors.invalidParameter(
       `datasets[${index}].geoColumn`,
@@ -201,16 +178,31 @@ function checkSpatialFields(dataset: MapDataset, index: number): void {
 }
 
 /**
+ * A layer's dataset: a raster layer draws a raster dataset (its blocks and `raster_metadata`),
+ * and a raster dataset is drawn by nothing else (its TileJSON has no vector tiles).
+ */
+function checkLayerDataset(layer: MapLayer, dataset: MapDataset, index: number): void {
+  if ((layer.type === 'raster') === (dataset.type === 'raster')) return;
+  throw errors.invalidParameter(
+    `keplerMapConfig.config.visState.layers[${index}].config.dataId`,
+    layer.type === 'raster'
+      ? `a raster layer draws a raster dataset, and '${dataset.id}' is a ${dataset.type} dataset`
+      : `'${dataset.id}' is a raster dataset, which only raster layers draw`,
+  );
+}
+
+/**
  * Checks what fetchMap relies on across fields: dataset ids are unique, every layer names an
- * existing dataset, and query parameters belong to query datasets.
+ * existing dataset of a kind it draws, query parameters belong to query datasets, and raster
+ * layers say how to colour their pixels.
  */
 export function checkMapReferences(datasets: MapDataset[], config: KeplerMapConfig): void {
-  const ids = new Set<string>();
+  const byId = new Map<string, MapDataset>();
   datasets.forEach((dataset, index) => {
-    if (ids.has(dataset.id)) {
+    if (byId.has(dataset.id)) {
       throw errors.invalidParameter(`datasets[${index}].id`, `'${dataset.id}' is used twice`);
     }
-    ids.add(dataset.id);
+    byId.set(dataset.id, dataset);
     if (dataset.type !== 'query' && dataset.queryParameters != null) {
       throw errors.invalidParameter(
         `datasets[${index}].queryParameters`,
@@ -220,12 +212,15 @@ export function checkMapReferences(datasets: MapDataset[], config: KeplerMapConf
     checkSpatialFields(dataset, index);
   });
   config.config.visState.layers.forEach((layer, index) => {
-    if (!ids.has(layer.config.dataId)) {
+    const dataset = byId.get(layer.config.dataId);
+    if (!dataset) {
       throw errors.invalidParameter(
         `keplerMapConfig.config.visState.layers[${index}].config.dataId`,
         `no dataset has the id '${layer.config.dataId}'`,
       );
     }
+    checkLayerDataset(layer, dataset, index);
+    if (layer.type === 'raster') checkRasterLayer(layer, index);
   });
 }
 

@@ -5,7 +5,13 @@
  */
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
 import { literals } from '../sql/sql-schemas.js';
-import { LAYER_TYPES, MAX_DATASETS, MAX_LAYERS } from './map-body.js';
+import { DATASET_TYPES, LAYER_TYPES, MAX_DATASETS, MAX_LAYERS } from './map-body.js';
+import {
+  RASTER_COLOR_BAND_TYPES,
+  RASTER_COLOR_BANDS,
+  RASTER_COLOR_SCALES,
+  RASTER_STYLE_TYPES,
+} from './raster-layer.js';
 
 const TAGS = ['Saved maps'];
 
@@ -18,13 +24,20 @@ const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([sch
 const Dataset = Type.Object(
   {
     id: text(256, 'Unique in the map; layers name it in `config.dataId`'),
-    type: literals(['table', 'query', 'tileset']),
-    source: text(1_000_000, 'The table or tileset name, or the SQL of a query dataset'),
+    type: literals(DATASET_TYPES, {
+      description: '`raster` reads a raster table (see the Maps API raster source)',
+    }),
+    source: text(
+      1_000_000,
+      'The table, tileset or raster table name, or the SQL of a query dataset',
+    ),
     connectionName: text(256, 'The connection of the map owner it reads'),
-    geoColumn: nullable(text(256, '`column`, `h3:column` or `quadbin:column`')),
+    geoColumn: nullable(
+      text(256, '`column`, `h3:column` or `quadbin:column`; raster datasets take none'),
+    ),
     columns: Type.Optional(
       Type.Union([Type.Array(Type.String(), { maxItems: 1000 }), Type.Null()], {
-        description: 'The columns its tiles carry',
+        description: 'The columns its tiles carry; raster datasets take none',
       }),
     ),
     aggregationExp: nullable(text(100_000, 'A SQL select list of aggregates (cell sources)')),
@@ -42,16 +55,89 @@ const Dataset = Type.Object(
   { additionalProperties: false, description: 'A source of the map, as fetchMap instantiates it' },
 );
 
+const ColorRange = openObject(
+  {
+    colors: Type.Optional(Type.Array(Type.String(), { description: 'Colours as `#rrggbb`' })),
+    colorMap: Type.Optional(
+      Type.Union([Type.Array(Type.Array(Type.Unknown())), Type.Null()], {
+        description: '`[value, colour]` pairs: the values of `UniqueValues`, `custom` steps',
+      }),
+    ),
+  },
+  'A Kepler.gl colour range. Raster layers need 1 to 256 `colors` (`#rrggbb`) and, when ' +
+    'given, a `colorMap` of `[value, colour]` pairs',
+);
+
+const RasterColorBand = openObject(
+  {
+    band: literals(RASTER_COLOR_BANDS),
+    type: literals(RASTER_COLOR_BAND_TYPES),
+    value: Type.Optional(
+      Type.Union([Type.String({ maxLength: 10_000 }), Type.Null()], {
+        description: 'A band name (`band`) or an expression of bands (`expression`)',
+      }),
+    ),
+  },
+  'The colour channel of an `Rgb` raster layer and what fills it',
+);
+
+const VisConfig = openObject(
+  {
+    rasterStyleType: Type.Optional(
+      literals(RASTER_STYLE_TYPES, {
+        description:
+          'Raster layers (required): `Rgb` colours pixels from `colorBands`; `ColorRange` ' +
+          'scales the band `visualChannels.colorField` over `colorRange` with ' +
+          '`visualChannels.colorScale`; `UniqueValues` maps its values to ' +
+          '`uniqueValuesColorRange`',
+      }),
+    ),
+    colorBands: Type.Optional(
+      Type.Array(RasterColorBand, {
+        minItems: 1,
+        maxItems: RASTER_COLOR_BANDS.length,
+        description:
+          '`Rgb` raster layers: each channel once, at least one reading a band (by name or ' +
+          'in an expression)',
+      }),
+    ),
+    colorRange: Type.Optional(ColorRange),
+    uniqueValuesColorRange: Type.Optional(ColorRange),
+  },
+  "The layer's style; raster layers need the fields of their `rasterStyleType`",
+);
+
+const VisualChannels = openObject(
+  {
+    colorField: Type.Optional(
+      openObject(
+        { name: text(256, 'The attribute, or the band of a raster layer') },
+        'What colours the layer; `ColorRange` and `UniqueValues` raster layers need it',
+      ),
+    ),
+    colorScale: Type.Optional(
+      Type.String({
+        description:
+          'The colour scale; `ColorRange` raster layers need one of ' +
+          RASTER_COLOR_SCALES.join(', '),
+      }),
+    ),
+  },
+  "The layer's visual channels",
+);
+
 const Layer = openObject(
   {
     id: text(256, "The layer's id"),
-    type: literals(LAYER_TYPES, { description: 'A layer type fetchMap builds' }),
+    type: literals(LAYER_TYPES, {
+      description: 'A layer type fetchMap builds; a `raster` layer draws a `raster` dataset',
+    }),
     config: openObject({
       dataId: text(256, 'The dataset it draws'),
-      visConfig: openObject({}),
+      visConfig: VisConfig,
       textLabel: Type.Optional(Type.Array(Type.Unknown())),
     }),
-    visualChannels: openObject({}),
+    visualChannels: VisualChannels,
   },
   'A Kepler.gl layer; fields besides these are kept as sent',
 );

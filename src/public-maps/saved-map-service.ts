@@ -39,7 +39,8 @@ export interface MapTokens {
 }
 
 /**
- * What a public map's token may read: each dataset's table, tileset or query text, exactly. A
+ * What a public map's token may read: each dataset's table, tileset, raster table or query
+ * text, exactly (a raster is a table to grants: one grant reaches its TileJSON and blocks). A
  * source that reads as a pattern (`*`, `schema.*`) or as nothing a grant can name is left out:
  * the token never reads more than the map shows.
  */
