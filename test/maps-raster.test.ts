@@ -140,6 +140,25 @@ describe('the demo raster on carto_dw (gzip, RaQuet metadata)', () => {
     expect(source.widgetSource.constructor.name).toBe('WidgetRasterSource');
   });
 
+  it("answers a band's statistics from the metadata to the Stats API, as fetchMap asks", async () => {
+    const stats = await call(`/v3/stats/carto_dw/${DEMO}/elevation`);
+    expect(stats.status).toBe(200);
+    const elevation = source.raster_metadata!.bands[0]!.stats;
+    expect(stats.json).toMatchObject({
+      attribute: 'elevation',
+      type: 'Number',
+      min: elevation.min,
+      max: elevation.max,
+    });
+    // The bytes of a column that is no band are not listed as categories.
+    const blocks = await call(
+      `/v3/stats/carto_dw/elevation?q=${encodeURIComponent(`SELECT elevation FROM ${DEMO}`)}`,
+    );
+    expect(blocks.status).toBe(200);
+    expect(blocks.json.categories).toBeUndefined();
+    expect(blocks.body.byteLength).toBeLessThan(200);
+  });
+
   it('serves blocks decoded to the bytes stored, nodata outside the bounds', async () => {
     const cell = tileToCell({ z: 5, x: 16, y: 10 });
     const block = await fetchBlock(source.tiles, source.raster_metadata, bigIntToHex(cell));

@@ -46,7 +46,7 @@ export function buildRasterInstantiation(
 }
 
 /** Band statistics as tilestats attributes, for styling that reads tilestats. */
-function bandAttributes(metadata: RasterMetadata) {
+export function bandAttributes(metadata: RasterMetadata) {
   return metadata.bands.map((band) => ({
     attribute: band.name,
     type: 'Number' as const,

@@ -11,6 +11,10 @@ import {
   type WidgetSourceRequest,
 } from '../widgets/widget-source.js';
 import { cellExtent, columnStats, sourceStats } from './stats-service.js';
+import { parseTableName } from '../maps/table-name.js';
+import { RasterTable } from '../rasters/raster-table.js';
+import type { WarehouseDriver } from '../warehouses/driver.js';
+import { bandAttributes } from '../rasters/raster-tilejson.js';
 import {
   GET_STATS_POST_SCHEMA,
   GET_STATS_SCHEMA,
@@ -76,6 +80,24 @@ function asksCellExtent(call: StatsCall, params: Record<string, unknown>): boole
 }
 
 /**
+ * A raster band's statistics, from the raster's metadata, when `column` is a band of a raster
+ * table (`fetchMap` asks them of a raster layer's band); undefined for anything else.
+ */
+async function rasterBandStats(
+  source: PreparedSource,
+  column: string,
+  driver: WarehouseDriver,
+  timeoutMs: number,
+) {
+  const { request, columns } = source;
+  if (request.type !== 'table' || !columns.has(column) || !columns.has('block')) return undefined;
+  if (columns.field(column).nativeType !== 'bytea') return undefined;
+  const table = new RasterTable(driver, request.source, parseTableName(request.source), timeoutMs);
+  const metadata = await table.readMetadata().catch(() => undefined);
+  return metadata && bandAttributes(metadata).find((band) => band.attribute === column);
+}
+
+/**
  * Stats API: `GET` and `POST /v3/stats/{connection}/{table}/{column}` (a table's column) and
  * `/v3/stats/{connection}/{name}` (a column of the query `q`, or every column of a table).
  */
@@ -97,7 +119,8 @@ export function registerStatsRoutes(app: FastifyInstance, deps: AppDependencies)
         ? await sourceStats(source)
         : call.cellExtent
           ? await cellExtent(source, call.column)
-          : await columnStats(source, call.column);
+          : ((await rasterBandStats(source, call.column, driver, deps.config.queryTimeoutMs)) ??
+            (await columnStats(source, call.column)));
     reply.header('Cache-Control', sourceAnswerCacheControl(request, call.source.type, deps.config));
     return reply.type('application/json; charset=utf-8').send(stats);
   };

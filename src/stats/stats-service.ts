@@ -65,8 +65,12 @@ type ColumnPlan =
   | { kind: 'categories'; asText: boolean }
   | { kind: 'none' };
 
+/** Native types of bytes: their values have no useful categories (raster bands among them). */
+const BINARY_TYPES = new Set(['bytea', 'BYTES', 'BINARY', 'binary', 'varbyte']);
+
 function planFor(field: WarehouseField): ColumnPlan {
   if (field.cartoType === 'geometry') return { kind: 'extent' };
+  if (BINARY_TYPES.has(field.nativeType)) return { kind: 'none' };
   switch (tilestatsType(field)) {
     case 'Number':
       return { kind: 'number' };
