@@ -254,6 +254,7 @@ describe('the demo raster on carto_dw (gzip, RaQuet metadata)', () => {
 describe("a table in raster-loader's layout on carto_dw (uncompressed)", () => {
   const table = `public.loader_raster_${suffix}`;
   const cell = tileToCell({ z: 10, x: 512, y: 380 });
+  const brokenCell = tileToCell({ z: 10, x: 513, y: 380 });
   const size = 64;
   const counts = Array.from({ length: size * size }, (_, i) => (i * 7) % 65536);
   const ratios = Array.from({ length: size * size }, (_, i) => i / 3);
@@ -311,8 +312,19 @@ describe("a table in raster-loader's layout on carto_dw (uncompressed)", () => {
        UNION ALL
        SELECT ${cell.toString()}, NULL,
               decode('${base64(Uint16Array.from(counts))}', 'base64'),
+              decode('${base64(Float64Array.from(ratios))}', 'base64')
+       UNION ALL
+       SELECT ${brokenCell.toString()}, NULL, '\\x010203'::bytea,
               decode('${base64(Float64Array.from(ratios))}', 'base64')`,
     );
+  });
+
+  it('answers 422 for a block whose band bytes cannot be its pixels', async () => {
+    const tilejson = (await call(`/v3/maps/carto_dw/raster?name=${table}&format=tilejson`)).json;
+    const answer = await call(tilejson.tiles[0].replace('{i}', bigIntToHex(brokenCell)));
+    expect(answer.status).toBe(422);
+    expect(answer.json).toMatchObject({ status: 422, code: 'raster_block_invalid' });
+    expect(answer.json.error).toMatch(/band_1 .* holds 3 bytes, not 8192/);
   });
 
   it('serves the written values to deck.gl, with the metadata as written', async () => {

@@ -23,6 +23,9 @@ export const rasterErrors = {
     new ApiError(400, 'invalid_raster_option', `Invalid option '${name}': ${reason}`),
   sourceNotFound: (name: string, reason: string) =>
     new ApiError(400, 'raster_source_invalid', `Cannot read raster '${name}': ${reason}`),
+  /** A stored block whose bytes cannot be the pixels its metadata describes. */
+  invalidBlock: (name: string, reason: string) =>
+    new ApiError(422, 'raster_block_invalid', `Raster '${name}' holds a broken block: ${reason}`),
   tooManyBlocks: (count: number, limit: number) =>
     new ApiError(
       400,

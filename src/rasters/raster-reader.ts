@@ -2,6 +2,8 @@
  * Reads raster tables for the Maps API: a raster's metadata, trusted for a few seconds, and
  * its blocks, each answered by a `block =` lookup with the caching headers of every tile.
  */
+import { promisify } from 'node:util';
+import { gunzip as gunzipCallback } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Connection } from '../connections/connection-registry.js';
@@ -19,9 +21,12 @@ import {
   tilesetReaderOf,
 } from '../tilesets/tileset-reader.js';
 import type { RasterMetadata } from './raster-metadata.js';
-import { RasterTable } from './raster-table.js';
+import { rasterErrors } from './raster-errors.js';
+import { RasterTable, type StoredBand } from './raster-table.js';
 import { RASTER_TILE_CONTENT_TYPE, encodeRasterTile } from './raster-tile.js';
 import { rasterCacheKey } from './raster-tilejson.js';
+
+const gunzip = promisify(gunzipCallback);
 
 /** How long a raster's metadata is trusted before it is read again. */
 const METADATA_TTL_MS = 10_000;
@@ -112,6 +117,7 @@ export class RasterReader {
     if (body === undefined) {
       const names = metadata.bands.map((band) => band.name);
       const stored = z >= metadata.minresolution ? await table.readBlock(cell, names) : null;
+      if (stored) await checkBandLengths(table.displayName, metadata, stored, cell);
       const encoded = stored
         ? encodeRasterTile(metadata.block_width, metadata.bands, stored)
         : null;
@@ -120,6 +126,53 @@ export class RasterReader {
     }
     const tile = { body, contentType: RASTER_TILE_CONTENT_TYPE, etag: etagOf(body) };
     return sendTileAnswer(request, reply, tile, TILESET_MAX_AGE_SECONDS);
+  }
+}
+
+/** Bytes per pixel of each band type the clients read. */
+const BYTES_PER_PIXEL: Record<string, number> = {
+  uint8: 1,
+  int8: 1,
+  uint16: 2,
+  int16: 2,
+  uint32: 4,
+  int32: 4,
+  float32: 4,
+  uint64: 8,
+  int64: 8,
+  float64: 8,
+};
+
+/**
+ * Every stored band of a block must hold one value per pixel once inflated: deck.gl's loader
+ * throws on anything else, so the block answers a clear error instead. Checked once per block
+ * version, since answered blocks are kept.
+ */
+async function checkBandLengths(
+  name: string,
+  metadata: RasterMetadata,
+  stored: readonly StoredBand[],
+  cell: bigint,
+): Promise<void> {
+  const pixels = metadata.block_width * metadata.block_height;
+  for (const [i, band] of metadata.bands.entries()) {
+    const bytes = stored[i]?.bytes;
+    const size = BYTES_PER_PIXEL[band.type];
+    if (!bytes || size === undefined) continue;
+    let length = bytes.length;
+    if (metadata.compression === 'gzip') {
+      length = await gunzip(bytes).then(
+        (inflated) => inflated.length,
+        () => -1,
+      );
+    }
+    if (length !== pixels * size) {
+      const what = length < 0 ? 'not gzip data' : `${length} bytes`;
+      throw rasterErrors.invalidBlock(
+        name,
+        `band ${band.name} of block ${cell.toString(16)} holds ${what}, not ${pixels * size}`,
+      );
+    }
   }
 }
 
