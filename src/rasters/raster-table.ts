@@ -5,10 +5,9 @@
  * the row `block = 0` only. Only `driver.query` is used, so it works on the embedded
  * warehouse and on PostgreSQL; bytea comes back as `\x` hex text or as bytes.
  */
-import { errors } from '../http/errors.js';
-import { quoteIdentifier, quoteTableName, type TableName } from '../maps/table-name.js';
+import { StoredTable } from '../tilesets/stored-table.js';
+import { quoteIdentifier } from '../maps/table-name.js';
 import { byteaToBuffer } from '../tilesets/tileset-table.js';
-import type { WarehouseDriver } from '../warehouses/driver.js';
 import { rasterErrors } from './raster-errors.js';
 import {
   RasterMetadataError,
@@ -31,8 +30,6 @@ export function metadataTextOf(metadata: RasterMetadata): string | undefined {
   return METADATA_TEXT.get(metadata);
 }
 
-const TABLE_EXISTS_SQL = 'SELECT to_regclass($1) IS NOT NULL AS "exists"';
-const COLUMNS_SQL = (table: string) => `SELECT * FROM ${table} LIMIT 0`;
 const READ_METADATA_SQL = (table: string) => `
   SELECT "metadata" FROM ${table} WHERE "block" = 0 LIMIT 1`;
 
@@ -46,40 +43,13 @@ export interface StoredBand {
 }
 
 /** Reads a raster table: its metadata, then blocks by cell. */
-export class RasterTable {
-  readonly sqlName: string;
-
-  constructor(
-    private readonly driver: WarehouseDriver,
-    /** The name as the caller wrote it, for messages. */
-    readonly displayName: string,
-    name: TableName,
-    private readonly timeoutMs: number,
-  ) {
-    this.sqlName = quoteTableName(name);
-  }
-
-  async exists(signal?: AbortSignal): Promise<boolean> {
-    const { rows } = await this.driver.query({
-      sql: TABLE_EXISTS_SQL,
-      params: [this.sqlName],
-      timeoutMs: this.timeoutMs,
-      signal,
-    });
-    return rows[0]?.exists === true;
-  }
-
+export class RasterTable extends StoredTable {
   /**
    * The metadata, checked against the table's columns: 404 `table_not_found` when the table
    * is missing, 404 `not_a_raster` when it is not laid out as a raster table.
    */
   async readMetadata(signal?: AbortSignal): Promise<RasterMetadata> {
-    if (!(await this.exists(signal))) throw errors.tableNotFound(this.displayName);
-    const { fields } = await this.driver.query({
-      sql: COLUMNS_SQL(this.sqlName),
-      timeoutMs: this.timeoutMs,
-      signal,
-    });
+    const fields = await this.columns(signal);
     const typeOf = (name: string) => fields.find((f) => f.name === name)?.nativeType ?? '';
     const notARaster = (reason: string) => rasterErrors.notARaster(this.displayName, reason);
     if (!INTEGER_TYPES.has(typeOf('block')) || !TEXT_TYPES.has(typeOf('metadata'))) {

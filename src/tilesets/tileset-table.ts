@@ -4,9 +4,7 @@
  * UTF-8 JSON of `TilesetMetadata`. Only `driver.query` is used, so it works on every
  * PostgreSQL-flavoured warehouse; drivers return bytea as `\x` hex text.
  */
-import { errors } from '../http/errors.js';
-import { quoteTableName, type TableName } from '../maps/table-name.js';
-import type { WarehouseDriver } from '../warehouses/driver.js';
+import { StoredTable } from './stored-table.js';
 import type { TilesetMetadata } from './tileset-metadata.js';
 import { isTilesetMetadata } from './tileset-metadata.js';
 import { tilesetErrors } from './tileset-errors.js';
@@ -14,10 +12,6 @@ import type { TileAddress } from './tile-ranges.js';
 
 /** The row that holds the metadata; no tile has a negative zoom. */
 export const METADATA_TILE: TileAddress = { z: -1, x: 0, y: 0 };
-
-const COLUMNS_SQL = (table: string) => `SELECT * FROM ${table} LIMIT 0`;
-
-const TABLE_EXISTS_SQL = 'SELECT to_regclass($1) IS NOT NULL AS "exists"';
 
 const READ_TILE_SQL = (table: string) => `
   SELECT "data" FROM ${table} WHERE "z" = $1::int AND "x" = $2::int AND "y" = $3::int`;
@@ -37,40 +31,13 @@ export function byteaToBuffer(value: unknown): Buffer | null {
 }
 
 /** Reads a tileset table: its metadata, one tile, or all of them. */
-export class TilesetTable {
-  readonly sqlName: string;
-
-  constructor(
-    private readonly driver: WarehouseDriver,
-    /** The name as the caller wrote it, for messages. */
-    readonly displayName: string,
-    name: TableName,
-    private readonly timeoutMs: number,
-  ) {
-    this.sqlName = quoteTableName(name);
-  }
-
-  async exists(signal?: AbortSignal): Promise<boolean> {
-    const { rows } = await this.driver.query({
-      sql: TABLE_EXISTS_SQL,
-      params: [this.sqlName],
-      timeoutMs: this.timeoutMs,
-      signal,
-    });
-    return rows[0]?.exists === true;
-  }
-
+export class TilesetTable extends StoredTable {
   /**
    * The metadata row, checked; 404 when the table is missing, or is not laid out as a tileset
    * (other columns, no metadata row, or metadata Graticule did not write).
    */
   async readMetadata(signal?: AbortSignal): Promise<TilesetMetadata> {
-    if (!(await this.exists(signal))) throw errors.tableNotFound(this.displayName);
-    const { fields } = await this.driver.query({
-      sql: COLUMNS_SQL(this.sqlName),
-      timeoutMs: this.timeoutMs,
-      signal,
-    });
+    const fields = await this.columns(signal);
     const typeOf = (name: string) => fields.find((f) => f.name === name)?.nativeType;
     const hasTileColumns =
       ['z', 'x', 'y'].every((c) => INTEGER_TYPES.has(typeOf(c) ?? '')) &&
