@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { errors } from '../http/errors.js';
-import { optionalJson, optionalString, readQueryParameters } from '../http/request-params.js';
+import { optionalString, readQueryParameters } from '../http/request-params.js';
+import { readFilters } from '../maps/source-definition.js';
 import { splitTableName } from '../sql-builder/dialect.js';
 import { readLogicalOperator, type LogicalOperator } from '../widgets/filters.js';
 import type { WidgetSourceRequest } from '../widgets/widget-source.js';
@@ -42,15 +43,6 @@ function readTableName(params: Record<string, unknown>, name: string): string | 
   if (text === undefined || text.trim() === '') return undefined;
   splitTableName(text, '"', (part) => part.toLowerCase(), 3, name);
   return text;
-}
-
-function readFilters(params: Record<string, unknown>): Record<string, unknown> | null {
-  const filters = optionalJson(params, 'filters');
-  if (filters === undefined || filters === null) return null;
-  if (typeof filters !== 'object' || Array.isArray(filters)) {
-    throw errors.invalidParameter('filters', 'expected an object keyed by column');
-  }
-  return Object.keys(filters).length > 0 ? (filters as Record<string, unknown>) : null;
 }
 
 /** Reads and checks a boundary source from request parameters. */

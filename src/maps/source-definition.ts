@@ -68,7 +68,8 @@ function readTileResolution(params: Record<string, unknown>): number {
   return value;
 }
 
-function readFilters(params: Record<string, unknown>): Record<string, unknown> | null {
+/** `filters`: an object keyed by column, or null when absent or empty. */
+export function readFilters(params: Record<string, unknown>): Record<string, unknown> | null {
   const filters = optionalJson(params, 'filters');
   if (filters === undefined || filters === null) return null;
   if (typeof filters !== 'object' || Array.isArray(filters)) {
