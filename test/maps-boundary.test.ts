@@ -206,7 +206,7 @@ describe('boundary sources on the embedded warehouse', () => {
     expect(again.status).toBe(304);
   });
 
-  it('lets an API access token read a boundary source only when its grants cover both halves', async () => {
+  it('lets an API access token read both halves only with grants for both', async () => {
     const tokenFor = async (sources: string[]) => {
       const answer = await call('POST', '/v3/tokens', {
         grants: sources.map((source) => ({ connection_name: 'carto_dw', source })),

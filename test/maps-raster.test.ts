@@ -140,7 +140,7 @@ describe('the demo raster on carto_dw (gzip, RaQuet metadata)', () => {
     expect(source.widgetSource.constructor.name).toBe('WidgetRasterSource');
   });
 
-  it("answers a band's statistics from the metadata to the Stats API, as fetchMap asks", async () => {
+  it("answers a band's statistics from the metadata, as fetchMap asks them", async () => {
     const stats = await call(`/v3/stats/carto_dw/${DEMO}/elevation`);
     expect(stats.status).toBe(200);
     const elevation = source.raster_metadata!.bands[0]!.stats;
@@ -522,7 +522,7 @@ describeWithPostgres('graticule rasters create from a PostGIS raster', (info) =>
     expect(again.stderr).toMatch(/already exists/);
   });
 
-  it('hands out new URLs once a raster is written again, and nothing under the old ones', async () => {
+  it('hands out new URLs once a raster is written again, nothing under old ones', async () => {
     const name = `${schema}.dem_again`;
     const build = () =>
       runCliAsync(

@@ -52,7 +52,10 @@ interface Inspected extends BoundaryData {
   inspectedAt: number;
 }
 
-/** The geometry tileset must be a vector tileset of CARTO binary tiles whose features hold a text `geoid`. */
+/**
+ * The geometry tileset must be a vector tileset of CARTO binary tiles whose features hold a
+ * text `geoid`.
+ */
 function checkBoundaryTileset(name: string, metadata: TilesetMetadata): void {
   if (schemeOfTileset(metadata) !== 'xyz') {
     throw errors.invalidParameter('tilesetTableName', `'${name}' is a spatial-index tileset`);

@@ -241,9 +241,9 @@ function isDemoTableList(value: unknown): value is DemoTable[] {
 
 /**
  * Loads the demo tables (`demo.populated_places`, `demo.places_h3`, `demo.places_quadbin`,
- * `demo.countries`, `demo.us_states`, `demo.us_counties`, the raster `demo.relief_raster`) unless this version of them is
- * already loaded. An interrupted or older load is dropped and redone, since the marker is
- * written last.
+ * `demo.countries`, `demo.us_states`, `demo.us_counties`, the raster `demo.relief_raster`)
+ * unless this version of them is already loaded. An interrupted or older load is dropped and
+ * redone, since the marker is written last.
  */
 export async function ensureDemoData(
   driver: WarehouseDriver,
