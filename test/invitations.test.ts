@@ -256,6 +256,15 @@ describe('the invitations API', () => {
       expect(refused.body).toMatchObject({ status: 403, code: 'forbidden' });
     }
     expect((await call(editorToken, 'POST', '/v3/account/invitations', {})).status).toBe(403);
+    // Refused before the body is read: a malformed body changes nothing for a non-admin.
+    for (const route of ['/v3/account/invitations', '/v3/account/users']) {
+      const malformed = await fetch(`${server.baseUrl}${route}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${editorToken}`, 'Content-Type': 'application/json' },
+        body: '{"email": ',
+      });
+      expect(malformed.status, route).toBe(403);
+    }
     const theirs = await call(otherToken, 'GET', '/v3/account/invitations');
     expect(theirs.body).toEqual({ data: [], meta: { total: 0 } });
     const notTheirs = await call(otherToken, 'DELETE', `/v3/account/invitations/${pending.id}`);

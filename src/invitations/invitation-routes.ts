@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.js';
-import { requireCaller } from '../users/caller.js';
+import { callerPermissionGuard, requireCaller } from '../users/caller.js';
 import {
   CREATE_INVITATION_SCHEMA,
   LIST_INVITATIONS_SCHEMA,
@@ -22,10 +22,12 @@ export function registerInvitationRoutes(
 ): void {
   const service = new InvitationService(store);
   const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store');
+  // Refused before the body is read; the handlers check the caller's current role too.
+  const isAdmin = { onRequest: callerPermissionGuard('admin:account') };
 
   app.get(
     '/v3/account/invitations',
-    { schema: LIST_INVITATIONS_SCHEMA },
+    { ...isAdmin, schema: LIST_INVITATIONS_SCHEMA },
     async (request, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       const data = await service.list(actor.accountId);
@@ -35,7 +37,7 @@ export function registerInvitationRoutes(
 
   app.post(
     '/v3/account/invitations',
-    { schema: CREATE_INVITATION_SCHEMA },
+    { ...isAdmin, schema: CREATE_INVITATION_SCHEMA },
     async (request, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       const created = await service.create(actor, request.body, baseUrl());
@@ -46,7 +48,7 @@ export function registerInvitationRoutes(
 
   app.delete(
     '/v3/account/invitations/:invitationId',
-    { schema: REVOKE_INVITATION_SCHEMA },
+    { ...isAdmin, schema: REVOKE_INVITATION_SCHEMA },
     async (request: ByIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       await service.revoke(actor, request.params.invitationId);

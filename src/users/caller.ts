@@ -51,6 +51,19 @@ export async function resolveCaller(store: Store, principal: Principal): Promise
 }
 
 /**
+ * A route's `onRequest` hook refusing (403) API access tokens and tokens without the
+ * permission before the body is read, so a caller who may not use the route learns that, not
+ * what is wrong with the body. The handler's `requireCaller` then checks the caller's current
+ * role in the store.
+ */
+export function callerPermissionGuard(permission: Permission) {
+  return async (request: Pick<FastifyRequest, 'principal'>): Promise<void> => {
+    if (!request.principal) throw errors.tokenMissing();
+    requirePermission(request.principal, permission);
+  };
+}
+
+/**
  * Refuses (403) API access tokens, tokens without the permission, and callers whose current
  * role no longer grants it; answers the caller otherwise.
  */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { permissionsForRole } from '../auth/permissions.js';
 import type { Store } from '../store/store.js';
-import { requireCaller } from './caller.js';
+import { callerPermissionGuard, requireCaller } from './caller.js';
 import {
   CREATE_USER_SCHEMA,
   DELETE_USER_SCHEMA,
@@ -21,6 +21,8 @@ type ByUserIdRequest = FastifyRequest<{ Params: { userId: string } }>;
 export function registerUserRoutes(app: FastifyInstance, store: Store): void {
   const service = new UserService(store);
   const noStore = (reply: FastifyReply) => reply.header('Cache-Control', 'no-store');
+  // Refused before the body is read; the handlers check the caller's current role too.
+  const isAdmin = { onRequest: callerPermissionGuard('admin:account') };
 
   app.get('/v3/me', { schema: GET_ME_SCHEMA }, async (request, reply) => {
     const { principal, user } = await requireCaller(store, request, 'read:current_user');
@@ -42,24 +44,32 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
     });
   });
 
-  app.get('/v3/account/users', { schema: LIST_USERS_SCHEMA }, async (request, reply) => {
-    const { actor } = await requireCaller(store, request, 'admin:account');
-    const data = await service.list(actor.accountId);
-    return noStore(reply).send({ data, meta: { total: data.length } });
-  });
+  app.get(
+    '/v3/account/users',
+    { ...isAdmin, schema: LIST_USERS_SCHEMA },
+    async (request, reply) => {
+      const { actor } = await requireCaller(store, request, 'admin:account');
+      const data = await service.list(actor.accountId);
+      return noStore(reply).send({ data, meta: { total: data.length } });
+    },
+  );
 
-  app.post('/v3/account/users', { schema: CREATE_USER_SCHEMA }, async (request, reply) => {
-    const { actor } = await requireCaller(store, request, 'admin:account');
-    const created = await service.create(actor, request.body);
-    return noStore(reply)
-      .code(201)
-      .header('Location', `/v3/account/users/${encodeURIComponent(created.id)}`)
-      .send(created);
-  });
+  app.post(
+    '/v3/account/users',
+    { ...isAdmin, schema: CREATE_USER_SCHEMA },
+    async (request, reply) => {
+      const { actor } = await requireCaller(store, request, 'admin:account');
+      const created = await service.create(actor, request.body);
+      return noStore(reply)
+        .code(201)
+        .header('Location', `/v3/account/users/${encodeURIComponent(created.id)}`)
+        .send(created);
+    },
+  );
 
   app.get(
     '/v3/account/users/:userId',
-    { schema: GET_USER_SCHEMA },
+    { ...isAdmin, schema: GET_USER_SCHEMA },
     async (request: ByUserIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       return noStore(reply).send(await service.get(actor.accountId, request.params.userId));
@@ -68,7 +78,7 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
 
   app.patch(
     '/v3/account/users/:userId',
-    { schema: UPDATE_USER_SCHEMA },
+    { ...isAdmin, schema: UPDATE_USER_SCHEMA },
     async (request: ByUserIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       return noStore(reply).send(await service.update(actor, request.params.userId, request.body));
@@ -77,7 +87,7 @@ export function registerUserRoutes(app: FastifyInstance, store: Store): void {
 
   app.delete(
     '/v3/account/users/:userId',
-    { schema: DELETE_USER_SCHEMA },
+    { ...isAdmin, schema: DELETE_USER_SCHEMA },
     async (request: ByUserIdRequest, reply) => {
       const { actor } = await requireCaller(store, request, 'admin:account');
       await service.remove(actor, request.params.userId);
